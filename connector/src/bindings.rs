@@ -1,0 +1,202 @@
+//! The component export (wasm32 only): the ONLY place that touches generated types.
+//!
+//! Converts between the generated WIT types and the crate's own [`crate::protocol`] types
+//! and wraps [`crate::session::Session`] in the `session` resource.
+#![allow(unsafe_code)]
+
+use std::cell::RefCell;
+
+use crate::protocol as p;
+use crate::session::Session;
+
+wit_bindgen::generate!({
+    world: "connector",
+    path: "../wit",
+});
+
+use exports::sluice::connector::source::{Guest, GuestSession};
+use sluice::connector::types as w;
+
+/// The component's export.
+#[derive(Debug)]
+struct Component;
+
+/// The `session` resource: the state machine behind a `RefCell` (methods take `&self`).
+#[derive(Debug)]
+struct SessionResource {
+    inner: RefCell<Session>,
+}
+
+impl Guest for Component {
+    type Session = SessionResource;
+}
+
+impl GuestSession for SessionResource {
+    fn open(
+        config: String,
+        state: Vec<(String, String)>,
+    ) -> Result<exports::sluice::connector::source::Session, w::Error> {
+        let session = Session::open(&config, &state).map_err(w::Error::from)?;
+        Ok(exports::sluice::connector::source::Session::new(
+            SessionResource {
+                inner: RefCell::new(session),
+            },
+        ))
+    }
+
+    fn resources(&self) -> Vec<w::ResourceInfo> {
+        self.inner
+            .borrow()
+            .resources()
+            .into_iter()
+            .map(Into::into)
+            .collect()
+    }
+
+    fn next_requests(&self, resource: String) -> Result<Vec<w::Request>, w::Error> {
+        let requests = self.inner.borrow_mut().next_requests(&resource)?;
+        Ok(requests.into_iter().map(Into::into).collect())
+    }
+
+    fn on_response(&self, resource: String, response: w::Response) -> Result<w::Page, w::Error> {
+        let page = self
+            .inner
+            .borrow_mut()
+            .on_response(&resource, response.into())?;
+        Ok(page.into())
+    }
+}
+
+export!(Component);
+
+impl From<p::Method> for w::Method {
+    fn from(m: p::Method) -> Self {
+        match m {
+            p::Method::Get => w::Method::Get,
+            p::Method::Post => w::Method::Post,
+        }
+    }
+}
+
+impl From<p::Credential> for w::Credential {
+    fn from(c: p::Credential) -> Self {
+        match c {
+            p::Credential::Secret(name) => w::Credential::Secret(name),
+            p::Credential::Literal(value) => w::Credential::Literal(value),
+        }
+    }
+}
+
+impl From<p::NamedCredential> for w::NamedCredential {
+    fn from(n: p::NamedCredential) -> Self {
+        w::NamedCredential {
+            name: n.name,
+            value: n.value.into(),
+        }
+    }
+}
+
+impl From<p::Auth> for w::Auth {
+    fn from(a: p::Auth) -> Self {
+        match a {
+            p::Auth::Query(n) => w::Auth::Query(n.into()),
+            p::Auth::Header(n) => w::Auth::Header(n.into()),
+            p::Auth::Cookie(n) => w::Auth::Cookie(n.into()),
+            p::Auth::Bearer(c) => w::Auth::Bearer(c.into()),
+            p::Auth::Basic(b) => w::Auth::Basic(w::BasicCredentials {
+                username: b.username.into(),
+                password: b.password.into(),
+            }),
+        }
+    }
+}
+
+impl From<p::Request> for w::Request {
+    fn from(r: p::Request) -> Self {
+        w::Request {
+            seq: r.seq,
+            method: r.method.into(),
+            url: r.url,
+            headers: r.headers,
+            body: r.body,
+            auth: r.auth.map(Into::into),
+        }
+    }
+}
+
+impl From<w::Response> for p::Response {
+    fn from(r: w::Response) -> Self {
+        p::Response {
+            seq: r.seq,
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }
+    }
+}
+
+impl From<p::WriteDisposition> for w::WriteDisposition {
+    fn from(d: p::WriteDisposition) -> Self {
+        match d {
+            p::WriteDisposition::Append => w::WriteDisposition::Append,
+            p::WriteDisposition::Replace => w::WriteDisposition::Replace,
+            p::WriteDisposition::Merge => w::WriteDisposition::Merge,
+        }
+    }
+}
+
+impl From<p::ResourceInfo> for w::ResourceInfo {
+    fn from(r: p::ResourceInfo) -> Self {
+        w::ResourceInfo {
+            name: r.name,
+            primary_key: r.primary_key,
+            write_disposition: r.write_disposition.into(),
+        }
+    }
+}
+
+impl From<p::Level> for w::Level {
+    fn from(l: p::Level) -> Self {
+        match l {
+            p::Level::Debug => w::Level::Debug,
+            p::Level::Info => w::Level::Info,
+            p::Level::Warn => w::Level::Warn,
+        }
+    }
+}
+
+impl From<p::Notice> for w::Notice {
+    fn from(n: p::Notice) -> Self {
+        w::Notice {
+            level: n.level.into(),
+            message: n.message,
+        }
+    }
+}
+
+impl From<p::Page> for w::Page {
+    fn from(pg: p::Page) -> Self {
+        w::Page {
+            records: pg.records,
+            count: pg.count,
+            state: pg.state,
+            done: pg.done,
+            notices: pg.notices.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<p::Error> for w::Error {
+    fn from(e: p::Error) -> Self {
+        match e {
+            p::Error::Config { path, message } => {
+                w::Error::Config(w::ConfigError { path, message })
+            }
+            p::Error::Response { status, message } => {
+                w::Error::Response(w::ResponseError { status, message })
+            }
+            p::Error::State(m) => w::Error::State(m),
+            p::Error::Protocol(m) => w::Error::Protocol(m),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Parsing and validation of the dlt `rest_api` config.
+//!
+//! The config is hand-walked from a `serde_json::Value` with a key path, so every error
+//! names the key it is about (`resources[0].endpoint.paginator.type: ...`). Unknown keys
+//! are errors, with a "did you mean" for near misses.
+
+mod auth;
+mod merge;
+mod resource;
+pub(crate) mod walk;
+
+use serde_json::Value;
+
+pub use resource::{Endpoint, Resource};
+
+use crate::paginator::PaginatorConfig;
+use crate::protocol::{Auth, Error};
+use walk::Obj;
+
+/// The `client` section: what every request of every resource shares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub base_url: String,
+    pub headers: Vec<(String, String)>,
+    pub auth: Option<Auth>,
+    /// The default paginator of every endpoint that sets none.
+    pub paginator: Option<PaginatorConfig>,
+}
+
+/// A parsed and validated config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub client: Client,
+    /// The resources, in config order.
+    pub resources: Vec<Resource>,
+}
+
+impl Config {
+    /// Parses a config from JSON text.
+    pub fn parse(text: &str) -> Result<Config, Error> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| Error::config("", format!("config is not valid JSON: {e}")))?;
+        Config::from_value(&value)
+    }
+
+    /// Parses a config from a JSON value.
+    pub fn from_value(value: &Value) -> Result<Config, Error> {
+        let root = Obj::new("", value).map_err(|_| {
+            Error::config(
+                "",
+                format!("expected an object, found {}", walk::kind(value)),
+            )
+        })?;
+        root.deny_unknown(&["client", "resource_defaults", "resources"])?;
+
+        let client_value = root.get("client").ok_or_else(|| walk::missing("client"))?;
+        let client = parse_client(Obj::new("client", client_value)?)?;
+
+        let defaults = match root.get("resource_defaults") {
+            None => None,
+            Some(v) => Some(resource::parse_defaults(v, &client)?),
+        };
+
+        let list = match root.get("resources") {
+            None => return Err(walk::missing("resources")),
+            Some(Value::Array(list)) => list,
+            Some(other) => return Err(walk::wrong_type("resources", "a list", other)),
+        };
+        if list.is_empty() {
+            return Err(Error::config("resources", "expected at least one resource"));
+        }
+        let mut resources: Vec<Resource> = Vec::with_capacity(list.len());
+        for (i, item) in list.iter().enumerate() {
+            let path = walk::index("resources", i);
+            let r = resource::parse_resource(&path, item, defaults.as_ref(), &client)?;
+            if resources.iter().any(|other| other.name == r.name) {
+                return Err(Error::config(
+                    walk::join(&path, "name"),
+                    format!("duplicate resource name \"{}\"", r.name),
+                ));
+            }
+            resources.push(r);
+        }
+        Ok(Config { client, resources })
+    }
+
+    /// True when any credential is a literal written in the config.
+    pub fn has_literal_secret(&self) -> bool {
+        self.client.auth.as_ref().is_some_and(Auth::has_literal)
+    }
+
+    /// The resource named `name`.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+}
+
+fn parse_client(obj: Obj<'_>) -> Result<Client, Error> {
+    obj.deny_unknown(&["base_url", "headers", "auth", "paginator"])?;
+    let base_url = obj.str_req("base_url")?;
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(Error::config(
+            obj.at("base_url"),
+            "expected an absolute http:// or https:// URL",
+        ));
+    }
+    if base_url.contains('#') {
+        return Err(Error::config(
+            obj.at("base_url"),
+            "must not contain a fragment (#)",
+        ));
+    }
+    let headers = obj.string_map("headers")?;
+    let auth = match obj.get("auth") {
+        None => None,
+        Some(v) => Some(auth::parse_auth(&obj.at("auth"), v)?),
+    };
+    let paginator = match obj.get("paginator") {
+        None => None,
+        Some(v) => Some(PaginatorConfig::parse(&obj.at("paginator"), v)?),
+    };
+    Ok(Client {
+        base_url: base_url.to_string(),
+        headers,
+        auth,
+        paginator,
+    })
+}
+
+#[cfg(test)]
+mod tests;

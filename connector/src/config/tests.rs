@@ -1,0 +1,338 @@
+use serde_json::{Value, json};
+
+use super::*;
+use crate::paginator::OffsetConfig;
+use crate::protocol::{Credential, Method, NamedCredential, WriteDisposition};
+
+fn parse(v: Value) -> Result<Config, Error> {
+    Config::from_value(&v)
+}
+
+fn err(v: Value) -> String {
+    parse(v).unwrap_err().to_string()
+}
+
+fn base() -> Value {
+    json!({"client": {"base_url": "https://api.example.com"}, "resources": ["items"]})
+}
+
+fn with(mut v: Value, pointer: &str, value: Value) -> Value {
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    match v.pointer_mut(parent).unwrap() {
+        Value::Array(a) => a[key.parse::<usize>().unwrap()] = value,
+        Value::Object(m) => {
+            m.insert(key.to_string(), value);
+        }
+        _ => panic!("bad pointer"),
+    }
+    v
+}
+
+#[test]
+fn unknown_paginator_type_with_did_you_mean() {
+    let v = json!({"client": {"base_url": "https://a.io"},
+        "resources": [{"name": "a", "endpoint": {"path": "/a", "paginator": {"type": "ofset", "limit": 100}}}]});
+    assert_eq!(
+        err(v),
+        "resources[0].endpoint.paginator.type: unknown paginator \"ofset\" (expected one of: offset, single_page; did you mean \"offset\"?)"
+    );
+}
+
+#[test]
+fn missing_base_url() {
+    let v = json!({"client": {}, "resources": ["a"]});
+    assert_eq!(err(v), "client.base_url: missing required key");
+    assert_eq!(
+        err(json!({"resources": ["a"]})),
+        "client: missing required key"
+    );
+    let e = parse(json!({"client": {}, "resources": ["a"]})).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Config {
+            path: "client.base_url".into(),
+            message: "missing required key".into()
+        }
+    );
+}
+
+#[test]
+fn wrong_types_say_what_was_expected() {
+    assert_eq!(
+        err(with(base(), "/client/base_url", json!(3))),
+        "client.base_url: expected a string, found a number"
+    );
+    assert_eq!(
+        err(with(base(), "/resources", json!({}))),
+        "resources: expected a list, found an object"
+    );
+    let v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "endpoint": {"params": {"q": [1]}}}),
+    );
+    assert_eq!(
+        err(v),
+        "resources[0].endpoint.params.q: expected a string, number or boolean, found a list"
+    );
+    let v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "primary_key": ["id", 2]}),
+    );
+    assert_eq!(
+        err(v),
+        "resources[0].primary_key[1]: expected a string, found a number"
+    );
+    let v = with(base(), "/client/headers", json!({"Accept": 1}));
+    assert_eq!(
+        err(v),
+        "client.headers.Accept: expected a string, found a number"
+    );
+    assert_eq!(
+        err(with(base(), "/client/base_url", json!("ftp://x"))),
+        "client.base_url: expected an absolute http:// or https:// URL"
+    );
+    let e = Config::parse("{nope").unwrap_err();
+    assert!(matches!(&e, Error::Config { path, .. } if path.is_empty()));
+    assert!(
+        e.to_string().starts_with("config is not valid JSON: "),
+        "{e}"
+    );
+    assert_eq!(
+        Config::parse("[]").unwrap_err().to_string(),
+        "expected an object, found a list"
+    );
+}
+
+#[test]
+fn unknown_keys_with_did_you_mean() {
+    let v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "endpoint": {"pth": "/a"}}),
+    );
+    assert_eq!(
+        err(v),
+        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator; did you mean \"path\"?)"
+    );
+    let mut v = base();
+    v["client"]["baseurl"] = json!("x");
+    assert!(err(v).starts_with("client.baseurl: unknown key \"baseurl\""));
+    let mut v = base();
+    v["resource"] = json!([]);
+    assert!(err(v).ends_with("did you mean \"resources\"?)"));
+    let v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "primary_keys": "id"}),
+    );
+    assert!(err(v).contains("did you mean \"primary_key\"?"));
+    let mut v = base();
+    v["resource_defaults"] = json!({"endpoint": {"data_selektor": "data"}});
+    assert!(err(v).starts_with("resource_defaults.endpoint.data_selektor: unknown key"));
+}
+
+#[test]
+fn auth_variants_and_errors() {
+    let auth = |a: Value| parse(with(base(), "/client/auth", a)).map(|c| c.client.auth.unwrap());
+    let a = auth(json!({"type": "api_key", "api_key": {"secret": "k"}})).unwrap();
+    assert_eq!(
+        a,
+        Auth::Header(NamedCredential {
+            name: "Authorization".into(),
+            value: Credential::Secret("k".into())
+        })
+    );
+    let a = auth(json!({"type": "api_key", "name": "sid", "api_key": "lit", "location": "cookie"}))
+        .unwrap();
+    assert_eq!(
+        a,
+        Auth::Cookie(NamedCredential {
+            name: "sid".into(),
+            value: Credential::Literal("lit".into())
+        })
+    );
+    let a = auth(json!({"type": "bearer", "token": {"secret": "tok"}})).unwrap();
+    assert_eq!(a, Auth::Bearer(Credential::Secret("tok".into())));
+    let a =
+        auth(json!({"type": "http_basic", "username": "u", "password": {"secret": "pw"}})).unwrap();
+    assert!(matches!(a, Auth::Basic(ref b) if b.password == Credential::Secret("pw".into())));
+    assert!(a.has_literal());
+    let e = auth(json!({"type": "oauth2"})).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "client.auth.type: unknown auth type \"oauth2\" (expected one of: api_key, bearer, http_basic)"
+    );
+    let e = auth(json!({"type": "bearr", "token": "x"}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.ends_with("did you mean \"bearer\"?)"), "{e}");
+    let e = auth(json!({"type": "api_key", "api_key": "x", "location": "body"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("client.auth.location: unknown location \"body\""),
+        "{e}"
+    );
+    assert_eq!(
+        auth(json!({"type": "bearer"})).unwrap_err().to_string(),
+        "client.auth.token: missing required key"
+    );
+    assert_eq!(
+        auth(json!({"name": "x"})).unwrap_err().to_string(),
+        "client.auth.type: missing required key"
+    );
+}
+
+#[test]
+fn secret_values_never_appear_in_errors() {
+    let v = with(
+        base(),
+        "/client/auth",
+        json!({"type": "bearer", "token": "s3cr3t-value", "tokn": 1}),
+    );
+    let e = err(v);
+    assert!(!e.contains("s3cr3t"), "{e}");
+    let v = with(
+        base(),
+        "/client/auth",
+        json!({"type": "bearer", "token": {"secret": 99}}),
+    );
+    assert_eq!(
+        err(v),
+        "client.auth.token.secret: expected a string, found a number"
+    );
+    let cfg = parse(with(
+        base(),
+        "/client/auth",
+        json!({"type": "bearer", "token": "s3cr3t-value"}),
+    ))
+    .unwrap();
+    assert!(!format!("{cfg:?}").contains("s3cr3t"));
+    assert!(cfg.has_literal_secret());
+}
+
+#[test]
+fn defaults_merge_into_resources() {
+    let v = json!({
+    "client": {"base_url": "https://a.io", "headers": {"Accept": "application/json"}},
+    "resource_defaults": {"primary_key": "id", "write_disposition": "merge",
+        "endpoint": {"params": {"x": 1, "y": "d"}, "paginator": {"type": "offset", "limit": 10}}},
+    "resources": [
+        {"name": "a", "endpoint": {"path": "/a", "params": {"y": "r", "z": true, "n": null}}},
+        {"name": "b", "primary_key": ["k1", "k2"], "write_disposition": "append",
+         "endpoint": {"paginator": {"type": "offset", "limit": 5, "offset_param": "skip"}}},
+        {"name": "c", "endpoint": {"paginator": "single_page"}},
+        "d"
+    ]});
+    let cfg = parse(v).unwrap();
+    let a = &cfg.resources[0];
+    assert_eq!(a.primary_key, ["id"]);
+    assert_eq!(a.write_disposition, WriteDisposition::Merge);
+    let params: Vec<(&str, &str)> = a
+        .endpoint
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(params, [("x", "1"), ("y", "r"), ("z", "true")]);
+    let b = &cfg.resources[1];
+    assert_eq!(b.primary_key, ["k1", "k2"]);
+    assert_eq!(b.write_disposition, WriteDisposition::Append);
+    assert_eq!(b.endpoint.path, "b", "default path is the name");
+    let PaginatorConfig::Offset(OffsetConfig {
+        limit,
+        offset_param,
+        ..
+    }) = &b.endpoint.paginator
+    else {
+        panic!()
+    };
+    assert_eq!((*limit, offset_param.as_str()), (5, "skip"));
+    assert_eq!(
+        cfg.resources[2].endpoint.paginator,
+        PaginatorConfig::SinglePage
+    );
+    let d = &cfg.resources[3];
+    assert_eq!((d.name.as_str(), d.endpoint.path.as_str()), ("d", "d"));
+    assert!(
+        matches!(d.endpoint.paginator, PaginatorConfig::Offset(_)),
+        "defaults apply to bare names"
+    );
+    assert_eq!(d.endpoint.method, Method::Get);
+}
+
+#[test]
+fn resource_short_forms_and_defaults() {
+    let v = json!({"client": {"base_url": "https://a.io"},
+        "resources": ["items", {"name": "x", "endpoint": "/v1/x"}]});
+    let cfg = parse(v).unwrap();
+    assert_eq!(cfg.resources[0].endpoint.path, "items");
+    assert_eq!(
+        cfg.resources[0].write_disposition,
+        WriteDisposition::Append,
+        "dlt default"
+    );
+    assert!(cfg.resources[0].primary_key.is_empty());
+    assert_eq!(
+        cfg.resources[0].endpoint.paginator,
+        PaginatorConfig::SinglePage
+    );
+    assert_eq!(cfg.resources[1].endpoint.path, "/v1/x");
+}
+
+#[test]
+fn write_disposition_forms() {
+    let wd = |d: Value| {
+        parse(with(
+            base(),
+            "/resources/0",
+            json!({"name": "a", "write_disposition": d}),
+        ))
+    };
+    assert_eq!(
+        wd(json!("replace")).unwrap().resources[0].write_disposition,
+        WriteDisposition::Replace
+    );
+    for strategy in ["upsert", "delete-insert"] {
+        let c = wd(json!({"disposition": "merge", "strategy": strategy})).unwrap();
+        assert_eq!(c.resources[0].write_disposition, WriteDisposition::Merge);
+    }
+    let e = wd(json!({"disposition": "merge", "strategy": "scd2"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("resources[0].write_disposition.strategy: unsupported strategy \"scd2\""),
+        "{e}"
+    );
+    let e = wd(json!("merj")).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "resources[0].write_disposition: unknown write disposition \"merj\" (expected one of: append, replace, merge; did you mean \"merge\"?)"
+    );
+}
+
+#[test]
+fn duplicate_and_empty_resources() {
+    let e = err(with(base(), "/resources", json!(["a", {"name": "a"}])));
+    assert_eq!(e, "resources[1].name: duplicate resource name \"a\"");
+    assert_eq!(
+        err(with(base(), "/resources", json!([]))),
+        "resources: expected at least one resource"
+    );
+    assert_eq!(
+        err(with(base(), "/resources", json!([{"endpoint": "/x"}]))),
+        "resources[0].name: missing required key"
+    );
+}
+
+#[test]
+fn client_paginator_is_the_default() {
+    let mut v = base();
+    v["client"]["paginator"] = json!({"type": "offset", "limit": 7});
+    let cfg = parse(v).unwrap();
+    assert!(
+        matches!(&cfg.resources[0].endpoint.paginator, PaginatorConfig::Offset(c) if c.limit == 7)
+    );
+}

@@ -1,0 +1,31 @@
+//! The declarative REST API connector of sluice.
+//!
+//! A sans-I/O state machine: it reads a dlt `rest_api` config (JSON text), plans HTTP
+//! requests (naming the credentials the host must inject), takes the host's responses,
+//! selects their records and paginates. It performs no I/O of its own.
+//!
+//! Stages, one module each:
+//! - [`config`]: parses and validates the config, every error naming its key path;
+//! - [`url`]: percent-encoding and URL building;
+//! - [`selector`]: the `data_selector` JSONPath subset;
+//! - [`paginator`]: the paginators (`offset`, `single_page`);
+//! - [`session`]: the state machine mirroring `wit/source.wit`;
+//! - [`protocol`]: the crate's own mirror of the WIT types.
+//!
+//! On `wasm32` the crate also exports the `sluice:connector/source` interface as a component.
+
+#[cfg(target_arch = "wasm32")]
+mod bindings;
+pub mod config;
+mod extract;
+pub mod paginator;
+pub mod protocol;
+pub mod selector;
+pub mod session;
+pub mod url;
+
+pub use protocol::{
+    Auth, BasicCredentials, Credential, Error, Level, Method, NamedCredential, Notice, Page,
+    Request, ResourceInfo, Response, WriteDisposition,
+};
+pub use session::Session;

@@ -1,0 +1,240 @@
+//! The crate's own mirror of the WIT types of `wit/types.wit`.
+//!
+//! Only `bindings` (wasm32) converts between these and the generated types, so the rest of
+//! the crate and its native tests never touch generated code.
+
+use std::fmt;
+
+/// HTTP method of a planned request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    /// The method as written in an HTTP request line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A credential the connector names but never holds.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// A secret resolved by the host by name (e.g. `api_key` -> env `API_KEY`).
+    Secret(String),
+    /// A literal value written in the config. Discouraged: it passes through the guest.
+    Literal(String),
+}
+
+impl Credential {
+    /// True for a literal value written in the config.
+    pub fn is_literal(&self) -> bool {
+        matches!(self, Credential::Literal(_))
+    }
+}
+
+/// Never prints a literal value: only secret names are shown.
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credential::Secret(name) => f.debug_tuple("Secret").field(name).finish(),
+            Credential::Literal(_) => f.write_str("Literal(<redacted>)"),
+        }
+    }
+}
+
+/// A credential placed under a name (query parameter, header or cookie name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedCredential {
+    pub name: String,
+    pub value: Credential,
+}
+
+/// User name and password for HTTP basic auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    pub username: Credential,
+    pub password: Credential,
+}
+
+/// Where the host injects a credential when it sends a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    Query(NamedCredential),
+    Header(NamedCredential),
+    Cookie(NamedCredential),
+    Bearer(Credential),
+    Basic(BasicCredentials),
+}
+
+impl Auth {
+    /// True when any credential of this auth is a literal written in the config.
+    pub fn has_literal(&self) -> bool {
+        match self {
+            Auth::Query(n) | Auth::Header(n) | Auth::Cookie(n) => n.value.is_literal(),
+            Auth::Bearer(c) => c.is_literal(),
+            Auth::Basic(b) => b.username.is_literal() || b.password.is_literal(),
+        }
+    }
+}
+
+/// One HTTP request the host should send on the connector's behalf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Identifies this request within its resource; echoed in the response.
+    pub seq: u64,
+    pub method: Method,
+    /// Absolute URL without credentials.
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// Request body (JSON text) for POST.
+    pub body: Option<String>,
+    /// Credential to inject, if the endpoint is authenticated.
+    pub auth: Option<Auth>,
+}
+
+/// The final response to a request, after the host's retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub seq: u64,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// How the host loads a resource's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteDisposition {
+    Append,
+    Replace,
+    Merge,
+}
+
+/// What the host needs to know to load a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceInfo {
+    pub name: String,
+    pub primary_key: Vec<String>,
+    pub write_disposition: WriteDisposition,
+}
+
+/// Severity of a [`Notice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+}
+
+/// A message for the host's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub level: Level,
+    pub message: String,
+}
+
+impl Notice {
+    pub fn info(message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Info,
+            message: message.into(),
+        }
+    }
+
+    pub fn warn(message: impl Into<String>) -> Self {
+        Notice {
+            level: Level::Warn,
+            message: message.into(),
+        }
+    }
+}
+
+/// The records of one response, selected by the connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// The selected records as one JSON array text.
+    pub records: String,
+    /// Number of records in `records`.
+    pub count: u32,
+    /// State of the resource to checkpoint with this page (a JSON object text).
+    pub state: String,
+    /// True when no further request of this resource will follow.
+    pub done: bool,
+    pub notices: Vec<Notice>,
+}
+
+/// Everything that can go wrong in the connector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// A bad key of the config, at `path` (e.g. `resources[0].endpoint.paginator.type`).
+    Config { path: String, message: String },
+    /// A response the connector could not use.
+    Response { status: u16, message: String },
+    /// Saved state that cannot be read.
+    State(String),
+    /// The host broke the protocol (unknown resource, unknown request seq, ...).
+    Protocol(String),
+}
+
+impl Error {
+    pub(crate) fn config(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn response(status: u16, message: impl Into<String>) -> Self {
+        Error::Response {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config { path, message } if path.is_empty() => f.write_str(message),
+            Error::Config { path, message } => write!(f, "{path}: {message}"),
+            Error::Response { message, .. } => f.write_str(message),
+            Error::State(message) => write!(f, "bad saved state: {message}"),
+            Error::Protocol(message) => write!(f, "protocol error: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_error_displays_path_then_message() {
+        let e = Error::config("client.base_url", "missing required key");
+        assert_eq!(e.to_string(), "client.base_url: missing required key");
+    }
+
+    #[test]
+    fn literal_credential_is_redacted_in_debug() {
+        let auth = Auth::Bearer(Credential::Literal("hunter2-token".into()));
+        let shown = format!("{auth:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("redacted"));
+        assert!(auth.has_literal());
+        let named = format!("{:?}", Credential::Secret("api_key".into()));
+        assert_eq!(named, "Secret(\"api_key\")");
+    }
+}

@@ -1,0 +1,123 @@
+//! Reading a config file (JSON, TOML or YAML) into the JSON text a connector takes, plus the
+//! few facts the host itself must know without trusting the connector: which hosts may be
+//! contacted and which secrets the config refers to.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    #[error("cannot read config {path}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config {path} is not valid {format}: {message}")]
+    Parse { path: PathBuf, format: &'static str, message: String },
+    #[error("config {path}: the top level must be an object (the dlt `rest_api` dict)")]
+    NotAnObject { path: PathBuf },
+}
+
+/// A config as the host sees it.
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    /// The config as JSON text, handed to the connector unchanged.
+    pub json: String,
+    /// The directory of the config file, where `.dlt/secrets.toml` is looked up first.
+    pub dir: Option<PathBuf>,
+    /// `host:port` of `client.base_url`: the only origin requests may go to.
+    pub allowed_hosts: Vec<String>,
+    /// Names of every `{"secret": NAME}` in the config: the only secrets the host will resolve.
+    pub secrets: BTreeSet<String>,
+}
+
+impl SourceConfig {
+    /// Reads a config file; the format follows the extension (`.toml`, `.yaml`/`.yml`, else JSON).
+    pub fn load(path: &Path) -> Result<SourceConfig, ConfigFileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigFileError::Read { path: path.to_owned(), source })?;
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let parse = |format: &'static str, message: String| ConfigFileError::Parse {
+            path: path.to_owned(),
+            format,
+            message,
+        };
+        let value: Value = match ext.as_str() {
+            "toml" => toml::from_str(&text).map_err(|e| parse("TOML", e.to_string()))?,
+            "yaml" | "yml" => serde_norway::from_str(&text).map_err(|e| parse("YAML", e.to_string()))?,
+            _ => serde_json::from_str(&text).map_err(|e| parse("JSON", e.to_string()))?,
+        };
+        if !value.is_object() {
+            return Err(ConfigFileError::NotAnObject { path: path.to_owned() });
+        }
+        let dir = path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_owned() });
+        Ok(SourceConfig::from_value(value, dir))
+    }
+
+    /// A config given as a value (used by `sluice demo` and tests).
+    pub fn from_value(value: Value, dir: Option<PathBuf>) -> SourceConfig {
+        let allowed_hosts = value
+            .pointer("/client/base_url")
+            .and_then(Value::as_str)
+            .and_then(sluice_transport::host_of)
+            .into_iter()
+            .collect();
+        let mut secrets = BTreeSet::new();
+        collect_secrets(&value, &mut secrets);
+        SourceConfig { json: value.to_string(), dir, allowed_hosts, secrets }
+    }
+}
+
+fn collect_secrets(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(Value::String(name)) = map.get("secret")
+            {
+                out.insert(name.clone());
+                return;
+            }
+            map.values().for_each(|v| collect_secrets(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_origin_and_secret_references() {
+        let v = serde_json::json!({
+            "client": {"base_url": "http://127.0.0.1:8080/api",
+                       "auth": {"type": "api_key", "api_key": {"secret": "api_key"}}},
+            "resources": [{"name": "a", "endpoint": {"headers": {"X": {"secret": "other"}}}}]
+        });
+        let c = SourceConfig::from_value(v, None);
+        assert_eq!(c.allowed_hosts, vec!["127.0.0.1:8080".to_string()]);
+        assert_eq!(c.secrets.into_iter().collect::<Vec<_>>(), vec!["api_key", "other"]);
+    }
+
+    #[test]
+    fn reads_toml_and_yaml_like_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml_path = dir.path().join("c.toml");
+        std::fs::write(&toml_path, "[client]\nbase_url = \"http://h:1\"\n[[resources]]\nname = \"x\"\n").unwrap();
+        let yaml_path = dir.path().join("c.yaml");
+        std::fs::write(&yaml_path, "client:\n  base_url: http://h:1\nresources:\n  - name: x\n").unwrap();
+        let a: Value = serde_json::from_str(&SourceConfig::load(&toml_path).unwrap().json).unwrap();
+        let b: Value = serde_json::from_str(&SourceConfig::load(&yaml_path).unwrap().json).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a["resources"][0]["name"], "x");
+    }
+
+    #[test]
+    fn parse_errors_name_the_file_and_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("bad.json");
+        std::fs::write(&p, "{\"client\": ").unwrap();
+        let e = SourceConfig::load(&p).unwrap_err().to_string();
+        assert!(e.contains("bad.json") && e.contains("not valid JSON"), "{e}");
+    }
+}

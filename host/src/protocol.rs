@@ -1,0 +1,47 @@
+//! The host's own view of what a connector says, free of generated types.
+
+use sluice_sink::WriteDisposition;
+
+/// A resource as the connector describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceInfo {
+    pub name: String,
+    pub primary_key: Vec<String>,
+    pub write_disposition: WriteDisposition,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub level: Level,
+    pub message: String,
+}
+
+/// One response's worth of records, as JSON array text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub records: String,
+    pub count: u32,
+    pub state: String,
+    pub done: bool,
+    pub notices: Vec<Notice>,
+}
+
+/// An error the connector returned (as opposed to a trap).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConnectorError {
+    #[error("invalid config: {path}: {message}")]
+    Config { path: String, message: String },
+    #[error("bad response (HTTP {status}): {message}")]
+    Response { status: u16, message: String },
+    #[error("unreadable saved state: {0}")]
+    State(String),
+    #[error("connector protocol error: {0}")]
+    Protocol(String),
+}

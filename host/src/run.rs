@@ -1,0 +1,204 @@
+//! Driving a connector: plan, send, select, load, checkpoint, one page at a time.
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use serde_json::Value;
+use sluice_sink::{LoadId, Outcome, Sink, SinkError, TableSpec};
+use sluice_transport::{Auth, Client, Credential, Event, TransportError};
+
+use crate::guest::{Guest, GuestError};
+use crate::progress::Progress;
+use crate::protocol::ResourceInfo;
+use crate::redact;
+
+/// Why a resource failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResourceError {
+    #[error(transparent)]
+    Guest(#[from] GuestError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    #[error("cannot load the page")]
+    Sink(#[from] SinkError),
+    #[error("the connector returned records that are not a JSON array of {expected} items: {message}")]
+    Records { expected: u32, message: String },
+    #[error("the connector asked for secret `{0}`, which the config does not reference")]
+    UnreferencedSecret(String),
+    #[error("the connector planned no request but did not finish the resource")]
+    Stalled,
+}
+
+/// A failed run, naming the resource it failed in.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Open(GuestError),
+    #[error(transparent)]
+    Sink(SinkError),
+    #[error("resource `{resource}` failed")]
+    Resource {
+        resource: String,
+        #[source]
+        source: ResourceError,
+    },
+}
+
+/// What one resource loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceSummary {
+    pub name: String,
+    pub load_id: LoadId,
+    pub pages: u64,
+    pub records: u64,
+    pub rows_written: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub seconds: f64,
+}
+
+/// Drives one open connector session into a sink.
+pub struct Runner<'a> {
+    pub guest: Guest,
+    pub client: Client,
+    pub sink: &'a mut dyn Sink,
+    pub progress: &'a mut dyn Progress,
+    /// Secrets the config references; the connector may ask for no other.
+    pub secrets: BTreeSet<String>,
+}
+
+impl std::fmt::Debug for Runner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner").finish_non_exhaustive()
+    }
+}
+
+impl Runner<'_> {
+    /// Loads every resource in order; stops at the first that fails.
+    pub fn run(&mut self) -> Result<Vec<ResourceSummary>, RunError> {
+        let resources = self.guest.resources().map_err(RunError::Open)?;
+        let mut summaries = Vec::with_capacity(resources.len());
+        for info in resources {
+            summaries.push(self.run_resource(&info)?);
+        }
+        Ok(summaries)
+    }
+
+    fn run_resource(&mut self, info: &ResourceInfo) -> Result<ResourceSummary, RunError> {
+        let spec = TableSpec {
+            name: info.name.clone(),
+            primary_key: info.primary_key.clone(),
+            disposition: info.write_disposition,
+        };
+        let load_id = self.sink.begin(&spec).map_err(RunError::Sink)?;
+        self.progress.resource_started(&info.name);
+        let mut summary = ResourceSummary {
+            name: info.name.clone(),
+            load_id,
+            pages: 0,
+            records: 0,
+            rows_written: 0,
+            requests: 0,
+            retries: 0,
+            seconds: 0.0,
+        };
+        let started = Instant::now();
+        let result = self.load(&info.name, load_id, &mut summary);
+        summary.seconds = started.elapsed().as_secs_f64();
+        self.progress.resource_finished(&info.name, summary.pages, summary.records, result.is_ok());
+        let failure = |source| RunError::Resource { resource: info.name.clone(), source };
+        match result {
+            Ok(()) => {
+                self.sink.finish(load_id, Outcome::Completed).map_err(RunError::Sink)?;
+                Ok(summary)
+            }
+            Err(source) => {
+                let error = redact::redact(&anyhow_like(&source).to_string());
+                // The run already failed; a ledger write error must not hide that cause.
+                let _ = self.sink.finish(load_id, Outcome::Failed { error: &error });
+                Err(failure(source))
+            }
+        }
+    }
+
+    fn load(&mut self, resource: &str, load: LoadId, summary: &mut ResourceSummary) -> Result<(), ResourceError> {
+        loop {
+            let planned = self.guest.next_requests(resource)?;
+            if planned.is_empty() {
+                return Err(ResourceError::Stalled);
+            }
+            for p in planned {
+                if let Some(auth) = &p.request.auth {
+                    self.check_secrets(auth)?;
+                    self.client.prepare(auth)?;
+                    redact::remember(self.client.redactor());
+                }
+                let progress = &mut *self.progress;
+                let retries = &mut summary.retries;
+                let response = self.client.send(&p.request, &mut |event| match event {
+                    Event::Retry { attempt, reason, wait, url } => {
+                        *retries += 1;
+                        progress.retry(resource, attempt, &reason, wait, url);
+                    }
+                })?;
+                summary.requests += 1;
+                let page = self.guest.on_response(resource, p.seq, response)?;
+                for notice in &page.notices {
+                    self.progress.notice(resource, notice);
+                }
+                let records: Vec<Value> = serde_json::from_str(&page.records)
+                    .map_err(|e| ResourceError::Records { expected: page.count, message: e.to_string() })?;
+                if records.len() != page.count as usize {
+                    return Err(ResourceError::Records {
+                        expected: page.count,
+                        message: format!("it holds {}", records.len()),
+                    });
+                }
+                summary.rows_written += self.sink.write_page(load, &records, &page.state)?;
+                summary.pages += 1;
+                summary.records += records.len() as u64;
+                self.progress.page(resource, summary.pages, summary.records);
+                if page.done {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn check_secrets(&self, auth: &Auth) -> Result<(), ResourceError> {
+        let creds: Vec<&Credential> = match auth {
+            Auth::Query { value, .. } | Auth::Header { value, .. } | Auth::Cookie { value, .. } => vec![value],
+            Auth::Bearer(value) => vec![value],
+            Auth::Basic { username, password } => vec![username, password],
+        };
+        for c in creds {
+            if let Credential::Secret(name) = c
+                && !self.secrets.contains(name)
+            {
+                return Err(ResourceError::UnreferencedSecret(name.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Formats an error with its whole cause chain, `a: b: c`.
+pub fn anyhow_like<'a>(e: &'a (dyn std::error::Error + 'static)) -> Chain<'a> {
+    Chain(e)
+}
+
+/// Display of an error and its sources joined by `: `.
+#[derive(Debug)]
+pub struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}

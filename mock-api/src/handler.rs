@@ -1,0 +1,211 @@
+//! Deciding the answer to one request, independently of the HTTP library.
+
+use std::fmt;
+
+use serde_json::{Value, json};
+
+use crate::fault::Fault;
+use crate::items::item;
+use crate::query::first;
+use crate::{DEFAULT_LIMIT, INVENTORY_PATH, MockConfig};
+
+/// A request the server received, with the status it answered. `Debug` redacts the
+/// values of the `api_key` parameter and of credential headers.
+#[derive(Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The path without the query string, as sent.
+    pub path: String,
+    /// The query pairs, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The headers as received (names as sent).
+    pub headers: Vec<(String, String)>,
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of query parameter `name`.
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        first(&self.query, name)
+    }
+
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+const SECRET_HEADERS: [&str; 4] = [
+    "x-api-key",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+];
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |pairs: &[(String, String)], secret: &dyn Fn(&str) -> bool| {
+            pairs
+                .iter()
+                .map(|(n, v)| {
+                    let v = if secret(n) { "<redacted>" } else { v.as_str() };
+                    (n.clone(), v.to_string())
+                })
+                .collect::<Vec<_>>()
+        };
+        let query = redact(&self.query, &|n| n == "api_key");
+        let headers = redact(&self.headers, &|n| {
+            SECRET_HEADERS.iter().any(|s| n.eq_ignore_ascii_case(s))
+        });
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &query)
+            .field("headers", &headers)
+            .field("status", &self.status)
+            .finish()
+    }
+}
+
+/// What to send back.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<String>,
+}
+
+impl Answer {
+    fn json(status: u16, body: &Value) -> Answer {
+        Answer {
+            status,
+            body: body.to_string(),
+            retry_after: None,
+        }
+    }
+
+    fn error(status: u16, message: &str) -> Answer {
+        Answer::json(status, &json!({ "error": message }))
+    }
+}
+
+/// The server's mutable state, behind one lock so that fault consumption and the
+/// request log follow the same order.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub config: MockConfig,
+    pub requests: Vec<RecordedRequest>,
+}
+
+impl State {
+    pub(crate) fn new(config: MockConfig) -> State {
+        State {
+            config,
+            requests: Vec::new(),
+        }
+    }
+
+    /// Answers a request and records it.
+    pub(crate) fn handle(
+        &mut self,
+        method: String,
+        path: String,
+        query: Vec<(String, String)>,
+        headers: Vec<(String, String)>,
+    ) -> Answer {
+        let answer = self.answer(&method, &path, &query, &headers);
+        self.requests.push(RecordedRequest {
+            method,
+            path,
+            query,
+            headers,
+            status: answer.status,
+        });
+        answer
+    }
+
+    fn answer(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+    ) -> Answer {
+        let trimmed = path.strip_suffix('/').unwrap_or(path);
+        if trimmed != INVENTORY_PATH {
+            return Answer::error(404, "not found");
+        }
+        if method != "GET" {
+            return Answer::error(405, "method not allowed");
+        }
+        let offset = parse_count(first(query, "offset"), 0);
+        let limit = parse_count(first(query, "limit"), DEFAULT_LIMIT);
+
+        if let Some(fault) = self.take_fault(offset.ok()) {
+            return Answer {
+                retry_after: fault.retry_after,
+                ..Answer::error(fault.status, "injected")
+            };
+        }
+        if !self.authorized(query, headers) {
+            return Answer::error(401, "invalid api key");
+        }
+        let Ok(offset) = offset else {
+            return Answer::error(400, "invalid offset: expected a non-negative integer");
+        };
+        let Ok(mut limit) = limit else {
+            return Answer::error(400, "invalid limit: expected a non-negative integer");
+        };
+        if let Some(max) = self.config.max_page_size {
+            limit = limit.min(max);
+        }
+        let total = self.config.items;
+        let end = offset.saturating_add(limit).min(total);
+        let generation = self.config.generation;
+        let data: Vec<Value> = (offset.min(end)..end)
+            .map(|index| item(index as u64 + 1, generation))
+            .collect();
+        let mut body = serde_json::Map::new();
+        body.insert("data".into(), Value::Array(data));
+        if self.config.include_total {
+            body.insert("total".into(), json!(total));
+        }
+        Answer::json(200, &Value::Object(body))
+    }
+
+    /// Consumes one use of the first fault matching this offset.
+    fn take_fault(&mut self, offset: Option<usize>) -> Option<Fault> {
+        let faults = &mut self.config.faults;
+        let index = faults.iter().position(|f| f.matches(offset))?;
+        let fault = faults[index].clone();
+        faults[index].times -= 1;
+        if faults[index].times == 0 {
+            faults.remove(index);
+        }
+        Some(fault)
+    }
+
+    fn authorized(&self, query: &[(String, String)], headers: &[(String, String)]) -> bool {
+        let key = self.config.api_key.as_str();
+        let in_query = query.iter().any(|(n, v)| n == "api_key" && v == key);
+        let in_header = headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("x-api-key") && v.trim() == key);
+        in_query || in_header
+    }
+}
+
+/// Parses an optional non-negative integer parameter.
+fn parse_count(value: Option<&str>, default: usize) -> Result<usize, ()> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.trim().parse::<usize>().map_err(|_| ()),
+    }
+}
+
+#[cfg(test)]
+#[path = "handler_tests.rs"]
+mod tests;

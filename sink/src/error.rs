@@ -1,0 +1,56 @@
+//! Errors of the sink. Messages name the table, column or record index, never a value.
+
+use std::path::PathBuf;
+
+use crate::LoadId;
+
+#[derive(thiserror::Error, Debug)]
+pub enum SinkError {
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("database error on table `{table}` while {action}: {source}")]
+    Database {
+        table: String,
+        action: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("table `{table}`: record {index} of the page has no value for primary key `{key}`")]
+    MissingPrimaryKey {
+        table: String,
+        index: usize,
+        key: String,
+    },
+    #[error("table `{table}`: record {index} of the page is a JSON {found}, not an object")]
+    NotAnObject {
+        table: String,
+        index: usize,
+        found: &'static str,
+    },
+    #[error("resource `{resource}` maps to the reserved table name `{table}`")]
+    ReservedName { resource: String, table: String },
+    #[error("load {} is not running in this sink", .0.0)]
+    UnknownLoad(LoadId),
+    #[error(
+        "table `{table}`: column `{column}` has unknown data type `{data_type}` in _sluice_columns"
+    )]
+    Metadata {
+        table: String,
+        column: String,
+        data_type: String,
+    },
+}
+
+/// Wraps a rusqlite error with the table and action it happened on.
+pub(crate) fn db(table: &str, action: &'static str) -> impl FnOnce(rusqlite::Error) -> SinkError {
+    let table = table.to_owned();
+    move |source| SinkError::Database {
+        table,
+        action,
+        source,
+    }
+}

@@ -1,0 +1,125 @@
+//! Flattening of nested records into `parent__child` leaf cells (dialect-free).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::naming::{NESTING, normalize_identifier};
+use crate::types::{Cell, string_type};
+
+/// A flattened record: `(column name, cell)` in first-seen order.
+pub(crate) type FlatRow<'a> = Vec<(String, Cell<'a>)>;
+
+/// Flattens records, caching the normalization of raw keys so a page of similar records
+/// normalizes each distinct key once.
+#[derive(Debug, Default)]
+pub(crate) struct Flattener {
+    names: HashMap<String, String>,
+    /// Every normalized name produced so far.
+    normalized: HashSet<String>,
+    /// True once two raw keys normalized to the same name: rows must then be deduplicated.
+    ambiguous: bool,
+}
+
+impl Flattener {
+    /// Flattens one object. Nested objects recurse; lists become JSON text.
+    pub(crate) fn flatten<'a>(&mut self, record: &'a Map<String, Value>) -> FlatRow<'a> {
+        let mut out = Vec::with_capacity(record.len());
+        self.walk(record, None, &mut out);
+        out
+    }
+
+    fn name(&mut self, key: &str) -> &str {
+        if !self.names.contains_key(key) {
+            let name = normalize_identifier(key);
+            if !self.normalized.insert(name.clone()) {
+                self.ambiguous = true;
+            }
+            self.names.insert(key.to_owned(), name);
+        }
+        self.names.get(key).map_or("_", String::as_str)
+    }
+
+    fn walk<'a>(
+        &mut self,
+        obj: &'a Map<String, Value>,
+        prefix: Option<&str>,
+        out: &mut FlatRow<'a>,
+    ) {
+        for (key, value) in obj {
+            let leaf = self.name(key);
+            let name = match prefix {
+                Some(p) => format!("{p}{NESTING}{leaf}"),
+                None => leaf.to_owned(),
+            };
+            let cell = match value {
+                Value::Object(child) => {
+                    self.walk(child, Some(&name), out);
+                    continue;
+                }
+                Value::Null => Cell::Null,
+                Value::Bool(b) => Cell::Bool(*b),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => Cell::Int(i),
+                    None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                Value::String(s) => Cell::Str(s, string_type(s)),
+                Value::Array(_) => Cell::Json(value.to_string()),
+            };
+            // Two raw keys normalizing to the same name: the last one wins. Only scanned
+            // for once such a pair has been seen, so the common case stays linear.
+            if self.ambiguous
+                && let Some(slot) = out.iter_mut().find(|(n, _)| *n == name)
+            {
+                slot.1 = cell;
+            } else {
+                out.push((name, cell));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::DataType;
+    use serde_json::json;
+
+    #[test]
+    fn flattens_nested_objects_and_keeps_lists_as_json() {
+        let v = json!({"id": 1, "warehouse": {"code": "W1", "geo": {"lat": 1.5}}, "tags": ["a", "b"],
+                       "updatedAt": "2024-05-01T12:00:00Z", "ok": true, "gone": null});
+        let mut f = Flattener::default();
+        let row = f.flatten(v.as_object().unwrap());
+        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "id",
+                "warehouse__code",
+                "warehouse__geo__lat",
+                "tags",
+                "updated_at",
+                "ok",
+                "gone"
+            ]
+        );
+        assert_eq!(row[0].1, Cell::Int(1));
+        assert_eq!(row[1].1, Cell::Str("W1", DataType::Text));
+        assert_eq!(row[2].1, Cell::Float(1.5));
+        assert_eq!(row[3].1, Cell::Json(r#"["a","b"]"#.to_owned()));
+        assert_eq!(row[4].1.data_type(), Some(DataType::Timestamp));
+        assert_eq!(row[5].1, Cell::Bool(true));
+        assert_eq!(row[6].1, Cell::Null);
+    }
+
+    #[test]
+    fn colliding_keys_keep_the_last_value() {
+        let v = json!({"a": 1, "updatedAt": "x", "updated_at": "y", "b": 2});
+        let mut f = Flattener::default();
+        let row = f.flatten(v.as_object().unwrap());
+        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["a", "updated_at", "b"]);
+        assert_eq!(row[1].1, Cell::Str("y", DataType::Text));
+    }
+}

@@ -1,0 +1,267 @@
+//! Transactions, state checkpoints and the load ledger.
+
+mod common;
+
+use common::{Db, spec, text};
+use rusqlite::types::Value as Sql;
+use serde_json::json;
+use sluice_sink::{LoadId, Outcome, Sink, SinkError, SqliteSink, WriteDisposition::*};
+
+#[test]
+fn bad_record_rolls_back_its_whole_page_including_state() {
+    let mut db = Db::new();
+    let s = spec("orders", &["id"], Merge);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink
+        .write_page(id, &[json!({"id": 1, "v": "a"})], r#"{"cursor":"1"}"#)
+        .unwrap();
+    let bad = [
+        json!({"id": 2, "v": "b", "new_col": 1}),
+        json!({"v": "c", "token": "s3cr3t-value"}),
+        json!({"id": 4}),
+    ];
+    let err = db
+        .sink
+        .write_page(id, &bad, r#"{"cursor":"4"}"#)
+        .unwrap_err();
+    assert!(
+        matches!(&err, SinkError::MissingPrimaryKey { table, index: 1, key } if table == "orders" && key == "id"),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        !msg.contains("s3cr3t") && !format!("{err:?}").contains("s3cr3t"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("orders") && msg.contains("record 1") && msg.contains("`id`"),
+        "{msg}"
+    );
+    let null_key = [json!({"id": null})];
+    assert!(matches!(
+        db.sink.write_page(id, &null_key, "{}"),
+        Err(SinkError::MissingPrimaryKey { index: 0, .. })
+    ));
+    let not_object = [json!({"id": 5}), json!([1])];
+    let err = db.sink.write_page(id, &not_object, "{}").unwrap_err();
+    assert!(
+        err.to_string().contains("record 1") && err.to_string().contains("array"),
+        "{err}"
+    );
+
+    assert_eq!(
+        db.count("orders"),
+        1,
+        "nothing of the bad pages was written"
+    );
+    assert_eq!(
+        db.sink.columns("orders").unwrap().len(),
+        2,
+        "no DDL from the bad page"
+    );
+    assert_eq!(
+        db.sink.states().unwrap(),
+        [("orders".to_owned(), r#"{"cursor":"1"}"#.to_owned())]
+    );
+    // The load can go on after a rejected page.
+    db.sink
+        .write_page(id, &[json!({"id": 2, "v": "b"})], r#"{"cursor":"2"}"#)
+        .unwrap();
+    let summary = db.sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!((summary.rows, summary.pages), (2, 2));
+    assert_eq!(
+        db.rows("SELECT rows, pages FROM _sluice_loads"),
+        [[Sql::Integer(2), Sql::Integer(2)]]
+    );
+}
+
+#[test]
+fn bad_first_page_creates_no_table() {
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("t", &["id"], Append)).unwrap();
+    assert!(db.sink.write_page(id, &[json!({"x": 1})], "{}").is_err());
+    assert!(!db.table_exists("t"));
+    assert!(db.sink.states().unwrap().is_empty());
+}
+
+#[test]
+fn state_roundtrips_across_reopen() {
+    let mut db = Db::new();
+    db.load(
+        &spec("a", &[], Append),
+        &[vec![json!({"x": 1})], vec![json!({"x": 2})]],
+    );
+    db.load(&spec("b", &["k"], Merge), &[vec![json!({"k": 1})]]);
+    let reopened = SqliteSink::open(&db.path);
+    let mut reopened = reopened.unwrap();
+    let states = reopened.states().unwrap();
+    assert_eq!(
+        states,
+        [
+            ("a".to_owned(), r#"{"page":1}"#.to_owned()),
+            ("b".to_owned(), r#"{"page":0}"#.to_owned())
+        ]
+    );
+    // Schema metadata survives too: a reopened sink keeps evolving the same table.
+    let id = reopened.begin(&spec("a", &[], Append)).unwrap();
+    reopened
+        .write_page(id, &[json!({"x": 3, "y": "new"})], r#"{"page":9}"#)
+        .unwrap();
+    reopened.finish(id, Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT x, y FROM a ORDER BY x"),
+        [
+            [Sql::Integer(1), Sql::Null],
+            [Sql::Integer(2), Sql::Null],
+            [Sql::Integer(3), text("new")]
+        ]
+    );
+    assert_eq!(
+        db.inspect()
+            .query_row("PRAGMA journal_mode", [], |r| r.get::<_, String>(0))
+            .unwrap(),
+        "wal"
+    );
+}
+
+#[test]
+fn ledger_tracks_rows_pages_and_status() {
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("Items", &["id"], Append)).unwrap();
+    let running = db.rows(&format!(
+        "SELECT resource, table_name, status, finished_at FROM _sluice_loads WHERE load_id = {}",
+        id.0
+    ));
+    assert_eq!(
+        running,
+        [[text("Items"), text("items"), text("running"), Sql::Null]]
+    );
+    assert!(!db.table_exists("items"), "begin creates no data table");
+    db.sink
+        .write_page(id, &[json!({"id": 1}), json!({"id": 2})], "{}")
+        .unwrap();
+    db.sink.write_page(id, &[json!({"id": 3})], "{}").unwrap();
+    let summary = db.sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!(summary.load_id, id);
+    assert_eq!(
+        (
+            summary.resource.as_str(),
+            summary.rows,
+            summary.pages,
+            summary.status.as_str()
+        ),
+        ("Items", 3, 2, "completed")
+    );
+    let row = db.rows(&format!("SELECT status, rows, pages, error, finished_at IS NOT NULL, started_at FROM _sluice_loads WHERE load_id = {}", id.0));
+    assert_eq!(
+        row[0][..5],
+        [
+            text("completed"),
+            Sql::Integer(3),
+            Sql::Integer(2),
+            Sql::Null,
+            Sql::Integer(1)
+        ]
+    );
+    let Sql::Text(started) = &row[0][5] else {
+        panic!("started_at: {:?}", row[0][5])
+    };
+    assert!(started.ends_with('Z') && started.contains('T'), "{started}");
+
+    let second = db.sink.begin(&spec("Items", &["id"], Append)).unwrap();
+    assert!(second.0 > id.0);
+    db.sink
+        .write_page(second, &[json!({"id": 4})], "{}")
+        .unwrap();
+    let failed = db
+        .sink
+        .finish(second, Outcome::Failed { error: "timeout" })
+        .unwrap();
+    assert_eq!((failed.status.as_str(), failed.rows), ("failed", 1));
+    assert_eq!(
+        db.count("items"),
+        4,
+        "append pages of a failed load stay committed"
+    );
+    assert!(
+        matches!(db.sink.finish(second, Outcome::Completed), Err(SinkError::UnknownLoad(LoadId(n))) if n == second.0)
+    );
+    assert!(matches!(
+        db.sink.write_page(LoadId(999), &[], "{}"),
+        Err(SinkError::UnknownLoad(_))
+    ));
+}
+
+#[test]
+fn many_rows_load_in_pages() {
+    let mut db = Db::new();
+    let pages: Vec<Vec<_>> = (0..20)
+        .map(|p| (0..1000).map(|i| json!({"id": p * 1000 + i, "name": format!("item {i}"), "price": 1.5, "meta": {"w": i}})).collect())
+        .collect();
+    let started = std::time::Instant::now();
+    db.load(&spec("bulk", &["id"], Merge), &pages);
+    eprintln!("20k merged rows in {:?}", started.elapsed());
+    assert_eq!(db.count("bulk"), 20_000);
+    assert_eq!(
+        db.rows("SELECT SUM(meta__w) FROM bulk"),
+        [[Sql::Integer(20 * 999 * 1000 / 2)]]
+    );
+}
+
+#[test]
+fn in_memory_sink_loads_and_reports() {
+    let mut sink = SqliteSink::open_in_memory().unwrap();
+    let id = sink.begin(&spec("mem", &["id"], Merge)).unwrap();
+    sink.write_page(
+        id,
+        &[json!({"id": 1, "v": 1}), json!({"id": 1, "v": 2})],
+        r#"{"n":1}"#,
+    )
+    .unwrap();
+    let summary = sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!((summary.rows, summary.pages), (2, 1));
+    let cols = sink.columns("mem").unwrap();
+    assert_eq!(cols.len(), 2);
+    assert!(cols[0].primary_key && !cols[0].nullable);
+    assert!(!cols[1].primary_key && cols[1].nullable);
+    assert_eq!(
+        sink.states().unwrap(),
+        [("mem".to_owned(), r#"{"n":1}"#.to_owned())]
+    );
+    assert!(sink.columns("nope").unwrap().is_empty());
+}
+
+#[test]
+fn database_error_mid_page_rolls_back_ddl_rows_and_state() {
+    let mut db = Db::new();
+    let dup = vec![json!({"id": 1, "v": "a"}), json!({"id": 1, "v": "b"})];
+    db.load(&spec("dups", &["id"], Append), &[dup]);
+    let before = db.sink.states().unwrap();
+    let id = db.sink.begin(&spec("dups", &["id"], Merge)).unwrap();
+    // The ALTER TABLE for `extra` runs first; the unique index then fails on the duplicates.
+    let err = db
+        .sink
+        .write_page(id, &[json!({"id": 2, "extra": 1})], r#"{"merged":true}"#)
+        .unwrap_err();
+    assert!(
+        matches!(&err, SinkError::Database { table, .. } if table == "dups"),
+        "{err:?}"
+    );
+    let names: Vec<String> = db
+        .sink
+        .columns("dups")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["id", "v"], "metadata rolled back");
+    let declared = db.rows("SELECT name FROM pragma_table_info('dups')");
+    assert_eq!(declared.len(), 2, "ALTER TABLE rolled back");
+    assert_eq!(db.count("dups"), 2);
+    assert_eq!(db.sink.states().unwrap(), before);
+    let summary = db
+        .sink
+        .finish(id, Outcome::Failed { error: "index" })
+        .unwrap();
+    assert_eq!((summary.rows, summary.pages), (0, 0));
+}

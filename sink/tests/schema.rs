@@ -1,0 +1,241 @@
+//! Schema inference and evolution against a real SQLite file.
+
+mod common;
+
+use common::{Db, spec, text};
+use rusqlite::types::Value as Sql;
+use serde_json::json;
+use sluice_sink::{DataType, Sink, WriteDisposition::*};
+
+#[test]
+fn infers_types_flattens_and_stores_values() {
+    let mut db = Db::new();
+    let page = vec![
+        json!({"id": 1, "price": 9.5, "inStock": true, "updatedAt": "2024-05-01T12:00:00Z",
+               "created": "2024-05-01", "name": "bolt", "tags": ["a", "b"],
+               "warehouse": {"code": "W1", "geo": {"lat": 52.1}}, "note": null}),
+        json!({"id": 2, "price": 3.0, "inStock": false, "updatedAt": "2024-05-02T08:30:00.250+02:00",
+               "created": "2024-05-02", "name": "nut", "tags": [], "warehouse": {"code": "W2"}, "note": null}),
+    ];
+    db.load(&spec("Inventory Items", &["id"], Append), &[page]);
+
+    let cols = db.sink.columns("inventory_items").unwrap();
+    let got: Vec<(&str, DataType, bool, bool)> = cols
+        .iter()
+        .map(|c| (c.name.as_str(), c.data_type, c.nullable, c.primary_key))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("id", DataType::Bigint, false, true),
+            ("price", DataType::Double, true, false),
+            ("in_stock", DataType::Bool, true, false),
+            ("updated_at", DataType::Timestamp, true, false),
+            ("created", DataType::Timestamp, true, false),
+            ("name", DataType::Text, true, false),
+            ("tags", DataType::Json, true, false),
+            ("warehouse__code", DataType::Text, true, false),
+            ("warehouse__geo__lat", DataType::Double, true, false),
+            ("note", DataType::Text, true, false),
+        ]
+    );
+    let declared =
+        db.rows("SELECT type, \"notnull\" FROM pragma_table_info('inventory_items') ORDER BY cid");
+    let declared: Vec<String> = declared
+        .iter()
+        .map(|r| format!("{:?}/{:?}", r[0], r[1]))
+        .collect();
+    assert_eq!(declared[0], "Text(\"BIGINT\")/Integer(1)");
+    assert_eq!(declared[2], "Text(\"BOOLEAN\")/Integer(0)");
+    assert_eq!(declared[3], "Text(\"TIMESTAMP\")/Integer(0)");
+    assert_eq!(declared[6], "Text(\"JSON\")/Integer(0)");
+    assert_eq!(declared[1], "Text(\"DOUBLE\")/Integer(0)");
+
+    let rows = db.rows(
+        "SELECT id, price, in_stock, updated_at, tags, warehouse__code, warehouse__geo__lat, note \
+         FROM inventory_items ORDER BY id",
+    );
+    assert_eq!(
+        rows[0],
+        [
+            Sql::Integer(1),
+            Sql::Real(9.5),
+            Sql::Integer(1),
+            text("2024-05-01T12:00:00Z"),
+            text(r#"["a","b"]"#),
+            text("W1"),
+            Sql::Real(52.1),
+            Sql::Null
+        ]
+    );
+    assert_eq!(rows[1][2], Sql::Integer(0));
+    assert_eq!(rows[1][1], Sql::Real(3.0));
+    assert_eq!(rows[1][4], text("[]"));
+    assert_eq!(rows[1][6], Sql::Null, "missing nested field is NULL");
+    assert_eq!(DataType::Json.to_string(), "json");
+}
+
+#[test]
+fn missing_fields_are_null_and_new_fields_add_columns() {
+    let mut db = Db::new();
+    let s = spec("items", &["id"], Append);
+    db.load(&s, &[vec![json!({"id": 1, "a": "x"}), json!({"id": 2})]]);
+    assert_eq!(db.sink.columns("items").unwrap().len(), 2);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 3, "a": "y", "colour": "red", "weightKg": 2, "later": null}),
+        ]],
+    );
+
+    let names: Vec<String> = db
+        .sink
+        .columns("items")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["id", "a", "colour", "weight_kg"],
+        "null-only field on a later page waits"
+    );
+    let rows = db.rows("SELECT id, a, colour, weight_kg FROM items ORDER BY id");
+    assert_eq!(rows[0], [Sql::Integer(1), text("x"), Sql::Null, Sql::Null]);
+    assert_eq!(rows[1], [Sql::Integer(2), Sql::Null, Sql::Null, Sql::Null]);
+    assert_eq!(
+        rows[2],
+        [Sql::Integer(3), text("y"), text("red"), Sql::Integer(2)]
+    );
+    let meta = db.rows(
+        "SELECT data_type, position FROM _sluice_columns WHERE table_name='items' AND column_name='weight_kg'",
+    );
+    assert_eq!(meta, [[text("bigint"), Sql::Integer(3)]]);
+
+    // Within one load too: a new field on the second page.
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, &[json!({"id": 4})], "{}").unwrap();
+    db.sink
+        .write_page(id, &[json!({"id": 5, "extra": true})], "{}")
+        .unwrap();
+    db.sink.finish(id, sluice_sink::Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT extra FROM items WHERE id = 5"),
+        [[Sql::Integer(1)]]
+    );
+}
+
+#[test]
+fn bigint_widens_to_double_and_conflicts_become_text() {
+    let mut db = Db::new();
+    let s = spec("m", &[], Append);
+    db.load(
+        &s,
+        &[vec![json!({"q": 2, "flag": true, "at": "2024-01-01"})]],
+    );
+    db.load(
+        &s,
+        &[vec![
+            json!({"q": 2.5, "flag": "maybe", "at": "soon"}),
+            json!({"q": 3, "flag": 7, "at": null}),
+        ]],
+    );
+
+    let cols = db.sink.columns("m").unwrap();
+    let types: Vec<DataType> = cols.iter().map(|c| c.data_type).collect();
+    assert_eq!(types, [DataType::Double, DataType::Text, DataType::Text]);
+    let declared = db.rows("SELECT type FROM pragma_table_info('m') ORDER BY cid");
+    assert_eq!(declared, [[text("DOUBLE")], [text("TEXT")], [text("TEXT")]]);
+    let rows = db.rows("SELECT q, flag, at FROM m ORDER BY rowid");
+    assert_eq!(rows[0], [Sql::Real(2.0), text("true"), text("2024-01-01")]);
+    assert_eq!(rows[1], [Sql::Real(2.5), text("maybe"), text("soon")]);
+    assert_eq!(rows[2], [Sql::Real(3.0), text("7"), Sql::Null]);
+}
+
+#[test]
+fn conflict_inside_the_first_page_falls_back_to_text() {
+    let mut db = Db::new();
+    db.load(
+        &spec("c", &[], Append),
+        &[vec![
+            json!({"v": 1}),
+            json!({"v": [1, 2]}),
+            json!({"v": {"x": 1}}),
+        ]],
+    );
+    let cols = db.sink.columns("c").unwrap();
+    assert_eq!(cols[0].data_type, DataType::Text);
+    assert_eq!(cols[1].name, "v__x");
+    let rows = db.rows("SELECT v FROM c ORDER BY rowid");
+    assert_eq!(rows, [[text("1")], [text("[1,2]")], [Sql::Null]]);
+}
+
+#[test]
+fn hostile_identifiers_are_stored_safely() {
+    let mut db = Db::new();
+    let hostile = "\"; DROP TABLE x; --";
+    db.load(&spec("x", &[], Append), &[vec![json!({"a": 1})]]);
+    db.load(
+        &spec(hostile, &["\"id"], Merge),
+        &[vec![
+            json!({"\"id": 1, "a\"b": "q\"uote", "\"); DROP TABLE _sluice_loads; --": "v", "'": 1}),
+        ]],
+    );
+    assert!(db.table_exists("x"), "the victim table survives");
+    assert!(db.table_exists("_sluice_loads"));
+    assert!(db.table_exists("_drop_table_x_"));
+    let names: Vec<String> = db
+        .sink
+        .columns("_drop_table_x_")
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["_id", "a_b", "_drop_table_sluice_loads_", "_"]);
+    assert_eq!(
+        db.rows("SELECT a_b FROM _drop_table_x_"),
+        [[text("q\"uote")]]
+    );
+    assert_eq!(
+        db.rows("SELECT resource FROM _sluice_loads WHERE load_id = 2"),
+        [[text(hostile)]]
+    );
+    let err = db
+        .sink
+        .begin(&spec("_sluice_loads", &[], Append))
+        .unwrap_err();
+    assert!(err.to_string().contains("reserved"), "{err}");
+}
+
+#[test]
+fn empty_objects_create_no_table_until_fields_appear() {
+    let mut db = Db::new();
+    let s = spec("blank", &[], Append);
+    let id = db.sink.begin(&s).unwrap();
+    assert_eq!(
+        db.sink
+            .write_page(id, &[json!({}), json!({"o": {}})], "{}")
+            .unwrap(),
+        2
+    );
+    assert!(!db.table_exists("blank"));
+    db.sink
+        .write_page(id, &[json!({"a": null}), json!({"b": 1})], "{}")
+        .unwrap();
+    db.sink.finish(id, sluice_sink::Outcome::Completed).unwrap();
+    let cols: Vec<(String, DataType)> = db
+        .sink
+        .columns("blank")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.data_type))
+        .collect();
+    assert_eq!(
+        cols,
+        [
+            ("a".to_owned(), DataType::Text),
+            ("b".to_owned(), DataType::Bigint)
+        ]
+    );
+    assert_eq!(db.count("blank"), 2);
+}

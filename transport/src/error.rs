@@ -1,0 +1,66 @@
+//! Transport errors. Every message names the request's URL as planned (before secret injection)
+//! and has gone through the redactor; no reqwest error (whose Display includes the injected URL)
+//! is kept as a source.
+
+use std::time::Duration;
+
+use crate::secret::SecretError;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("request to host `{host}` refused: not in the allow-list (allowed: {allowed})")]
+    NotAllowed {
+        url: String,
+        host: String,
+        allowed: String,
+    },
+    #[error(
+        "redirect from {url} to host `{host}` refused: not in the allow-list (allowed: {allowed})"
+    )]
+    RedirectNotAllowed {
+        url: String,
+        host: String,
+        allowed: String,
+    },
+    #[error("too many redirects (more than {max}) from {url}")]
+    TooManyRedirects { url: String, max: u32 },
+    #[error("{url}: gave up after {attempts} attempts, last: {last}")]
+    RetriesExhausted {
+        attempts: u32,
+        last: String,
+        url: String,
+    },
+    #[error("{url}: timed out after {}s ({attempts} attempts)", .timeout.as_secs_f64())]
+    Timeout {
+        url: String,
+        attempts: u32,
+        timeout: Duration,
+    },
+    #[error("{url}: {message} ({attempts} attempts)")]
+    Connect {
+        url: String,
+        attempts: u32,
+        message: String,
+    },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("invalid URL `{url}`: {message}")]
+    InvalidUrl { url: String, message: String },
+    #[error("{url}: invalid header `{name}`")]
+    InvalidHeader { url: String, name: String },
+    #[error("{url}: cannot read the response body: {message}")]
+    Body { url: String, message: String },
+    #[error("{url}: {message}")]
+    Http { url: String, message: String },
+    #[error("cannot build the HTTP client: {message}")]
+    Build { message: String },
+}
+
+impl TransportError {
+    /// Whether the attempts ran out on a retryable outcome (status, connection error or timeout).
+    pub fn is_retries_exhausted(&self) -> bool {
+        matches!(self, TransportError::RetriesExhausted { .. })
+            || matches!(self, TransportError::Timeout { attempts, .. } | TransportError::Connect { attempts, .. } if *attempts > 1)
+    }
+}

@@ -1,0 +1,237 @@
+//! One attempt: a request and the redirects it leads to, up to a complete response.
+
+use std::error::Error as _;
+use std::io::Read;
+
+use reqwest::{StatusCode, Url};
+
+use crate::allow::{AllowList, url_host};
+use crate::error::TransportError;
+use crate::inject::{Injection, headers, with_query};
+use crate::request::{Method, Request, Response};
+
+/// Redirects followed at most per attempt.
+pub(crate) const MAX_REDIRECTS: u32 = 5;
+/// Largest response body accepted.
+pub(crate) const MAX_BODY: u64 = 256 << 20;
+
+/// How an attempt failed.
+pub(crate) enum Failure {
+    /// Retryable: could not connect, or the connection broke.
+    Connect(String),
+    /// Retryable: the request timed out.
+    Timeout,
+    /// Not retryable: the body exceeded [`MAX_BODY`].
+    TooLarge,
+    /// Not retryable: reqwest could not build the request.
+    Builder,
+    /// Not retryable.
+    Fatal(TransportError),
+}
+
+/// Everything an attempt needs; `url` is the planned URL (for messages), already redacted.
+pub(crate) struct Exchange<'a> {
+    pub http: &'a reqwest::blocking::Client,
+    pub allow: &'a AllowList,
+    pub request: &'a Request,
+    pub planned: Url,
+    pub injection: Option<Injection<'a>>,
+    pub display_url: &'a str,
+}
+
+impl Exchange<'_> {
+    pub(crate) fn run(&self) -> Result<Response, Failure> {
+        let origin = url_host(&self.planned);
+        let mut url = self.planned.clone();
+        let mut method = self.request.method;
+        let mut body = self.request.body.clone();
+        let mut strip_auth = false;
+        let mut first = true;
+        for hop in 0..=MAX_REDIRECTS {
+            let target = match self.injection {
+                Some(Injection::Query(name, value)) if first => {
+                    with_query(url.as_str(), name, value)
+                }
+                _ => url.to_string(),
+            };
+            let target = Url::parse(&target).map_err(|e| self.fatal_url(e.to_string()))?;
+            let map = headers(
+                &self.request.headers,
+                self.injection,
+                strip_auth,
+                self.display_url,
+            )
+            .map_err(Failure::Fatal)?;
+            let mut builder = match method {
+                Method::Get => self.http.get(target),
+                Method::Post => self.http.post(target),
+            }
+            .headers(map);
+            if let Some(b) = &body {
+                builder = builder.body(b.clone());
+            }
+            let response = builder.send().map_err(|e| classify(&e))?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|l| l.as_bytes().to_vec());
+            if let Some(location) = location.filter(|_| is_redirect(status)) {
+                if hop == MAX_REDIRECTS {
+                    return Err(Failure::Fatal(TransportError::TooManyRedirects {
+                        url: self.display_url.to_string(),
+                        max: MAX_REDIRECTS,
+                    }));
+                }
+                let location = String::from_utf8_lossy(&location).into_owned();
+                let next = url
+                    .join(&location)
+                    .map_err(|e| self.fatal_url(format!("bad redirect location: {e}")))?;
+                let host = url_host(&next).unwrap_or_else(|| next.scheme().to_string());
+                if !self.allow.allows(&host) {
+                    return Err(Failure::Fatal(TransportError::RedirectNotAllowed {
+                        url: self.display_url.to_string(),
+                        host,
+                        allowed: self.allow.display().to_string(),
+                    }));
+                }
+                strip_auth |= origin.as_deref() != Some(host.as_str());
+                if status == StatusCode::SEE_OTHER
+                    || (method == Method::Post && matches!(status.as_u16(), 301 | 302))
+                {
+                    method = Method::Get;
+                    body = None;
+                }
+                url = next;
+                first = false;
+                continue;
+            }
+            return read_response(response);
+        }
+        Err(Failure::Fatal(TransportError::TooManyRedirects {
+            url: self.display_url.to_string(),
+            max: MAX_REDIRECTS,
+        }))
+    }
+
+    fn fatal_url(&self, message: String) -> Failure {
+        Failure::Fatal(TransportError::InvalidUrl {
+            url: self.display_url.to_string(),
+            message,
+        })
+    }
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+fn read_response(response: reqwest::blocking::Response) -> Result<Response, Failure> {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if response.content_length().is_some_and(|n| n > MAX_BODY) {
+        return Err(Failure::TooLarge);
+    }
+    let body = read_capped(response, MAX_BODY)?;
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// Reads `reader` to the end, failing once more than `cap` bytes arrive.
+pub(crate) fn read_capped(reader: impl Read, cap: u64) -> Result<Vec<u8>, Failure> {
+    let mut body = Vec::new();
+    match reader.take(cap.saturating_add(1)).read_to_end(&mut body) {
+        Ok(_) if body.len() as u64 > cap => Err(Failure::TooLarge),
+        Ok(_) => Ok(body),
+        Err(e) if is_timeout_io(&e) => Err(Failure::Timeout),
+        Err(e) => Err(Failure::Connect(format!(
+            "connection lost while reading the body ({})",
+            e.kind()
+        ))),
+    }
+}
+
+fn is_timeout_io(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        return true;
+    }
+    let mut source = e.get_ref().map(|s| s as &(dyn std::error::Error + 'static));
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<reqwest::Error>()
+            && r.is_timeout()
+        {
+            return true;
+        }
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// Sorts a reqwest error into retryable or not, keeping none of its text that could hold the URL.
+fn classify(e: &reqwest::Error) -> Failure {
+    if e.is_timeout() {
+        return Failure::Timeout;
+    }
+    if e.is_builder() {
+        return Failure::Builder;
+    }
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Failure::Connect(match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+                std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
+                std::io::ErrorKind::TimedOut => return Failure::Timeout,
+                kind => format!("connection failed ({kind})"),
+            });
+        }
+        source = s.source();
+    }
+    if e.is_connect() {
+        Failure::Connect("connection failed".into())
+    } else {
+        Failure::Connect("connection error".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_over_the_cap_is_refused() {
+        assert_eq!(read_capped(&b"12345"[..], 5).ok(), Some(b"12345".to_vec()));
+        assert!(matches!(
+            read_capped(&b"123456"[..], 5),
+            Err(Failure::TooLarge)
+        ));
+        assert_eq!(MAX_BODY, 256 * 1024 * 1024);
+    }
+
+    #[test]
+    fn only_real_redirect_statuses_redirect() {
+        for s in [301, 302, 303, 307, 308] {
+            assert!(is_redirect(StatusCode::from_u16(s).unwrap()));
+        }
+        for s in [200, 300, 304, 305, 404] {
+            assert!(!is_redirect(StatusCode::from_u16(s).unwrap()));
+        }
+    }
+}

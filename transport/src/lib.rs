@@ -1,0 +1,22 @@
+//! The HTTP edge of the sluice host: sends the requests a connector planned, with retries,
+//! backoff, `Retry-After`, timeouts and a host allow-list; credentials are injected at send
+//! time and redacted from everything printed. Knows nothing of WIT or wasm.
+//!
+//! The retry policy ([`RetryPolicy::decide`]) is a pure function; [`Client`] runs it.
+
+mod allow;
+mod client;
+mod encode;
+mod error;
+mod exchange;
+mod inject;
+mod request;
+mod retry;
+mod secret;
+
+pub use allow::host_of;
+pub use client::{Client, ClientConfig, Event};
+pub use error::TransportError;
+pub use request::{Auth, Credential, Method, Request, Response};
+pub use retry::{Attempt, Decision, RetryPolicy, parse_retry_after};
+pub use secret::{Redactor, Secret, SecretError, SecretResolver, env_var_name};
