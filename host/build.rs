@@ -15,11 +15,16 @@ fn main() {
     if let Some(prebuilt) = env::var_os("SLUICE_CONNECTOR_WASM") {
         let prebuilt = PathBuf::from(prebuilt);
         println!("cargo:rerun-if-changed={}", prebuilt.display());
-        std::fs::copy(&prebuilt, &dest).unwrap_or_else(|e| panic!("cannot copy {}: {e}", prebuilt.display()));
+        std::fs::copy(&prebuilt, &dest)
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", prebuilt.display()));
         return;
     }
-    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let root = manifest.parent().expect("host/ sits in the workspace").to_path_buf();
+    let manifest =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let root = manifest
+        .parent()
+        .expect("host/ sits in the workspace")
+        .to_path_buf();
     for watched in ["connector/src", "connector/Cargo.toml", "wit", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
@@ -27,11 +32,20 @@ fn main() {
     let target_dir = wasm_target_dir(&out, &root);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--package", "sluice-connector", "--lib", "--target", TARGET, "--profile", "wasm"])
-        .arg("--manifest-path")
-        .arg(root.join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(&target_dir);
+    cmd.args([
+        "build",
+        "--package",
+        "sluice-connector",
+        "--lib",
+        "--target",
+        TARGET,
+        "--profile",
+        "wasm",
+    ])
+    .arg("--manifest-path")
+    .arg(root.join("Cargo.toml"))
+    .arg("--target-dir")
+    .arg(&target_dir);
     // Nothing of the outer build (flags for the host target, clippy's wrapper) applies here.
     for var in [
         "RUSTFLAGS",
@@ -45,9 +59,17 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("cannot run cargo to build the connector component");
-    assert!(status.success(), "building the connector for {TARGET} failed (see above)");
-    let built = target_dir.join(TARGET).join("wasm").join("sluice_connector.wasm");
+    let status = cmd
+        .status()
+        .expect("cannot run cargo to build the connector component");
+    assert!(
+        status.success(),
+        "building the connector for {TARGET} failed (see above)"
+    );
+    let built = target_dir
+        .join(TARGET)
+        .join("wasm")
+        .join("sluice_connector.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("cannot copy {}: {e}", built.display()));
 }
 

@@ -7,7 +7,7 @@
 //! Stages, one module each:
 //! - [`config`]: parses and validates the config, every error naming its key path;
 //! - [`url`]: percent-encoding and URL building;
-//! - [`selector`]: the `data_selector` JSONPath subset;
+//! - [`selector`]: the `data_selector` JSONPath subset, applied to responses by `extract`;
 //! - [`paginator`]: the paginators (`offset`, `single_page`);
 //! - [`session`]: the state machine mirroring `wit/source.wit`;
 //! - [`protocol`]: the crate's own mirror of the WIT types.

@@ -52,9 +52,18 @@ impl From<wit::Credential> for Credential {
 impl From<wit::Auth> for Auth {
     fn from(a: wit::Auth) -> Self {
         match a {
-            wit::Auth::Query(n) => Auth::Query { name: n.name, value: n.value.into() },
-            wit::Auth::Header(n) => Auth::Header { name: n.name, value: n.value.into() },
-            wit::Auth::Cookie(n) => Auth::Cookie { name: n.name, value: n.value.into() },
+            wit::Auth::Query(n) => Auth::Query {
+                name: n.name,
+                value: n.value.into(),
+            },
+            wit::Auth::Header(n) => Auth::Header {
+                name: n.name,
+                value: n.value.into(),
+            },
+            wit::Auth::Cookie(n) => Auth::Cookie {
+                name: n.name,
+                value: n.value.into(),
+            },
             wit::Auth::Bearer(c) => Auth::Bearer(c.into()),
             wit::Auth::Basic(b) => Auth::Basic {
                 username: b.username.into(),
@@ -65,7 +74,12 @@ impl From<wit::Auth> for Auth {
 }
 
 pub(crate) fn response(seq: u64, r: Response) -> wit::Response {
-    wit::Response { seq, status: r.status, headers: r.headers, body: r.body }
+    wit::Response {
+        seq,
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    }
 }
 
 impl From<wit::ResourceInfo> for ResourceInfo {
@@ -108,8 +122,14 @@ impl From<wit::Page> for Page {
 impl From<wit::Error> for ConnectorError {
     fn from(e: wit::Error) -> Self {
         match e {
-            wit::Error::Config(c) => ConnectorError::Config { path: c.path, message: c.message },
-            wit::Error::Response(r) => ConnectorError::Response { status: r.status, message: r.message },
+            wit::Error::Config(c) => ConnectorError::Config {
+                path: c.path,
+                message: c.message,
+            },
+            wit::Error::Response(r) => ConnectorError::Response {
+                status: r.status,
+                message: r.message,
+            },
             wit::Error::State(m) => ConnectorError::State(m),
             wit::Error::Protocol(m) => ConnectorError::Protocol(m),
         }

@@ -10,9 +10,16 @@ use serde_json::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigFileError {
     #[error("cannot read config {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config {path} is not valid {format}: {message}")]
-    Parse { path: PathBuf, format: &'static str, message: String },
+    Parse {
+        path: PathBuf,
+        format: &'static str,
+        message: String,
+    },
     #[error("config {path}: the top level must be an object (the dlt `rest_api` dict)")]
     NotAnObject { path: PathBuf },
 }
@@ -33,9 +40,15 @@ pub struct SourceConfig {
 impl SourceConfig {
     /// Reads a config file; the format follows the extension (`.toml`, `.yaml`/`.yml`, else JSON).
     pub fn load(path: &Path) -> Result<SourceConfig, ConfigFileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigFileError::Read { path: path.to_owned(), source })?;
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let parse = |format: &'static str, message: String| ConfigFileError::Parse {
             path: path.to_owned(),
             format,
@@ -43,13 +56,23 @@ impl SourceConfig {
         };
         let value: Value = match ext.as_str() {
             "toml" => toml::from_str(&text).map_err(|e| parse("TOML", e.to_string()))?,
-            "yaml" | "yml" => serde_norway::from_str(&text).map_err(|e| parse("YAML", e.to_string()))?,
+            "yaml" | "yml" => {
+                serde_norway::from_str(&text).map_err(|e| parse("YAML", e.to_string()))?
+            }
             _ => serde_json::from_str(&text).map_err(|e| parse("JSON", e.to_string()))?,
         };
         if !value.is_object() {
-            return Err(ConfigFileError::NotAnObject { path: path.to_owned() });
+            return Err(ConfigFileError::NotAnObject {
+                path: path.to_owned(),
+            });
         }
-        let dir = path.parent().map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p.to_owned() });
+        let dir = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_owned()
+            }
+        });
         Ok(SourceConfig::from_value(value, dir))
     }
 
@@ -63,7 +86,12 @@ impl SourceConfig {
             .collect();
         let mut secrets = BTreeSet::new();
         collect_secrets(&value, &mut secrets);
-        SourceConfig { json: value.to_string(), dir, allowed_hosts, secrets }
+        SourceConfig {
+            json: value.to_string(),
+            dir,
+            allowed_hosts,
+            secrets,
+        }
     }
 }
 
@@ -96,16 +124,27 @@ mod tests {
         });
         let c = SourceConfig::from_value(v, None);
         assert_eq!(c.allowed_hosts, vec!["127.0.0.1:8080".to_string()]);
-        assert_eq!(c.secrets.into_iter().collect::<Vec<_>>(), vec!["api_key", "other"]);
+        assert_eq!(
+            c.secrets.into_iter().collect::<Vec<_>>(),
+            vec!["api_key", "other"]
+        );
     }
 
     #[test]
     fn reads_toml_and_yaml_like_json() {
         let dir = tempfile::tempdir().unwrap();
         let toml_path = dir.path().join("c.toml");
-        std::fs::write(&toml_path, "[client]\nbase_url = \"http://h:1\"\n[[resources]]\nname = \"x\"\n").unwrap();
+        std::fs::write(
+            &toml_path,
+            "[client]\nbase_url = \"http://h:1\"\n[[resources]]\nname = \"x\"\n",
+        )
+        .unwrap();
         let yaml_path = dir.path().join("c.yaml");
-        std::fs::write(&yaml_path, "client:\n  base_url: http://h:1\nresources:\n  - name: x\n").unwrap();
+        std::fs::write(
+            &yaml_path,
+            "client:\n  base_url: http://h:1\nresources:\n  - name: x\n",
+        )
+        .unwrap();
         let a: Value = serde_json::from_str(&SourceConfig::load(&toml_path).unwrap().json).unwrap();
         let b: Value = serde_json::from_str(&SourceConfig::load(&yaml_path).unwrap().json).unwrap();
         assert_eq!(a, b);
@@ -118,6 +157,9 @@ mod tests {
         let p = dir.path().join("bad.json");
         std::fs::write(&p, "{\"client\": ").unwrap();
         let e = SourceConfig::load(&p).unwrap_err().to_string();
-        assert!(e.contains("bad.json") && e.contains("not valid JSON"), "{e}");
+        assert!(
+            e.contains("bad.json") && e.contains("not valid JSON"),
+            "{e}"
+        );
     }
 }

@@ -30,7 +30,10 @@ struct HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -50,7 +53,11 @@ impl std::fmt::Debug for Guest {
 
 impl Guest {
     /// Instantiates the connector and opens a session with `config` (JSON text) and saved state.
-    pub fn open(runtime: &Runtime, config: &str, state: &[(String, String)]) -> Result<Guest, GuestError> {
+    pub fn open(
+        runtime: &Runtime,
+        config: &str,
+        state: &[(String, String)],
+    ) -> Result<Guest, GuestError> {
         let instantiate = |e: wasmtime::Error| GuestError::Instantiate(format!("{e:#}"));
         let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(instantiate)?;
@@ -60,19 +67,29 @@ impl Guest {
             .tables(16)
             .memories(4)
             .build();
-        let state_ = HostState { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), limits };
+        let state_ = HostState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits,
+        };
         let mut store = Store::new(&runtime.engine, state_);
         store.limiter(|s| &mut s.limits);
         let ticks = runtime.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis().max(1);
         let deadline_ticks = u64::try_from(ticks).unwrap_or(u64::MAX).max(1);
         store.set_epoch_deadline(deadline_ticks);
-        let world = ConnectorWorld::instantiate(&mut store, &runtime.component, &linker).map_err(instantiate)?;
+        let world = ConnectorWorld::instantiate(&mut store, &runtime.component, &linker)
+            .map_err(instantiate)?;
         let session = world
             .sluice_connector_source()
             .session()
             .call_open(&mut store, config, state)
             .map_err(|e| trap("open", &e))??;
-        Ok(Guest { store, world, session, deadline_ticks })
+        Ok(Guest {
+            store,
+            world,
+            session,
+            deadline_ticks,
+        })
     }
 
     fn arm(&mut self) {
@@ -82,7 +99,9 @@ impl Guest {
     pub fn resources(&mut self) -> Result<Vec<ResourceInfo>, GuestError> {
         self.arm();
         let source = self.world.sluice_connector_source().session();
-        let list = source.call_resources(&mut self.store, self.session).map_err(|e| trap("resources", &e))?;
+        let list = source
+            .call_resources(&mut self.store, self.session)
+            .map_err(|e| trap("resources", &e))?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -104,7 +123,12 @@ impl Guest {
         self.arm();
         let source = self.world.sluice_connector_source().session();
         let page = source
-            .call_on_response(&mut self.store, self.session, resource, &bindings::response(seq, response))
+            .call_on_response(
+                &mut self.store,
+                self.session,
+                resource,
+                &bindings::response(seq, response),
+            )
             .map_err(|e| trap("on-response", &e))??;
         Ok(page.into())
     }

@@ -20,7 +20,11 @@ const EXIT_FAILED: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 
 #[derive(Parser, Debug)]
-#[command(name = "sluice", version, about = "Run declarative REST API connectors safely and fast")]
+#[command(
+    name = "sluice",
+    version,
+    about = "Run declarative REST API connectors safely and fast"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,7 +121,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { config, db, engine } => run(&config, db, engine),
-        Command::MockApi { items, port, api_key, generation, faults, max_page_size, no_total } => {
+        Command::MockApi {
+            items,
+            port,
+            api_key,
+            generation,
+            faults,
+            max_page_size,
+            no_total,
+        } => {
             let config = MockConfig {
                 items,
                 api_key,
@@ -135,7 +147,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", redact::redact(&format!("{e:#}")));
-            let config = e.downcast_ref::<SyncError>().is_some_and(SyncError::is_config_error);
+            let config = e
+                .downcast_ref::<SyncError>()
+                .is_some_and(SyncError::is_config_error);
             ExitCode::from(if config { EXIT_CONFIG } else { EXIT_FAILED })
         }
     }
@@ -150,7 +164,11 @@ impl EngineArgs {
         SyncOptions {
             db,
             connector: self.connector.clone().map_or(Source::Builtin, Source::File),
-            cache_dir: if self.no_cache { None } else { self.cache_dir.clone().or_else(default_cache_dir) },
+            cache_dir: if self.no_cache {
+                None
+            } else {
+                self.cache_dir.clone().or_else(default_cache_dir)
+            },
             limits: Limits {
                 max_memory_bytes: self.connector_memory_mb.saturating_mul(1 << 20),
                 call_timeout: seconds(self.connector_call_timeout),
@@ -195,7 +213,10 @@ fn print_summary(report: &SyncReport, db: &Path) {
 fn mock_api(config: MockConfig) -> anyhow::Result<()> {
     let server = MockServer::start(config).context("cannot start the mock API")?;
     println!("mock inventory API listening on {}", server.base_url());
-    println!("  GET {}/v1/inventory?api_key=...&offset=0&limit=100", server.base_url());
+    println!(
+        "  GET {}/v1/inventory?api_key=...&offset=0&limit=100",
+        server.base_url()
+    );
     server.wait();
     Ok(())
 }
@@ -207,24 +228,44 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
         .map(|f| f.parse::<Fault>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("bad demo fault: {e}"))?;
-    let server = MockServer::start(MockConfig { items, faults, ..MockConfig::default() })
-        .context("cannot start the mock API")?;
-    println!("sluice demo: mock inventory API on {} ({items} items)", server.base_url());
+    let server = MockServer::start(MockConfig {
+        items,
+        faults,
+        ..MockConfig::default()
+    })
+    .context("cannot start the mock API")?;
+    println!(
+        "sluice demo: mock inventory API on {} ({items} items)",
+        server.base_url()
+    );
     let config = SourceConfig::from_value(sluice::demo::seed_config(&server.base_url()), None);
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let key = sluice::demo::DEMO_API_KEY.to_string();
-    let resolver = SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
+    let resolver =
+        SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
     let mut progress = TerminalProgress::new(engine.quiet);
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
     print_summary(&report, &db);
     let rows = sluice::demo::sample_rows(
         &db,
         "inventory_items",
-        &["id", "sku", "name", "quantity", "price", "category", "warehouse__code", "updated_at"],
+        &[
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "price",
+            "category",
+            "warehouse__code",
+            "updated_at",
+        ],
         5,
     )
     .context("cannot read back the loaded rows")?;
     println!("\nfirst rows of inventory_items:\n{rows}");
-    println!("query it: sqlite3 {} 'SELECT count(*) FROM inventory_items'", db.display());
+    println!(
+        "query it: sqlite3 {} 'SELECT count(*) FROM inventory_items'",
+        db.display()
+    );
     Ok(())
 }

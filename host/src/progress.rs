@@ -25,7 +25,10 @@ pub struct TerminalProgress {
 
 impl TerminalProgress {
     pub fn new(quiet: bool) -> Self {
-        TerminalProgress { live: std::io::stderr().is_terminal(), quiet }
+        TerminalProgress {
+            live: std::io::stderr().is_terminal(),
+            quiet,
+        }
     }
 
     fn line(&self, text: &str) {
@@ -45,7 +48,11 @@ impl Progress for TerminalProgress {
     fn page(&mut self, resource: &str, pages: u64, records: u64) {
         if self.live && !self.quiet {
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\r\x1b[2K{}: {pages} pages, {records} records", redact(resource));
+            let _ = write!(
+                err,
+                "\r\x1b[2K{}: {pages} pages, {records} records",
+                redact(resource)
+            );
             let _ = err.flush();
         }
     }
@@ -72,7 +79,9 @@ impl Progress for TerminalProgress {
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool) {
         if !self.quiet || !ok {
             let status = if ok { "done" } else { "failed" };
-            self.line(&format!("{resource}: {status} ({pages} pages, {records} records)"));
+            self.line(&format!(
+                "{resource}: {status} ({pages} pages, {records} records)"
+            ));
         }
     }
 }

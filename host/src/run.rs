@@ -21,7 +21,9 @@ pub enum ResourceError {
     Transport(#[from] TransportError),
     #[error("cannot load the page")]
     Sink(#[from] SinkError),
-    #[error("the connector returned records that are not a JSON array of {expected} items: {message}")]
+    #[error(
+        "the connector returned records that are not a JSON array of {expected} items: {message}"
+    )]
     Records { expected: u32, message: String },
     #[error("the connector asked for secret `{0}`, which the config does not reference")]
     UnreferencedSecret(String),
@@ -40,7 +42,7 @@ pub enum RunError {
     Resource {
         resource: String,
         #[source]
-        source: ResourceError,
+        source: Box<ResourceError>,
     },
 }
 
@@ -105,23 +107,33 @@ impl Runner<'_> {
         let started = Instant::now();
         let result = self.load(&info.name, load_id, &mut summary);
         summary.seconds = started.elapsed().as_secs_f64();
-        self.progress.resource_finished(&info.name, summary.pages, summary.records, result.is_ok());
-        let failure = |source| RunError::Resource { resource: info.name.clone(), source };
+        self.progress
+            .resource_finished(&info.name, summary.pages, summary.records, result.is_ok());
         match result {
             Ok(()) => {
-                self.sink.finish(load_id, Outcome::Completed).map_err(RunError::Sink)?;
+                self.sink
+                    .finish(load_id, Outcome::Completed)
+                    .map_err(RunError::Sink)?;
                 Ok(summary)
             }
             Err(source) => {
                 let error = redact::redact(&anyhow_like(&source).to_string());
                 // The run already failed; a ledger write error must not hide that cause.
                 let _ = self.sink.finish(load_id, Outcome::Failed { error: &error });
-                Err(failure(source))
+                Err(RunError::Resource {
+                    resource: info.name.clone(),
+                    source: Box::new(source),
+                })
             }
         }
     }
 
-    fn load(&mut self, resource: &str, load: LoadId, summary: &mut ResourceSummary) -> Result<(), ResourceError> {
+    fn load(
+        &mut self,
+        resource: &str,
+        load: LoadId,
+        summary: &mut ResourceSummary,
+    ) -> Result<(), ResourceError> {
         loop {
             let planned = self.guest.next_requests(resource)?;
             if planned.is_empty() {
@@ -136,7 +148,12 @@ impl Runner<'_> {
                 let progress = &mut *self.progress;
                 let retries = &mut summary.retries;
                 let response = self.client.send(&p.request, &mut |event| match event {
-                    Event::Retry { attempt, reason, wait, url } => {
+                    Event::Retry {
+                        attempt,
+                        reason,
+                        wait,
+                        url,
+                    } => {
                         *retries += 1;
                         progress.retry(resource, attempt, &reason, wait, url);
                     }
@@ -146,8 +163,11 @@ impl Runner<'_> {
                 for notice in &page.notices {
                     self.progress.notice(resource, notice);
                 }
-                let records: Vec<Value> = serde_json::from_str(&page.records)
-                    .map_err(|e| ResourceError::Records { expected: page.count, message: e.to_string() })?;
+                let records: Vec<Value> =
+                    serde_json::from_str(&page.records).map_err(|e| ResourceError::Records {
+                        expected: page.count,
+                        message: e.to_string(),
+                    })?;
                 if records.len() != page.count as usize {
                     return Err(ResourceError::Records {
                         expected: page.count,
@@ -167,7 +187,9 @@ impl Runner<'_> {
 
     fn check_secrets(&self, auth: &Auth) -> Result<(), ResourceError> {
         let creds: Vec<&Credential> = match auth {
-            Auth::Query { value, .. } | Auth::Header { value, .. } | Auth::Cookie { value, .. } => vec![value],
+            Auth::Query { value, .. } | Auth::Header { value, .. } | Auth::Cookie { value, .. } => {
+                vec![value]
+            }
             Auth::Bearer(value) => vec![value],
             Auth::Basic { username, password } => vec![username, password],
         };

@@ -12,7 +12,8 @@ use wasmtime::component::Component;
 use wasmtime::{Cache, CacheConfig, Config, Engine};
 
 /// The connector built from `connector/` and embedded in this binary.
-pub const BUILTIN_CONNECTOR: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sluice_connector.wasm"));
+pub const BUILTIN_CONNECTOR: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/sluice_connector.wasm"));
 
 /// How often the epoch ticks; guest call deadlines are counted in ticks.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(50);
@@ -22,9 +23,15 @@ pub enum RuntimeError {
     #[error("cannot set up the WebAssembly engine")]
     Engine(#[source] wasmtime::Error),
     #[error("cannot read connector component {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{origin} is not a valid connector component")]
-    Compile { origin: String, source: wasmtime::Error },
+    Compile {
+        origin: String,
+        source: wasmtime::Error,
+    },
 }
 
 /// Limits a connector runs under.
@@ -38,7 +45,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_memory_bytes: 512 << 20, call_timeout: Duration::from_secs(30) }
+        Limits {
+            max_memory_bytes: 512 << 20,
+            call_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -55,7 +65,9 @@ pub struct Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("from_cache", &self.from_cache).finish_non_exhaustive()
+        f.debug_struct("Runtime")
+            .field("from_cache", &self.from_cache)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,24 +80,40 @@ pub enum Source {
 
 impl Runtime {
     /// Compiles (or loads from the cache in `cache_dir`) the connector component.
-    pub fn load(source: &Source, cache_dir: Option<&Path>, limits: Limits) -> Result<Runtime, RuntimeError> {
+    pub fn load(
+        source: &Source,
+        cache_dir: Option<&Path>,
+        limits: Limits,
+    ) -> Result<Runtime, RuntimeError> {
         let (bytes, origin) = match source {
-            Source::Builtin => (BUILTIN_CONNECTOR.to_vec(), "the built-in connector".to_string()),
+            Source::Builtin => (
+                BUILTIN_CONNECTOR.to_vec(),
+                "the built-in connector".to_string(),
+            ),
             Source::File(path) => (
-                std::fs::read(path).map_err(|source| RuntimeError::Read { path: path.clone(), source })?,
+                std::fs::read(path).map_err(|source| RuntimeError::Read {
+                    path: path.clone(),
+                    source,
+                })?,
                 path.display().to_string(),
             ),
         };
         let mut config = Config::new();
         config.wasm_component_model(true).epoch_interruption(true);
-        let cache = cache_dir.and_then(|dir| open_cache(dir));
+        let cache = cache_dir.and_then(open_cache);
         config.cache(cache.clone());
         let engine = Engine::new(&config).map_err(RuntimeError::Engine)?;
-        let component =
-            Component::new(&engine, &bytes).map_err(|source| RuntimeError::Compile { origin, source })?;
+        let component = Component::new(&engine, &bytes)
+            .map_err(|source| RuntimeError::Compile { origin, source })?;
         let from_cache = cache.is_some_and(|c| c.cache_hits() > 0);
         let ticker = Ticker::start(engine.clone());
-        Ok(Runtime { engine, component, limits, from_cache, _ticker: Arc::new(ticker) })
+        Ok(Runtime {
+            engine,
+            component,
+            limits,
+            from_cache,
+            _ticker: Arc::new(ticker),
+        })
     }
 }
 

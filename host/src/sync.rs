@@ -32,9 +32,12 @@ pub enum SyncError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     #[error("cannot set up the HTTP client")]
-    Client(#[source] TransportError),
+    Client(#[source] Box<TransportError>),
     #[error("cannot open the database {path}")]
-    Database { path: PathBuf, source: SinkError },
+    Database {
+        path: PathBuf,
+        source: Box<SinkError>,
+    },
     #[error(transparent)]
     Run(#[from] RunError),
 }
@@ -42,7 +45,12 @@ pub enum SyncError {
 impl SyncError {
     /// Whether the user's config (not the network or the data) is at fault.
     pub fn is_config_error(&self) -> bool {
-        matches!(self, SyncError::Run(RunError::Open(GuestError::Connector(ConnectorError::Config { .. }))))
+        matches!(
+            self,
+            SyncError::Run(RunError::Open(GuestError::Connector(
+                ConnectorError::Config { .. }
+            )))
+        )
     }
 }
 
@@ -54,11 +62,26 @@ pub struct SyncReport {
 }
 
 /// Runs every resource of `config` into the SQLite database `options.db`.
-pub fn sync(config: &SourceConfig, options: SyncOptions, progress: &mut dyn Progress) -> Result<SyncReport, SyncError> {
-    let runtime = Runtime::load(&options.connector, options.cache_dir.as_deref(), options.limits.clone())?;
+pub fn sync(
+    config: &SourceConfig,
+    options: SyncOptions,
+    progress: &mut dyn Progress,
+) -> Result<SyncReport, SyncError> {
+    let runtime = Runtime::load(
+        &options.connector,
+        options.cache_dir.as_deref(),
+        options.limits.clone(),
+    )?;
     // A bad config must write nothing: a new database is created only once the session opened.
-    let db_error = |source| SyncError::Database { path: options.db.clone(), source };
-    let mut existing = if options.db.exists() { Some(SqliteSink::open(&options.db).map_err(db_error)?) } else { None };
+    let db_error = |source| SyncError::Database {
+        path: options.db.clone(),
+        source: Box::new(source),
+    };
+    let mut existing = if options.db.exists() {
+        Some(SqliteSink::open(&options.db).map_err(db_error)?)
+    } else {
+        None
+    };
     let state = match existing.as_mut() {
         Some(sink) => sluice_sink::Sink::states(sink).map_err(db_error)?,
         None => Vec::new(),
@@ -76,8 +99,18 @@ pub fn sync(config: &SourceConfig, options: SyncOptions, progress: &mut dyn Prog
         allowed_hosts,
         user_agent: format!("sluice/{}", env!("CARGO_PKG_VERSION")),
     };
-    let client = Client::new(client_config, options.resolver).map_err(SyncError::Client)?;
-    let mut runner = Runner { guest, client, sink: &mut sink, progress, secrets: config.secrets.clone() };
+    let client =
+        Client::new(client_config, options.resolver).map_err(|e| SyncError::Client(Box::new(e)))?;
+    let mut runner = Runner {
+        guest,
+        client,
+        sink: &mut sink,
+        progress,
+        secrets: config.secrets.clone(),
+    };
     let resources = runner.run()?;
-    Ok(SyncReport { resources, component_from_cache: runtime.from_cache })
+    Ok(SyncReport {
+        resources,
+        component_from_cache: runtime.from_cache,
+    })
 }

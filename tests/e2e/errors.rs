@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use crate::support::{KEY, World};
 
 fn assert_nothing_loaded(world: &World) {
-    assert!(!world.has_table("inventory_items"), "a data table was created");
+    assert!(
+        !world.has_table("inventory_items"),
+        "a data table was created"
+    );
 }
 
 #[test]
@@ -15,9 +18,16 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
     let config = world.write_config("inventory.json", &world.seed_config());
     let run = world.run(&config, None, &[]);
     assert_eq!(run.code, Some(1), "{}", run.output());
-    assert!(run.stderr.contains("api_key") && run.stderr.contains("API_KEY"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("api_key") && run.stderr.contains("API_KEY"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("secrets.toml"), "{}", run.stderr);
-    assert!(world.server.requests().is_empty(), "no request without the secret");
+    assert!(
+        world.server.requests().is_empty(),
+        "no request without the secret"
+    );
     assert_nothing_loaded(&world);
 }
 
@@ -28,7 +38,11 @@ fn a_wrong_key_fails_with_the_401_and_loads_nothing() {
     let run = world.run(&config, Some("not-the-key"), &[]);
     assert_eq!(run.code, Some(1), "{}", run.output());
     assert!(run.stderr.contains("401"), "{}", run.stderr);
-    assert!(!run.output().contains("not-the-key"), "the wrong key is a secret too:\n{}", run.output());
+    assert!(
+        !run.output().contains("not-the-key"),
+        "the wrong key is a secret too:\n{}",
+        run.output()
+    );
     assert_nothing_loaded(&world);
     assert_eq!(world.server.requests().len(), 1, "a 401 is not retried");
 }
@@ -39,17 +53,34 @@ fn config_error(mutate: impl FnOnce(&mut Value)) -> (World, crate::support::Run)
     mutate(&mut config);
     let path = world.write_config("inventory.json", &config);
     let run = world.run(&path, Some(KEY), &[]);
-    assert_eq!(run.code, Some(2), "a config error exits with 2:\n{}", run.output());
-    assert!(world.server.requests().is_empty(), "a bad config sends nothing");
+    assert_eq!(
+        run.code,
+        Some(2),
+        "a config error exits with 2:\n{}",
+        run.output()
+    );
+    assert!(
+        world.server.requests().is_empty(),
+        "a bad config sends nothing"
+    );
     assert!(!world.db().exists(), "a bad config creates no database");
     (world, run)
 }
 
 #[test]
 fn an_unknown_paginator_type_names_the_key_and_suggests_the_right_one() {
-    let (_, run) = config_error(|c| c["resources"][0]["endpoint"]["paginator"]["type"] = json!("ofset"));
-    assert!(run.stderr.contains("resources[0].endpoint.paginator.type"), "{}", run.stderr);
-    assert!(run.stderr.contains("\"ofset\"") && run.stderr.contains("offset"), "{}", run.stderr);
+    let (_, run) =
+        config_error(|c| c["resources"][0]["endpoint"]["paginator"]["type"] = json!("ofset"));
+    assert!(
+        run.stderr.contains("resources[0].endpoint.paginator.type"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\"ofset\"") && run.stderr.contains("offset"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

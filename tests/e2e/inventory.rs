@@ -9,7 +9,9 @@ use crate::support::{KEY, World};
 
 fn column_types(world: &World) -> HashMap<String, String> {
     let conn = world.conn();
-    let mut stmt = conn.prepare("SELECT name, type FROM pragma_table_info('inventory_items')").unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, type FROM pragma_table_info('inventory_items')")
+        .unwrap();
     stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
         .unwrap()
         .collect::<Result<_, _>>()
@@ -22,10 +24,19 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
     let config = world.write_config("inventory.json", &world.seed_config());
     let run = world.run(&config, Some(KEY), &[]);
     run.ok();
-    assert!(run.stdout.contains("inventory_items") && run.stdout.contains("2500 records"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("inventory_items") && run.stdout.contains("2500 records"),
+        "{}",
+        run.stdout
+    );
 
     assert_eq!(world.count("inventory_items"), 2500);
-    let distinct: i64 = world.conn().query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| r.get(0)).unwrap();
+    let distinct: i64 = world
+        .conn()
+        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
     assert_eq!(distinct, 2500);
 
     let types = column_types(&world);
@@ -42,16 +53,33 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
         ("updated_at", "TIMESTAMP"),
         ("discontinued", "BOOLEAN"),
     ] {
-        assert_eq!(types.get(column).map(String::as_str), Some(expected), "column {column}: {types:?}");
+        assert_eq!(
+            types.get(column).map(String::as_str),
+            Some(expected),
+            "column {column}: {types:?}"
+        );
     }
 
     // Nulls exactly where the source left data out.
     let source: Vec<Value> = (1..=2500).map(|id| item(id, 0)).collect();
-    let missing = |field: &str| source.iter().filter(|i| i.get(field).is_none_or(Value::is_null)).count() as i64;
-    for (column, field) in [("quantity", "quantity"), ("category", "category"), ("warehouse__code", "warehouse")] {
+    let missing = |field: &str| {
+        source
+            .iter()
+            .filter(|i| i.get(field).is_none_or(Value::is_null))
+            .count() as i64
+    };
+    for (column, field) in [
+        ("quantity", "quantity"),
+        ("category", "category"),
+        ("warehouse__code", "warehouse"),
+    ] {
         let nulls: i64 = world
             .conn()
-            .query_row(&format!("SELECT count(*) FROM inventory_items WHERE \"{column}\" IS NULL"), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT count(*) FROM inventory_items WHERE \"{column}\" IS NULL"),
+                [],
+                |r| r.get(0),
+            )
             .unwrap();
         assert!(missing(field) > 0, "the mock leaves some {field} out");
         assert_eq!(nulls, missing(field), "NULLs in {column}");
@@ -61,9 +89,11 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
     let probe = &source[41];
     let (name, price, tags): (String, f64, String) = world
         .conn()
-        .query_row("SELECT name, price, tags FROM inventory_items WHERE id = 42", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT name, price, tags FROM inventory_items WHERE id = 42",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!(name, probe["name"].as_str().unwrap());
     assert!((price - probe["price"].as_f64().unwrap()).abs() < 1e-9);
@@ -71,10 +101,18 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
 
     // Every request carried the key and asked for pages of 100.
     let requests = world.server.requests();
-    assert_eq!(requests.len(), 25, "2,500 items in pages of 100 with a total: 25 requests");
+    assert_eq!(
+        requests.len(),
+        25,
+        "2,500 items in pages of 100 with a total: 25 requests"
+    );
     for (i, r) in requests.iter().enumerate() {
         let q: HashMap<_, _> = r.query.iter().cloned().collect();
-        assert_eq!(q.get("api_key").map(String::as_str), Some(KEY), "request {i} lacks the key");
+        assert_eq!(
+            q.get("api_key").map(String::as_str),
+            Some(KEY),
+            "request {i} lacks the key"
+        );
         assert_eq!(q.get("limit").map(String::as_str), Some("100"));
         assert_eq!(q.get("offset"), Some(&(i * 100).to_string()));
         assert_eq!(r.status, 200);
@@ -95,13 +133,22 @@ fn second_run_after_upstream_changes_updates_rows_in_place() {
     let conn = world.conn();
     for id in 1..=2500i64 {
         let (before, after) = (item(id as u64, 0), item(id as u64, 1));
-        let name: String = conn.query_row("SELECT name FROM inventory_items WHERE id = ?1", [id], |r| r.get(0)).unwrap();
+        let name: String = conn
+            .query_row(
+                "SELECT name FROM inventory_items WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(name, after["name"].as_str().unwrap(), "item {id}");
         if before != after {
             changed += 1;
         }
     }
-    assert!(changed > 100, "the mock changes a real share of items ({changed})");
+    assert!(
+        changed > 100,
+        "the mock changes a real share of items ({changed})"
+    );
     let loads: Vec<(String, i64)> = conn
         .prepare("SELECT status, rows FROM _sluice_loads ORDER BY load_id")
         .unwrap()
@@ -109,7 +156,13 @@ fn second_run_after_upstream_changes_updates_rows_in_place() {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(loads, vec![("completed".to_string(), 2500), ("completed".to_string(), 2500)]);
+    assert_eq!(
+        loads,
+        vec![
+            ("completed".to_string(), 2500),
+            ("completed".to_string(), 2500)
+        ]
+    );
     world.assert_db_has_no_secret();
 }
 
@@ -120,7 +173,11 @@ fn toml_and_yaml_configs_run_like_json() {
         let world = World::inventory(250);
         let text = std::fs::read_to_string(examples.join(file)).unwrap();
         let path = world.dir.path().join(file);
-        std::fs::write(&path, text.replace("https://api.example.com", &world.server.base_url())).unwrap();
+        std::fs::write(
+            &path,
+            text.replace("https://api.example.com", &world.server.base_url()),
+        )
+        .unwrap();
         world.run(&path, Some(KEY), &[]).ok();
         assert_eq!(world.count("inventory_items"), 250, "{file}");
     }
@@ -131,7 +188,11 @@ fn secret_is_read_from_dlt_secrets_toml_next_to_the_config() {
     let world = World::inventory(120);
     let config = world.write_config("inventory.json", &world.seed_config());
     std::fs::create_dir(world.dir.path().join(".dlt")).unwrap();
-    std::fs::write(world.dir.path().join(".dlt/secrets.toml"), format!("api_key = \"{KEY}\"\n")).unwrap();
+    std::fs::write(
+        world.dir.path().join(".dlt/secrets.toml"),
+        format!("api_key = \"{KEY}\"\n"),
+    )
+    .unwrap();
     world.run(&config, None, &[]).ok();
     assert_eq!(world.count("inventory_items"), 120);
     world.assert_db_has_no_secret();
@@ -144,8 +205,19 @@ fn a_second_run_loads_the_compiled_component_from_the_cache() {
     let cache = world.dir.path().join("cache");
     let cache_arg = cache.to_str().unwrap();
     let first = world.run(&config, Some(KEY), &["--cache-dir", cache_arg]);
-    assert!(!first.ok().stdout.contains("loaded from cache"), "{}", first.stdout);
-    assert!(std::fs::read_dir(&cache).unwrap().next().is_some(), "the cache holds the compiled component");
+    assert!(
+        !first.ok().stdout.contains("loaded from cache"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        std::fs::read_dir(&cache).unwrap().next().is_some(),
+        "the cache holds the compiled component"
+    );
     let second = world.run(&config, Some(KEY), &["--cache-dir", cache_arg]);
-    assert!(second.ok().stdout.contains("loaded from cache"), "{}", second.stdout);
+    assert!(
+        second.ok().stdout.contains("loaded from cache"),
+        "{}",
+        second.stdout
+    );
 }

@@ -27,7 +27,13 @@ pub struct Run {
 
 impl Run {
     pub fn ok(&self) -> &Self {
-        assert_eq!(self.code, Some(0), "sluice failed:\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(0),
+            "sluice failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
@@ -38,12 +44,22 @@ impl Run {
 
 impl World {
     pub fn new(config: MockConfig) -> World {
-        let server = MockServer::start(MockConfig { api_key: KEY.to_string(), ..config }).expect("mock API starts");
-        World { dir: tempfile::tempdir().expect("temp dir"), server }
+        let server = MockServer::start(MockConfig {
+            api_key: KEY.to_string(),
+            ..config
+        })
+        .expect("mock API starts");
+        World {
+            dir: tempfile::tempdir().expect("temp dir"),
+            server,
+        }
     }
 
     pub fn inventory(items: usize) -> World {
-        World::new(MockConfig { items, ..MockConfig::default() })
+        World::new(MockConfig {
+            items,
+            ..MockConfig::default()
+        })
     }
 
     pub fn db(&self) -> PathBuf {
@@ -57,24 +73,38 @@ impl World {
 
     pub fn write_config(&self, name: &str, config: &Value) -> PathBuf {
         let path = self.dir.path().join(name);
-        std::fs::write(&path, serde_json::to_string_pretty(config).expect("config serializes")).expect("write config");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(config).expect("config serializes"),
+        )
+        .expect("write config");
         path
     }
 
     /// Runs `sluice run` on `config` with `API_KEY` set to `key` (or unset).
     pub fn run(&self, config: &Path, key: Option<&str>, extra: &[&str]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        cmd.arg("run").arg("--config").arg(config).arg("--db").arg(self.db());
+        cmd.arg("run")
+            .arg("--config")
+            .arg(config)
+            .arg("--db")
+            .arg(self.db());
         cmd.args(["--retry-initial-delay", "0.05"]).args(extra);
         self.exec(cmd, key)
     }
 
     pub fn exec(&self, mut cmd: Command, key: Option<&str>) -> Run {
-        cmd.current_dir(self.dir.path()).env_remove("API_KEY").env("SLUICE_CACHE_DIR", shared_cache_dir());
+        cmd.current_dir(self.dir.path())
+            .env_remove("API_KEY")
+            .env("SLUICE_CACHE_DIR", shared_cache_dir());
         if let Some(key) = key {
             cmd.env("API_KEY", key);
         }
-        let Output { status, stdout, stderr } = cmd.output().expect("sluice runs");
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = cmd.output().expect("sluice runs");
         let run = Run {
             code: status.code(),
             stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -89,7 +119,11 @@ impl World {
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.conn().query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0)).expect("count")
+        self.conn()
+            .query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+                r.get(0)
+            })
+            .expect("count")
     }
 
     pub fn has_table(&self, table: &str) -> bool {
@@ -97,9 +131,11 @@ impl World {
             return false;
         }
         self.conn()
-            .query_row("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", [table], |r| {
-                r.get::<_, i64>(0)
-            })
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get::<_, i64>(0),
+            )
             .expect("sqlite_master")
             > 0
     }
