@@ -29,6 +29,10 @@ struct SessionResource {
 
 impl Guest for Component {
     type Session = SessionResource;
+
+    fn config_schema() -> String {
+        crate::schema::config_schema().to_string()
+    }
 }
 
 impl GuestSession for SessionResource {
@@ -107,6 +111,17 @@ impl From<p::Auth> for w::Auth {
                 username: b.username.into(),
                 password: b.password.into(),
             }),
+            p::Auth::OAuth2(o) => w::Auth::Oauth2(w::Oauth2ClientCredentials {
+                token_url: o.token_url,
+                client_id: o.client_id.into(),
+                client_secret: o.client_secret.into(),
+                scopes: o.scopes,
+                client_auth: match o.client_auth {
+                    p::ClientAuth::Basic => w::ClientAuth::Basic,
+                    p::ClientAuth::Body => w::ClientAuth::Body,
+                },
+                extra_params: o.extra_params,
+            }),
         }
     }
 }
@@ -151,6 +166,9 @@ impl From<p::ResourceInfo> for w::ResourceInfo {
             name: r.name,
             primary_key: r.primary_key,
             write_disposition: r.write_disposition.into(),
+            parent: r.parent,
+            selected: r.selected,
+            max_table_nesting: r.max_table_nesting,
         }
     }
 }

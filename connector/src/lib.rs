@@ -20,6 +20,7 @@ pub mod config;
 mod extract;
 pub mod paginator;
 pub mod protocol;
+pub mod schema;
 pub mod selector;
 pub mod session;
 pub mod url;

@@ -76,6 +76,27 @@ pub enum Auth {
     Cookie(NamedCredential),
     Bearer(Credential),
     Basic(BasicCredentials),
+    OAuth2(OAuth2ClientCredentials),
+}
+
+/// How an OAuth2 client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_secret_basic`: HTTP basic auth with client id and secret.
+    Basic,
+    /// `client_secret_post`: id and secret in the form body.
+    Body,
+}
+
+/// The OAuth2 client credentials grant; the host fetches and caches the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuth2ClientCredentials {
+    pub token_url: String,
+    pub client_id: Credential,
+    pub client_secret: Credential,
+    pub scopes: Vec<String>,
+    pub client_auth: ClientAuth,
+    pub extra_params: Vec<(String, String)>,
 }
 
 impl Auth {
@@ -85,6 +106,7 @@ impl Auth {
             Auth::Query(n) | Auth::Header(n) | Auth::Cookie(n) => n.value.is_literal(),
             Auth::Bearer(c) => c.is_literal(),
             Auth::Basic(b) => b.username.is_literal() || b.password.is_literal(),
+            Auth::OAuth2(o) => o.client_id.is_literal() || o.client_secret.is_literal(),
         }
     }
 }
@@ -127,6 +149,12 @@ pub struct ResourceInfo {
     pub name: String,
     pub primary_key: Vec<String>,
     pub write_disposition: WriteDisposition,
+    /// The resource whose records this one's requests are made from.
+    pub parent: Option<String>,
+    /// False when the resource only feeds its children and is not loaded.
+    pub selected: bool,
+    /// Depth below which nested objects are flattened; deeper values stay JSON.
+    pub max_table_nesting: Option<u32>,
 }
 
 /// Severity of a [`Notice`].

@@ -119,6 +119,9 @@ impl Session {
                 name: r.name.clone(),
                 primary_key: r.primary_key.clone(),
                 write_disposition: r.write_disposition,
+                parent: None,
+                selected: true,
+                max_table_nesting: None,
             })
             .collect()
     }

@@ -5,7 +5,7 @@
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
 use sluice_sink::WriteDisposition;
-use sluice_transport::{Auth, Credential, Method, Request, Response};
+use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
 wasmtime::component::bindgen!({
     world: "connector",
@@ -69,6 +69,17 @@ impl From<wit::Auth> for Auth {
                 username: b.username.into(),
                 password: b.password.into(),
             },
+            wit::Auth::Oauth2(o) => Auth::OAuth2(OAuth2 {
+                token_url: o.token_url,
+                client_id: o.client_id.into(),
+                client_secret: o.client_secret.into(),
+                scopes: o.scopes,
+                client_auth: match o.client_auth {
+                    wit::ClientAuth::Basic => ClientAuth::Basic,
+                    wit::ClientAuth::Body => ClientAuth::Body,
+                },
+                extra_params: o.extra_params,
+            }),
         }
     }
 }
@@ -92,6 +103,9 @@ impl From<wit::ResourceInfo> for ResourceInfo {
                 wit::WriteDisposition::Replace => WriteDisposition::Replace,
                 wit::WriteDisposition::Merge => WriteDisposition::Merge,
             },
+            parent: r.parent,
+            selected: r.selected,
+            max_table_nesting: r.max_table_nesting,
         }
     }
 }

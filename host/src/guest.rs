@@ -96,6 +96,15 @@ impl Guest {
         self.store.set_epoch_deadline(self.deadline_ticks);
     }
 
+    /// The JSON Schema of the config the connector accepts.
+    pub fn config_schema(&mut self) -> Result<String, GuestError> {
+        self.arm();
+        self.world
+            .sluice_connector_source()
+            .call_config_schema(&mut self.store)
+            .map_err(|e| trap("config-schema", &e))
+    }
+
     pub fn resources(&mut self) -> Result<Vec<ResourceInfo>, GuestError> {
         self.arm();
         let source = self.world.sluice_connector_source().session();

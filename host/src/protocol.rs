@@ -8,6 +8,12 @@ pub struct ResourceInfo {
     pub name: String,
     pub primary_key: Vec<String>,
     pub write_disposition: WriteDisposition,
+    /// The resource whose records this one's requests are made from.
+    pub parent: Option<String>,
+    /// False when the resource only feeds its children and is not loaded.
+    pub selected: bool,
+    /// Depth below which nested objects are flattened; deeper values stay JSON.
+    pub max_table_nesting: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -186,14 +186,7 @@ impl Runner<'_> {
     }
 
     fn check_secrets(&self, auth: &Auth) -> Result<(), ResourceError> {
-        let creds: Vec<&Credential> = match auth {
-            Auth::Query { value, .. } | Auth::Header { value, .. } | Auth::Cookie { value, .. } => {
-                vec![value]
-            }
-            Auth::Bearer(value) => vec![value],
-            Auth::Basic { username, password } => vec![username, password],
-        };
-        for c in creds {
+        for c in auth.credentials() {
             if let Credential::Secret(name) = c
                 && !self.secrets.contains(name)
             {

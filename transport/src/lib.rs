@@ -17,6 +17,6 @@ mod secret;
 pub use allow::host_of;
 pub use client::{Client, ClientConfig, Event};
 pub use error::TransportError;
-pub use request::{Auth, Credential, Method, Request, Response};
+pub use request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 pub use retry::{Attempt, Decision, RetryPolicy, parse_retry_after};
 pub use secret::{Redactor, Secret, SecretError, SecretResolver, env_var_name};

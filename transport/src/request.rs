@@ -46,6 +46,28 @@ pub enum Auth {
         username: Credential,
         password: Credential,
     },
+    /// OAuth2 client credentials: the client fetches a token and sends it as a bearer token.
+    OAuth2(OAuth2),
+}
+
+/// How an OAuth2 client authenticates at the token endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_secret_basic`.
+    Basic,
+    /// `client_secret_post`: id and secret in the form body.
+    Body,
+}
+
+/// The OAuth2 client credentials grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OAuth2 {
+    pub token_url: String,
+    pub client_id: Credential,
+    pub client_secret: Credential,
+    pub scopes: Vec<String>,
+    pub client_auth: ClientAuth,
+    pub extra_params: Vec<(String, String)>,
 }
 
 impl Auth {
@@ -57,6 +79,7 @@ impl Auth {
             }
             Auth::Bearer(value) => vec![value],
             Auth::Basic { username, password } => vec![username, password],
+            Auth::OAuth2(o) => vec![&o.client_id, &o.client_secret],
         }
     }
 }
