@@ -1,6 +1,14 @@
 //! Turning one response into records: status, JSON, `data_selector`, error payloads.
+//!
+//! Without a `data_selector` the records are found as dlt's `find_response_page_data`
+//! does: a list body is the records; else the first list (depth first, up to three keys
+//! deep) under a record-like key (`data`, `items`, `results`, ...); else the first list;
+//! else the object itself is one record. The chosen path is reported (Info, or Warn when
+//! other lists were passed over) and returned, so the session keeps it for later pages. A
+//! null/missing data path, a 204 or an empty body is an empty page; an `error`/`errors`
+//! payload without data is an error, not zero rows.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::protocol::{Error, Method, Notice, Response};
 use crate::selector::{Selected, Selector};
@@ -14,6 +22,8 @@ pub(crate) struct Extracted {
     pub records: String,
     pub count: usize,
     pub notices: Vec<Notice>,
+    /// The path chosen when no selector was given.
+    pub detected: Option<Selector>,
 }
 
 /// The first `n` characters of a body, for error messages.
@@ -50,6 +60,7 @@ pub(crate) fn extract(
             records: "[]".into(),
             count: 0,
             notices: Vec::new(),
+            detected: None,
         });
     }
     let body: Value = serde_json::from_slice(&response.body).map_err(|e| {
@@ -62,9 +73,19 @@ pub(crate) fn extract(
         )
     })?;
     let mut notices = Vec::new();
+    let mut detected = None;
     let selected = match selector {
+        Some(sel)
+            if sel.steps().is_empty() && body.is_object() && error_payload(&body).is_some() =>
+        {
+            Selected::Nothing
+        }
         Some(sel) => sel.select(&body),
-        None => auto_select(&body, &mut notices),
+        None => {
+            let (sel, found) = auto_select(&body, &mut notices);
+            detected = sel;
+            found
+        }
     };
     let records = match selected {
         Selected::Records(r) => r,
@@ -86,40 +107,92 @@ pub(crate) fn extract(
         count,
         notices,
         body,
+        detected,
     })
 }
 
-/// No `data_selector`: a list body is the records; else the one top-level list field.
-fn auto_select<'a>(body: &'a Value, notices: &mut Vec<Notice>) -> Selected<'a> {
+/// dlt's record-like keys, preferred when looking for the records.
+const RECORD_KEYS: &[&str] = &[
+    "data", "items", "results", "entries", "records", "rows", "entities", "payload", "content",
+    "objects", "values",
+];
+
+/// Every list of `map` up to three keys deep, depth first, skipping `error`/`errors`.
+fn find_lists<'a>(
+    map: &'a Map<String, Value>,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, &'a Vec<Value>)>,
+) {
+    if path.len() > 2 {
+        return;
+    }
+    for (k, v) in map {
+        if path.is_empty() && (k == "error" || k == "errors") {
+            continue;
+        }
+        match v {
+            Value::Array(a) => {
+                let mut p = path.clone();
+                p.push(k.clone());
+                out.push((p, a));
+            }
+            Value::Object(inner) => {
+                path.push(k.clone());
+                find_lists(inner, path, out);
+                path.pop();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// No `data_selector`: finds the records as dlt does; returns the chosen path.
+fn auto_select<'a>(body: &'a Value, notices: &mut Vec<Notice>) -> (Option<Selector>, Selected<'a>) {
     match body {
-        Value::Array(items) => Selected::Records(items.iter().collect()),
+        Value::Array(items) => (
+            Selector::parse("", "$").ok(),
+            Selected::Records(items.iter().collect()),
+        ),
         Value::Object(map) => {
-            let lists: Vec<(&String, &'a Vec<Value>)> = map
+            let mut lists = Vec::new();
+            find_lists(map, &mut Vec::new(), &mut lists);
+            let preferred = lists
                 .iter()
-                .filter(|(k, _)| k.as_str() != "error" && k.as_str() != "errors")
-                .filter_map(|(k, v)| v.as_array().map(|a| (k, a)))
-                .collect();
-            if let [(field, items)] = lists.as_slice() {
-                notices.push(Notice::info(format!(
-                    "data_selector not set: using `{field}`"
-                )));
-                return Selected::Records(items.iter().collect());
+                .position(|(p, _)| p.last().is_some_and(|k| RECORD_KEYS.contains(&k.as_str())));
+            let chosen = preferred.or(if lists.is_empty() { None } else { Some(0) });
+            if let Some(i) = chosen {
+                let (path, items) = &lists[i];
+                let sel = crate::paginator::detect::key_path_selector(path);
+                let shown = sel
+                    .as_ref()
+                    .map_or_else(|| path.join("."), |s| s.as_str().to_string());
+                if preferred.is_none() && lists.len() > 1 {
+                    let others: Vec<String> = lists[1..].iter().map(|(p, _)| p.join(".")).collect();
+                    notices.push(Notice::warn(format!(
+                        "data_selector not set: using `{shown}`, the first of {} lists (also {}); set data_selector if that is wrong",
+                        lists.len(),
+                        others.join(", ")
+                    )));
+                } else {
+                    notices.push(Notice::info(format!(
+                        "data_selector not set: using `{shown}`"
+                    )));
+                }
+                return (sel, Selected::Records(items.iter().collect()));
             }
-            if error_payload(body).is_none() {
-                let fields: Vec<&str> = lists.iter().map(|(k, _)| k.as_str()).collect();
-                notices.push(Notice::warn(format!(
-                    "data_selector not set and the response has {} top-level list fields ({}): page treated as empty; set data_selector",
-                    fields.len(),
-                    fields.join(", ")
-                )));
+            if map.is_empty() || error_payload(body).is_some() {
+                return (None, Selected::Nothing);
             }
-            Selected::Nothing
+            notices.push(Notice::info(
+                "data_selector not set and the response has no list: using `$` (the response object is one record)",
+            ));
+            (Selector::parse("", "$").ok(), Selected::Records(vec![body]))
         }
         _ => {
             notices.push(Notice::warn(
                 "data_selector not set and the response is neither a list nor an object: page treated as empty",
             ));
-            Selected::Nothing
+            (None, Selected::Nothing)
         }
     }
 }

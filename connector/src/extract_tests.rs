@@ -164,18 +164,42 @@ fn omitted_selector_uses_list_body_or_single_list_field() {
             message: "data_selector not set: using `items`".into()
         }]
     );
-    let e = run(200, r#"{"a": [1], "b": [2]}"#, None).unwrap();
-    assert_eq!(e.count, 0);
+    // dlt: the first list when none has a record-like name, with a warning naming the others.
+    let e = run(200, r#"{"a": [1], "b": [2, 3]}"#, None).unwrap();
+    assert_eq!((e.count, e.records.as_str()), (1, "[1]"));
     assert_eq!(e.notices[0].level, Level::Warn);
-    assert!(
-        e.notices[0]
-            .message
-            .contains("2 top-level list fields (a, b)"),
-        "{:?}",
-        e.notices
+    assert_eq!(
+        e.notices[0].message,
+        "data_selector not set: using `a`, the first of 2 lists (also b); set data_selector if that is wrong"
     );
+    assert_eq!(e.detected.unwrap().as_str(), "a");
+    // dlt's preferred keys win over earlier lists, also nested.
+    let e = run(
+        200,
+        r#"{"tags": ["x"], "meta": {"links": []}, "page": {"results": [{"id": 1}, {"id": 2}]}}"#,
+        None,
+    )
+    .unwrap();
+    assert_eq!(e.count, 2);
+    assert_eq!(
+        e.notices[0].message,
+        "data_selector not set: using `page.results`"
+    );
+    assert_eq!(e.detected.unwrap().as_str(), "page.results");
+    // No list at all: the object is one record (a single-entity endpoint, as dlt).
     let e = run(200, r#"{"id": 1}"#, None).unwrap();
-    assert_eq!((e.count, e.notices[0].level), (0, Level::Warn));
+    assert_eq!((e.count, e.records.as_str()), (1, r#"[{"id":1}]"#));
+    assert_eq!(e.notices[0].level, Level::Info);
+    assert_eq!(e.detected.unwrap().as_str(), "$");
+    // ... unless it is an error payload.
+    let err = run(200, r#"{"error": "quota exceeded"}"#, None).unwrap_err();
+    assert!(
+        err.to_string().contains("carries an error: quota exceeded"),
+        "{err}"
+    );
+    // A detected `$` on later pages still refuses an error object.
+    let err = run(200, r#"{"error": {"code": 5}}"#, Some("$")).unwrap_err();
+    assert!(err.to_string().contains("carries an error"), "{err}");
     let e = run(200, "42", None).unwrap();
     assert_eq!((e.count, e.notices[0].level), (0, Level::Warn));
 }

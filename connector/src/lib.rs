@@ -8,12 +8,16 @@
 //! - [`config`]: parses and validates the config, every error naming its key path;
 //! - [`url`]: percent-encoding and URL building;
 //! - [`selector`]: the `data_selector` JSONPath subset, applied to responses by `extract`;
-//! - [`paginator`]: the paginators (`offset`, `single_page`);
+//! - [`paginator`]: the paginators (`single_page`, `offset`, `page_number`, `cursor`,
+//!   `header_cursor`, `json_link`, `header_link`) and their detection;
+//! - [`actions`]: `response_actions` (ignore responses by status and/or content);
+//! - [`schema`]: the config's JSON Schema, generated from the parser's key tables;
 //! - [`session`]: the state machine mirroring `wit/source.wit`;
 //! - [`protocol`]: the crate's own mirror of the WIT types.
 //!
 //! On `wasm32` the crate also exports the `sluice:connector/source` interface as a component.
 
+pub mod actions;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 pub mod config;
@@ -30,3 +34,6 @@ pub use protocol::{
     Request, ResourceInfo, Response, WriteDisposition,
 };
 pub use session::Session;
+
+#[cfg(test)]
+mod paging_tests;

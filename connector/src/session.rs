@@ -1,17 +1,21 @@
 //! The connector's state machine, mirroring the `session` resource of `wit/source.wit`.
 //!
-//! Per resource: [`Session::next_requests`] plans the next page's request (at most one at a
-//! time for now), the host sends it and hands the final response to [`Session::on_response`],
-//! which returns the page of records and whether the resource is done.
+//! Per resource: [`Session::next_requests`] plans the next page's request (one at a time:
+//! one request in flight per chain), the host sends it and hands the final response to
+//! [`Session::on_response`], which applies `response_actions`, selects the records (keeping
+//! a detected `data_selector` for later pages), advances the paginator (detecting one from
+//! the first response when none is configured) and checks the [`Guard`].
 
 use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use crate::actions::{Action, action_for};
 use crate::config::{Config, Resource};
 use crate::extract::extract;
 use crate::paginator::{Guard, PageView, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
+use crate::selector::Selector;
 use crate::url;
 
 /// A request sent and not yet answered.
@@ -34,6 +38,8 @@ struct Run {
     failed: Option<String>,
     /// Messages of notices already emitted (each is emitted once per resource).
     noted: HashSet<String>,
+    /// The `data_selector` detected from the first response when none is configured.
+    detected_selector: Option<Selector>,
     /// The saved state given to `open` (not resumed yet: every run is a full refresh).
     saved: Option<Map<String, Value>>,
 }
@@ -55,12 +61,13 @@ impl Session {
             .iter()
             .map(|r| Run {
                 paginator: r.endpoint.paginator.start(),
-                guard: Guard::default(),
+                guard: Guard::default().named(&r.name),
                 next_seq: 0,
                 in_flight: None,
                 done: false,
                 failed: None,
                 noted: HashSet::new(),
+                detected_selector: None,
                 saved: None,
             })
             .collect();
@@ -96,7 +103,7 @@ impl Session {
     /// Sets the ceiling on pages per resource (default 100 000); past it `on_response` errors.
     pub fn set_max_pages(&mut self, max_pages: u64) {
         for run in &mut self.runs {
-            run.guard = Guard::new(max_pages);
+            run.guard.set_max_pages(max_pages);
         }
     }
 
@@ -152,13 +159,26 @@ impl Session {
             return Ok(Vec::new());
         }
         let ep = &res.endpoint;
+        let body = match &ep.json {
+            None => None,
+            Some(text) => Some(
+                serde_json::from_str(text)
+                    .map_err(|e| Error::Protocol(format!("endpoint json: {e}")))?,
+            ),
+        };
         let mut parts = RequestParts {
             query: ep.params.clone(),
+            url: None,
+            body,
         };
         run.paginator.prepare(&mut parts);
-        let url = url::build(&base_url, &ep.path, &parts.query);
+        let url = match parts.url.take() {
+            Some(next) => url::build(&next, "", &parts.query),
+            None => url::build(&base_url, &ep.path, &parts.query),
+        };
+        let body = parts.body.map(|v| v.to_string());
         let mut headers = merge_headers(client_headers, &ep.headers);
-        if ep.json.is_some()
+        if body.is_some()
             && !headers
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
@@ -177,7 +197,7 @@ impl Session {
             method: ep.method,
             url,
             headers,
-            body: ep.json.clone(),
+            body,
             auth,
         }])
     }
@@ -226,21 +246,41 @@ fn page_of(
     response: &Response,
 ) -> Result<Page, Error> {
     let ep = &res.endpoint;
-    let ex = extract(
-        flight.method,
-        &flight.url,
-        response,
-        ep.data_selector.as_ref(),
-    )?;
+    if let Some(Action::Ignore) = action_for(&ep.response_actions, response) {
+        run.done = true;
+        return Ok(Page {
+            records: "[]".into(),
+            count: 0,
+            state: Value::Object(run.paginator.state()).to_string(),
+            done: true,
+            notices: vec![Notice::info(format!(
+                "HTTP {} from {} {} matched response_actions: ignored, no records",
+                response.status, flight.method, flight.url
+            ))],
+        });
+    }
+    let selector = ep.data_selector.as_ref().or(run.detected_selector.as_ref());
+    let ex = extract(flight.method, &flight.url, response, selector)?;
+    if run.detected_selector.is_none() {
+        run.detected_selector = ex.detected.clone();
+    }
     let view = PageView {
         status: response.status,
+        url: &flight.url,
         body: &ex.body,
         headers: &response.headers,
         count: ex.count,
     };
+    if run.guard.pages() == 0 {
+        // A next link back to the first page is a loop too.
+        run.guard.check_reference(response.status, &flight.url)?;
+    }
     let advance = run.paginator.advance(&view)?;
     run.guard
         .check(response.status, &ex.records, ex.count, !advance.done)?;
+    if let (false, Some(reference)) = (advance.done, &advance.reference) {
+        run.guard.check_reference(response.status, reference)?;
+    }
     run.done = advance.done;
     let count = u32::try_from(ex.count).map_err(|_| {
         Error::response(

@@ -343,7 +343,7 @@ fn single_page_204_and_loop_guards() {
     let err = s.on_response(R, serve(&r, 2500, 100, true)).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "more than 3 pages: stopping (page ceiling reached)"
+        "resource \"inventory_items\": more than 3 pages: stopping (page ceiling reached)"
     );
 }
 

@@ -45,9 +45,74 @@ pub fn build(base: &str, path: &str, query: &[(String, String)]) -> String {
     url
 }
 
+/// `scheme://authority` of an absolute URL, or `None`.
+fn origin(url: &str) -> Option<&str> {
+    let scheme_end = url.find("://")?;
+    let rest = &url[scheme_end + 3..];
+    let end = rest
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + 3 + i);
+    Some(&url[..end])
+}
+
+/// Resolves `reference` (a next link) against the absolute `base` URL, as a browser does:
+/// absolute URLs stay, `//host/x` takes the base scheme, `/x` the base origin, `?q` the base
+/// path, and `x` the base's directory. Dot segments are left as they are.
+pub fn resolve(base: &str, reference: &str) -> String {
+    let reference = reference.trim();
+    if reference.contains("://") && !reference.starts_with('/') && !reference.starts_with('?') {
+        return reference.to_string();
+    }
+    let base = base.split('#').next().unwrap_or(base);
+    let Some(origin) = origin(base) else {
+        return reference.to_string();
+    };
+    if let Some(rest) = reference.strip_prefix("//") {
+        let scheme = base.split("://").next().unwrap_or("https");
+        return format!("{scheme}://{rest}");
+    }
+    if reference.starts_with('/') {
+        return format!("{origin}{reference}");
+    }
+    let path_and_query = &base[origin.len()..];
+    let path = path_and_query.split('?').next().unwrap_or("");
+    if reference.starts_with('?') {
+        return format!("{origin}{path}{reference}");
+    }
+    let dir = match path.rfind('/') {
+        Some(i) => &path[..=i],
+        None => "/",
+    };
+    format!("{origin}{dir}{reference}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolves_next_links_like_a_browser() {
+        let base = "https://a.io/v1/items?page=1";
+        assert_eq!(resolve(base, "https://b.io/x?p=2"), "https://b.io/x?p=2");
+        assert_eq!(
+            resolve(base, "/v2/items?page=2"),
+            "https://a.io/v2/items?page=2"
+        );
+        assert_eq!(resolve(base, "?page=2"), "https://a.io/v1/items?page=2");
+        assert_eq!(
+            resolve(base, "items?page=2"),
+            "https://a.io/v1/items?page=2"
+        );
+        assert_eq!(resolve(base, "//c.io/y"), "https://c.io/y");
+        assert_eq!(
+            resolve("http://127.0.0.1:8080", "/x"),
+            "http://127.0.0.1:8080/x"
+        );
+        assert_eq!(
+            resolve("http://127.0.0.1:8080?a=1", "x"),
+            "http://127.0.0.1:8080/x"
+        );
+    }
 
     #[test]
     fn keeps_unreserved_and_encodes_the_rest() {

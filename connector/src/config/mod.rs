@@ -7,6 +7,7 @@
 mod auth;
 mod merge;
 mod resource;
+pub mod spec;
 pub(crate) mod walk;
 
 use serde_json::Value;
@@ -15,7 +16,61 @@ pub use resource::{Endpoint, Resource};
 
 use crate::paginator::PaginatorConfig;
 use crate::protocol::{Auth, Error};
+use spec::{ObjSpec, Ty, key};
 use walk::Obj;
+
+/// The keys of the config's top level.
+pub static ROOT_SPEC: ObjSpec = ObjSpec {
+    name: "rest_api",
+    keys: &[
+        key(
+            "client",
+            Ty::Obj(&CLIENT_SPEC),
+            "what every request of every resource shares",
+        ),
+        key(
+            "resource_defaults",
+            Ty::Obj(&resource::DEFAULTS_SPEC),
+            "deep-merged into each resource (the resource wins)",
+        ),
+        key(
+            "resources",
+            Ty::Resources(&resource::RESOURCE_SPEC),
+            "the resources to load: names or objects",
+        ),
+    ],
+    required: &["client", "resources"],
+};
+
+/// The keys of `client`.
+pub static CLIENT_SPEC: ObjSpec = ObjSpec {
+    name: "client",
+    keys: &[
+        key(
+            "base_url",
+            Ty::Str,
+            "absolute http(s) URL every path is relative to",
+        ),
+        key("headers", Ty::StrMap, "headers of every request"),
+        key(
+            "auth",
+            Ty::Tagged {
+                specs: auth::AUTH_SPECS,
+                bare: false,
+            },
+            "credentials the host injects",
+        ),
+        key(
+            "paginator",
+            Ty::Tagged {
+                specs: crate::paginator::SPECS,
+                bare: true,
+            },
+            "default paginator of every endpoint",
+        ),
+    ],
+    required: &["base_url"],
+};
 
 /// The `client` section: what every request of every resource shares.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +106,7 @@ impl Config {
                 format!("expected an object, found {}", walk::kind(value)),
             )
         })?;
-        root.deny_unknown(&["client", "resource_defaults", "resources"])?;
+        root.check(&ROOT_SPEC)?;
 
         let client_value = root.get("client").ok_or_else(|| walk::missing("client"))?;
         let client = parse_client(Obj::new("client", client_value)?)?;
@@ -96,7 +151,7 @@ impl Config {
 }
 
 fn parse_client(obj: Obj<'_>) -> Result<Client, Error> {
-    obj.deny_unknown(&["base_url", "headers", "auth", "paginator"])?;
+    obj.check(&CLIENT_SPEC)?;
     let base_url = obj.str_req("base_url")?;
     if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
         return Err(Error::config(

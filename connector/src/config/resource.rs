@@ -4,21 +4,98 @@ use serde_json::Value;
 
 use super::Client;
 use super::merge::{deep_merge, normalize_resource};
+use super::spec::{KeySpec, ObjSpec, Ty, key};
 use super::walk::{self, Obj};
+use crate::actions::ResponseAction;
 use crate::paginator::PaginatorConfig;
 use crate::protocol::{Error, Method, WriteDisposition};
 use crate::selector::Selector;
 
-const RESOURCE_KEYS: &[&str] = &["name", "endpoint", "primary_key", "write_disposition"];
-const ENDPOINT_KEYS: &[&str] = &[
-    "path",
-    "method",
-    "params",
-    "json",
-    "headers",
-    "data_selector",
-    "paginator",
+/// The keys of `resources[i]`; `name` first (`resource_defaults` takes all but `name`).
+static RESOURCE_KEYS: &[KeySpec] = &[
+    key("name", Ty::Str, "the resource (and table) name"),
+    key(
+        "endpoint",
+        Ty::StrOrObj(&ENDPOINT_SPEC),
+        "a path, or the endpoint object",
+    ),
+    key(
+        "primary_key",
+        Ty::StrOrStrs,
+        "a column or a list of columns",
+    ),
+    key(
+        "write_disposition",
+        Ty::StrOrObj(&DISPOSITION_SPEC),
+        "append, replace, merge, or {\"disposition\": ..., \"strategy\": ...}",
+    ),
 ];
+/// `resources[i]` objects.
+pub static RESOURCE_SPEC: ObjSpec = ObjSpec {
+    name: "resource",
+    keys: RESOURCE_KEYS,
+    required: &["name"],
+};
+/// `resource_defaults`: every resource key but `name`.
+pub static DEFAULTS_SPEC: ObjSpec = ObjSpec {
+    name: "resource_defaults",
+    keys: RESOURCE_KEYS.split_at(1).1,
+    required: &[],
+};
+/// The keys of an endpoint object.
+pub static ENDPOINT_SPEC: ObjSpec = ObjSpec {
+    name: "endpoint",
+    keys: &[
+        key(
+            "path",
+            Ty::Str,
+            "path relative to client.base_url, or an absolute URL",
+        ),
+        key(
+            "method",
+            Ty::Enum(&["GET", "POST", "get", "post"]),
+            "HTTP method (default GET)",
+        ),
+        key("params", Ty::ScalarMap, "query parameters"),
+        key("json", Ty::Json, "JSON request body"),
+        key("headers", Ty::StrMap, "headers of this endpoint"),
+        key(
+            "data_selector",
+            Ty::Str,
+            "JSONPath of the records in a response",
+        ),
+        key(
+            "paginator",
+            Ty::Tagged {
+                specs: crate::paginator::SPECS,
+                bare: true,
+            },
+            "how to request the next page (detected when omitted)",
+        ),
+        key(
+            "response_actions",
+            Ty::ListOf(&crate::actions::ACTION_SPEC),
+            "responses to ignore, by status code and/or content",
+        ),
+    ],
+    required: &[],
+};
+static DISPOSITION_SPEC: ObjSpec = ObjSpec {
+    name: "write_disposition",
+    keys: &[
+        key(
+            "disposition",
+            Ty::Enum(DISPOSITIONS),
+            "append, replace or merge",
+        ),
+        key(
+            "strategy",
+            Ty::Str,
+            "merge: upsert, delete-insert; replace: truncate-and-insert, ...",
+        ),
+    ],
+    required: &["disposition"],
+};
 const DISPOSITIONS: &[&str] = &["append", "replace", "merge"];
 
 /// One resource to load: a table filled from one endpoint.
@@ -44,6 +121,8 @@ pub struct Endpoint {
     pub json: Option<String>,
     pub data_selector: Option<Selector>,
     pub paginator: PaginatorConfig,
+    /// Responses that yield no records and end the chain.
+    pub response_actions: Vec<ResponseAction>,
 }
 
 /// Validates `resource_defaults` on its own (so its errors name its own paths) and returns
@@ -52,7 +131,7 @@ pub(crate) fn parse_defaults(value: &Value, client: &Client) -> Result<Value, Er
     let path = "resource_defaults";
     let normalized = normalize_resource(path, value)?;
     let obj = Obj::new(path, &normalized)?;
-    obj.deny_unknown(&RESOURCE_KEYS[1..])?;
+    obj.check(&DEFAULTS_SPEC)?;
     parse_fields(obj, "resource_defaults", client)?;
     Ok(normalized)
 }
@@ -70,7 +149,7 @@ pub(crate) fn parse_resource(
         None => normalized,
     };
     let obj = Obj::new(path, &merged)?;
-    obj.deny_unknown(RESOURCE_KEYS)?;
+    obj.check(&RESOURCE_SPEC)?;
     let name = obj.str_req("name")?;
     if name.trim().is_empty() {
         return Err(Error::config(obj.at("name"), "must not be empty"));
@@ -115,10 +194,8 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
             headers: Vec::new(),
             json: None,
             data_selector: None,
-            paginator: client
-                .paginator
-                .clone()
-                .unwrap_or(PaginatorConfig::SinglePage),
+            paginator: client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
+            response_actions: Vec::new(),
         },
         Some(v) => parse_endpoint(Obj::new(&obj.at("endpoint"), v)?, name, client)?,
     };
@@ -147,7 +224,7 @@ fn parse_disposition(path: &str, value: &Value) -> Result<WriteDisposition, Erro
         Value::String(s) => word(path, s),
         Value::Object(_) => {
             let obj = Obj::new(path, value)?;
-            obj.deny_unknown(&["disposition", "strategy"])?;
+            obj.check(&DISPOSITION_SPEC)?;
             let disposition = word(&obj.at("disposition"), obj.str_req("disposition")?)?;
             if let Some(strategy) = obj.str_opt("strategy")? {
                 let allowed: &[&str] = match disposition {
@@ -187,7 +264,7 @@ fn parse_disposition(path: &str, value: &Value) -> Result<WriteDisposition, Erro
 }
 
 fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint, Error> {
-    obj.deny_unknown(ENDPOINT_KEYS)?;
+    obj.check(&ENDPOINT_SPEC)?;
     let path = obj.str_opt("path")?.unwrap_or(name).to_string();
     let method = match obj.str_opt("method")? {
         None => Method::Get,
@@ -218,11 +295,12 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         Some(s) => Some(Selector::parse(&obj.at("data_selector"), s)?),
     };
     let paginator = match obj.get("paginator") {
-        None => client
-            .paginator
-            .clone()
-            .unwrap_or(PaginatorConfig::SinglePage),
+        None => client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
         Some(v) => PaginatorConfig::parse(&obj.at("paginator"), v)?,
+    };
+    let response_actions = match obj.get("response_actions") {
+        None => Vec::new(),
+        Some(v) => ResponseAction::parse_list(&obj.at("response_actions"), v)?,
     };
     Ok(Endpoint {
         path,
@@ -232,6 +310,7 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         json,
         data_selector,
         paginator,
+        response_actions,
     })
 }
 

@@ -34,7 +34,7 @@ fn unknown_paginator_type_with_did_you_mean() {
         "resources": [{"name": "a", "endpoint": {"path": "/a", "paginator": {"type": "ofset", "limit": 100}}}]});
     assert_eq!(
         err(v),
-        "resources[0].endpoint.paginator.type: unknown paginator \"ofset\" (expected one of: offset, single_page; did you mean \"offset\"?)"
+        "resources[0].endpoint.paginator.type: unknown paginator \"ofset\" (expected one of: auto, single_page, offset, page_number, cursor, header_cursor, json_link, json_response, header_link; did you mean \"offset\"?)"
     );
 }
 
@@ -114,7 +114,7 @@ fn unknown_keys_with_did_you_mean() {
     );
     assert_eq!(
         err(v),
-        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator; did you mean \"path\"?)"
+        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions; did you mean \"path\"?)"
     );
     let mut v = base();
     v["client"]["baseurl"] = json!("x");
@@ -162,7 +162,7 @@ fn auth_variants_and_errors() {
     let e = auth(json!({"type": "oauth2"})).unwrap_err().to_string();
     assert_eq!(
         e,
-        "client.auth.type: unknown auth type \"oauth2\" (expected one of: api_key, bearer, http_basic)"
+        "client.auth.type: unknown auth type \"oauth2\" (expected one of: api_key, bearer, http_basic, oauth2_client_credentials)"
     );
     let e = auth(json!({"type": "bearr", "token": "x"}))
         .unwrap_err()
@@ -277,7 +277,8 @@ fn resource_short_forms_and_defaults() {
     assert!(cfg.resources[0].primary_key.is_empty());
     assert_eq!(
         cfg.resources[0].endpoint.paginator,
-        PaginatorConfig::SinglePage
+        PaginatorConfig::Auto,
+        "no paginator: detected from the first response"
     );
     assert_eq!(cfg.resources[1].endpoint.path, "/v1/x");
 }

@@ -1,5 +1,8 @@
-//! Guards of every paginator: a ceiling on pages per resource and a loop detector.
+//! Guards of every paginator: a ceiling on pages per resource and loop detectors (a page
+//! whose records repeat the previous page's, a next cursor or URL seen before). Each trips
+//! a clear `Error::Response` naming the resource, never a silent stop or an endless loop.
 
+use std::collections::HashSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -14,6 +17,10 @@ pub struct Guard {
     max_pages: u64,
     pages: u64,
     last: Option<u64>,
+    /// The resource named in errors.
+    resource: String,
+    /// Next-page references (cursors, URLs) seen so far.
+    seen: HashSet<String>,
 }
 
 impl Default for Guard {
@@ -28,7 +35,48 @@ impl Guard {
             max_pages,
             pages: 0,
             last: None,
+            resource: String::new(),
+            seen: HashSet::new(),
         }
+    }
+
+    /// This guard, naming `resource` in its errors.
+    pub fn named(mut self, resource: &str) -> Self {
+        self.resource = resource.to_string();
+        self
+    }
+
+    /// Changes the ceiling on pages.
+    pub fn set_max_pages(&mut self, max_pages: u64) {
+        self.max_pages = max_pages;
+    }
+
+    fn who(&self) -> String {
+        if self.resource.is_empty() {
+            String::new()
+        } else {
+            format!("resource \"{}\": ", self.resource)
+        }
+    }
+
+    /// Records the next page's `reference` (a cursor or URL from the server): errors when an
+    /// earlier page already had it (the API loops).
+    pub fn check_reference(&mut self, status: u16, reference: &str) -> Result<(), Error> {
+        if self.seen.insert(reference.to_string()) {
+            return Ok(());
+        }
+        let mut shown: String = reference.chars().take(200).collect();
+        if reference.chars().nth(200).is_some() {
+            shown.push('…');
+        }
+        Err(Error::response(
+            status,
+            format!(
+                "{}page {} points to the next page \"{shown}\" again: the API repeats a cursor or next URL; stopping instead of looping",
+                self.who(),
+                self.pages
+            ),
+        ))
     }
 
     /// Pages seen so far.
@@ -56,7 +104,8 @@ impl Guard {
             return Err(Error::response(
                 status,
                 format!(
-                    "page {} repeats the records of the previous page: the API seems to ignore the paginator's parameters",
+                    "{}page {} repeats the records of the previous page: the API seems to ignore the paginator's parameters",
+                    self.who(),
                     self.pages
                 ),
             ));
@@ -65,7 +114,8 @@ impl Guard {
             return Err(Error::response(
                 status,
                 format!(
-                    "more than {} pages: stopping (page ceiling reached)",
+                    "{}more than {} pages: stopping (page ceiling reached)",
+                    self.who(),
                     self.max_pages
                 ),
             ));
@@ -110,5 +160,21 @@ mod tests {
             err.to_string().starts_with("page 4 repeats the records"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn repeated_reference_names_resource_and_value() {
+        let mut g = Guard::default().named("issues");
+        assert!(g.check(200, "[1]", 1, true).is_ok());
+        assert!(g.check_reference(200, "c1").is_ok());
+        assert!(g.check(200, "[2]", 1, true).is_ok());
+        assert!(g.check_reference(200, "c2").is_ok());
+        assert!(g.check(200, "[3]", 1, true).is_ok());
+        let err = g.check_reference(200, "c1").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "resource \"issues\": page 3 points to the next page \"c1\" again: the API repeats a cursor or next URL; stopping instead of looping"
+        );
+        assert!(matches!(err, Error::Response { status: 200, .. }));
     }
 }

@@ -1,32 +1,90 @@
 //! Paginators: how to ask for the next page and when to stop.
 //!
 //! Each paginator is pure: it shapes the next request ([`Paginate::prepare`]) and learns from
-//! each response ([`Paginate::advance`]). [`Paginator`] dispatches over the implemented kinds;
-//! adding `page_number`, `cursor`, `json_link` or `header_link` means a module, a variant of
-//! [`PaginatorConfig`] and [`Paginator`], and a name in [`KINDS`].
+//! each response ([`Paginate::advance`]). [`Paginator`] dispatches over the kinds, one module
+//! each, with dlt's parameter names and defaults:
+//! - `single_page`; `offset` ([`offset`]); `page_number` ([`page_number`]);
+//! - `cursor` (cursor from the body into a query param or the JSON body) and `header_cursor`
+//!   (cursor from a response header) ([`cursor`]);
+//! - `json_link` (next URL in the body; alias `json_response`) and `header_link`
+//!   (`Link: <...>; rel="next"`) ([`link`]);
+//! - `auto`, or no paginator at all: detected from the first response ([`detect`]).
+//!
+//! Stop rules: any one true signal ends paging. Every paginator reports the reference of the
+//! next page ([`Advance::reference`]) so the session's [`Guard`] can fail on a repeated
+//! cursor or URL instead of looping. Each kind's keys are a table in [`SPECS`], used by the
+//! parser and by the JSON Schema.
 
+mod cursor;
+pub mod detect;
 mod guard;
+mod link;
 mod offset;
+mod page_number;
+mod values;
 
 use serde_json::{Map, Value};
 
+pub use cursor::{CursorConfig, CursorPaginator, HeaderCursorConfig, HeaderCursorPaginator};
 pub use guard::{DEFAULT_MAX_PAGES, Guard};
+pub use link::{HeaderLinkPaginator, JsonLinkPaginator};
 pub use offset::{OffsetConfig, OffsetPaginator};
+pub use page_number::{PageNumberConfig, PageNumberPaginator};
+pub(crate) use values::{has_more_at, number_at, param, path_opt, path_or_default, scalar_text};
 
+use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::{self, Obj};
 use crate::protocol::{Error, Notice};
+use crate::selector::{Selected, Selector};
 
-/// The paginator types this connector implements.
-pub const KINDS: &[&str] = &["offset", "single_page"];
-/// dlt paginator types not implemented yet.
-const LATER: &[&str] = &["auto", "page_number", "cursor", "json_link", "header_link"];
+static AUTO: ObjSpec = ObjSpec {
+    name: "auto",
+    keys: &[key(
+        "type",
+        Ty::Tag,
+        "detect the paginator from the first response",
+    )],
+    required: &["type"],
+};
+static SINGLE_PAGE: ObjSpec = ObjSpec {
+    name: "single_page",
+    keys: &[key("type", Ty::Tag, "one request, no pagination")],
+    required: &["type"],
+};
+
+/// Every paginator kind with its keys; `type` names the kind.
+pub static SPECS: &[&ObjSpec] = &[
+    &AUTO,
+    &SINGLE_PAGE,
+    &offset::SPEC,
+    &page_number::SPEC,
+    &cursor::SPEC,
+    &cursor::HEADER_SPEC,
+    &link::JSON_SPEC,
+    &link::JSON_RESPONSE_SPEC,
+    &link::HEADER_SPEC,
+];
+
+/// The paginator types this connector implements, from [`SPECS`].
+pub fn kinds() -> Vec<&'static str> {
+    SPECS.iter().map(|s| s.name).collect()
+}
 
 /// A paginator as configured.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PaginatorConfig {
+    /// Detected from the first response.
+    Auto,
     /// One request, no pagination.
     SinglePage,
     Offset(OffsetConfig),
+    PageNumber(PageNumberConfig),
+    Cursor(CursorConfig),
+    HeaderCursor(HeaderCursorConfig),
+    /// `next_url_path`.
+    JsonLink(Selector),
+    /// `links_next_key`.
+    HeaderLink(String),
 }
 
 impl PaginatorConfig {
@@ -43,43 +101,59 @@ impl PaginatorConfig {
             other => other,
         };
         let obj = Obj::new(path, value)?;
-        match obj.str_req("type")? {
-            "single_page" => {
-                obj.deny_unknown(&["type"])?;
-                Ok(PaginatorConfig::SinglePage)
-            }
-            "offset" => Ok(PaginatorConfig::Offset(OffsetConfig::parse(obj)?)),
-            later if LATER.contains(&later) => Err(Error::config(
+        let kind = obj.str_req("type")?;
+        let Some(spec) = SPECS.iter().find(|s| s.name == kind) else {
+            return Err(Error::config(
                 obj.at("type"),
                 format!(
-                    "paginator \"{later}\" is not supported yet (supported: {})",
-                    KINDS.join(", ")
+                    "unknown paginator \"{kind}\" {}",
+                    walk::expected_one_of(kind, &kinds())
                 ),
-            )),
-            other => Err(Error::config(
-                obj.at("type"),
-                format!(
-                    "unknown paginator \"{other}\" {}",
-                    walk::expected_one_of(other, KINDS)
-                ),
-            )),
-        }
+            ));
+        };
+        obj.check(spec)?;
+        Ok(match kind {
+            "auto" => PaginatorConfig::Auto,
+            "single_page" => PaginatorConfig::SinglePage,
+            "offset" => PaginatorConfig::Offset(OffsetConfig::parse(obj)?),
+            "page_number" => PaginatorConfig::PageNumber(PageNumberConfig::parse(obj)?),
+            "cursor" => PaginatorConfig::Cursor(CursorConfig::parse(obj)?),
+            "header_cursor" => PaginatorConfig::HeaderCursor(HeaderCursorConfig::parse(obj)?),
+            "json_link" | "json_response" => PaginatorConfig::JsonLink(link::parse_json(obj)?),
+            _ => PaginatorConfig::HeaderLink(link::parse_header(obj)?),
+        })
     }
 
     /// A fresh paginator at the first page.
     pub fn start(&self) -> Paginator {
         match self {
+            PaginatorConfig::Auto => Paginator::Auto,
             PaginatorConfig::SinglePage => Paginator::SinglePage,
             PaginatorConfig::Offset(c) => Paginator::Offset(OffsetPaginator::new(c.clone())),
+            PaginatorConfig::PageNumber(c) => {
+                Paginator::PageNumber(PageNumberPaginator::new(c.clone()))
+            }
+            PaginatorConfig::Cursor(c) => Paginator::Cursor(CursorPaginator::new(c.clone())),
+            PaginatorConfig::HeaderCursor(c) => {
+                Paginator::HeaderCursor(HeaderCursorPaginator::new(c.clone()))
+            }
+            PaginatorConfig::JsonLink(p) => Paginator::JsonLink(JsonLinkPaginator::new(p.clone())),
+            PaginatorConfig::HeaderLink(k) => {
+                Paginator::HeaderLink(HeaderLinkPaginator::new(k.clone()))
+            }
         }
     }
 }
 
 /// The parts of the next request a paginator may shape.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct RequestParts {
     /// Query parameters, endpoint params first.
     pub query: Vec<(String, String)>,
+    /// An absolute URL replacing the endpoint's URL and its params (a next link).
+    pub url: Option<String>,
+    /// The JSON request body, if any.
+    pub body: Option<Value>,
 }
 
 impl RequestParts {
@@ -96,11 +170,31 @@ impl RequestParts {
 #[derive(Debug, Clone, Copy)]
 pub struct PageView<'a> {
     pub status: u16,
+    /// The URL of the request this response answers.
+    pub url: &'a str,
     /// The parsed body (`null` when the body was empty).
     pub body: &'a Value,
     pub headers: &'a [(String, String)],
     /// Number of records selected from the body.
     pub count: usize,
+}
+
+impl PageView<'_> {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The single value at `path` in the body; `None` when missing or `null`.
+    pub fn value(&self, path: &Selector) -> Option<&Value> {
+        match path.select(self.body) {
+            Selected::Records(r) if r.len() == 1 => Some(r[0]),
+            _ => None,
+        }
+    }
 }
 
 /// The paginator's verdict on a response.
@@ -109,6 +203,18 @@ pub struct Advance {
     /// True when no further page follows.
     pub done: bool,
     pub notices: Vec<Notice>,
+    /// The reference of the next page (cursor, next URL) when it comes from the server: a
+    /// repeated one means the API loops.
+    pub reference: Option<String>,
+}
+
+impl Advance {
+    fn done() -> Advance {
+        Advance {
+            done: true,
+            ..Advance::default()
+        }
+    }
 }
 
 /// The behaviour every paginator implements.
@@ -121,87 +227,74 @@ pub trait Paginate {
     fn state(&self) -> Map<String, Value>;
 }
 
-/// A running paginator of one of the implemented kinds.
+/// A running paginator.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Paginator {
+    /// Not detected yet: the first request goes out unchanged.
+    Auto,
     SinglePage,
     Offset(OffsetPaginator),
+    PageNumber(PageNumberPaginator),
+    Cursor(CursorPaginator),
+    HeaderCursor(HeaderCursorPaginator),
+    JsonLink(JsonLinkPaginator),
+    HeaderLink(HeaderLinkPaginator),
 }
 
 impl Paginate for Paginator {
     fn prepare(&self, parts: &mut RequestParts) {
         match self {
-            Paginator::SinglePage => {}
+            Paginator::Auto | Paginator::SinglePage => {}
             Paginator::Offset(p) => p.prepare(parts),
+            Paginator::PageNumber(p) => p.prepare(parts),
+            Paginator::Cursor(p) => p.prepare(parts),
+            Paginator::HeaderCursor(p) => p.prepare(parts),
+            Paginator::JsonLink(p) => p.prepare(parts),
+            Paginator::HeaderLink(p) => p.prepare(parts),
         }
     }
 
+    /// `Auto` first becomes the detected paginator, which then reads the same response.
     fn advance(&mut self, page: &PageView<'_>) -> Result<Advance, Error> {
-        match self {
-            Paginator::SinglePage => Ok(Advance {
-                done: true,
-                notices: Vec::new(),
-            }),
-            Paginator::Offset(p) => p.advance(page),
+        let mut notices = Vec::new();
+        if let Paginator::Auto = self {
+            let (detected, why) = detect::detect(page);
+            match (&detected, detect::unpaged_total(page.body, page.count)) {
+                (Paginator::SinglePage, Some(total)) => notices.push(Notice::warn(format!(
+                    "{why}; but the response says there are {total} records and {} arrived: set a paginator to load the rest",
+                    page.count
+                ))),
+                _ => notices.push(Notice::info(why)),
+            }
+            *self = detected;
         }
+        let mut advance = match self {
+            Paginator::Auto | Paginator::SinglePage => Advance::done(),
+            Paginator::Offset(p) => p.advance(page)?,
+            Paginator::PageNumber(p) => p.advance(page)?,
+            Paginator::Cursor(p) => p.advance(page)?,
+            Paginator::HeaderCursor(p) => p.advance(page)?,
+            Paginator::JsonLink(p) => p.advance(page)?,
+            Paginator::HeaderLink(p) => p.advance(page)?,
+        };
+        notices.append(&mut advance.notices);
+        advance.notices = notices;
+        Ok(advance)
     }
 
     fn state(&self) -> Map<String, Value> {
         match self {
-            Paginator::SinglePage => Map::new(),
+            Paginator::Auto | Paginator::SinglePage => Map::new(),
             Paginator::Offset(p) => p.state(),
+            Paginator::PageNumber(p) => p.state(),
+            Paginator::Cursor(p) => p.state(),
+            Paginator::HeaderCursor(p) => p.state(),
+            Paginator::JsonLink(p) => p.state(),
+            Paginator::HeaderLink(p) => p.state(),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn unknown_type_suggests_near_miss() {
-        let path = "resources[0].endpoint.paginator";
-        let err =
-            PaginatorConfig::parse(path, &json!({"type": "ofset", "limit": 100})).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "resources[0].endpoint.paginator.type: unknown paginator \"ofset\" (expected one of: offset, single_page; did you mean \"offset\"?)"
-        );
-    }
-
-    #[test]
-    fn later_types_are_named_unsupported() {
-        let err = PaginatorConfig::parse("p", &json!("cursor")).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "p.type: paginator \"cursor\" is not supported yet (supported: offset, single_page)"
-        );
-    }
-
-    #[test]
-    fn single_page_from_string_or_object() {
-        assert_eq!(
-            PaginatorConfig::parse("p", &json!("single_page")).unwrap(),
-            PaginatorConfig::SinglePage
-        );
-        let err =
-            PaginatorConfig::parse("p", &json!({"type": "single_page", "limit": 1})).unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("p.limit: unknown key \"limit\""),
-            "{err}"
-        );
-        let mut p = PaginatorConfig::SinglePage.start();
-        let mut parts = RequestParts::default();
-        p.prepare(&mut parts);
-        assert!(parts.query.is_empty());
-        let view = PageView {
-            status: 200,
-            body: &Value::Null,
-            headers: &[],
-            count: 5,
-        };
-        assert!(p.advance(&view).unwrap().done);
-    }
-}
+#[path = "mod_tests.rs"]
+mod tests;

@@ -8,21 +8,52 @@
 use serde_json::{Map, Value};
 
 use super::{Advance, PageView, Paginate, RequestParts};
+use super::{has_more_at, number_at, param, path_opt, path_or_default};
+use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::{self, Obj};
 use crate::protocol::{Error, Notice};
-use crate::selector::{Selected, Selector};
+use crate::selector::Selector;
 
-const KEYS: &[&str] = &[
-    "type",
-    "limit",
-    "offset",
-    "offset_param",
-    "limit_param",
-    "total_path",
-    "maximum_offset",
-    "stop_after_empty_page",
-    "has_more_path",
-];
+/// The keys of the offset paginator.
+pub(crate) static SPEC: ObjSpec = ObjSpec {
+    name: "offset",
+    keys: &[
+        key("type", Ty::Tag, "offset"),
+        key("limit", Ty::Int, "records per page (required)"),
+        key("offset", Ty::Int, "offset of the first page (default 0)"),
+        key(
+            "offset_param",
+            Ty::Str,
+            "query parameter of the offset (default offset)",
+        ),
+        key(
+            "limit_param",
+            Ty::Str,
+            "query parameter of the limit (default limit)",
+        ),
+        key(
+            "total_path",
+            Ty::Str,
+            "JSONPath of the total number of records (default total; null: none)",
+        ),
+        key(
+            "maximum_offset",
+            Ty::Int,
+            "stop once the offset reaches this",
+        ),
+        key(
+            "stop_after_empty_page",
+            Ty::Bool,
+            "stop on an empty page (default true)",
+        ),
+        key(
+            "has_more_path",
+            Ty::Str,
+            "JSONPath of a boolean: false stops",
+        ),
+    ],
+    required: &["type", "limit"],
+};
 
 /// The offset paginator's settings (dlt names and defaults).
 #[derive(Debug, Clone, PartialEq)]
@@ -40,37 +71,20 @@ pub struct OffsetConfig {
 
 impl OffsetConfig {
     pub(crate) fn parse(obj: Obj<'_>) -> Result<OffsetConfig, Error> {
-        obj.deny_unknown(KEYS)?;
+        obj.check(&SPEC)?;
         let limit = obj
             .u64_opt("limit")?
             .ok_or_else(|| walk::missing(&obj.at("limit")))?;
         if limit == 0 {
             return Err(Error::config(obj.at("limit"), "must be at least 1"));
         }
-        let param = |key: &str, default: &str| -> Result<String, Error> {
-            let p = obj.str_opt(key)?.unwrap_or(default);
-            if p.is_empty() {
-                return Err(Error::config(obj.at(key), "must not be empty"));
-            }
-            Ok(p.to_string())
-        };
-        let total_path = match obj.map.get("total_path") {
-            Some(Value::Null) => None,
-            None => Some(Selector::parse(&obj.at("total_path"), "total")?),
-            Some(_) => {
-                let text = obj.str_req("total_path")?;
-                Some(Selector::parse(&obj.at("total_path"), text)?)
-            }
-        };
-        let has_more_path = match obj.str_opt("has_more_path")? {
-            None => None,
-            Some(text) => Some(Selector::parse(&obj.at("has_more_path"), text)?),
-        };
+        let total_path = path_or_default(&obj, "total_path", "total")?;
+        let has_more_path = path_opt(&obj, "has_more_path")?;
         Ok(OffsetConfig {
             limit,
             offset: obj.u64_opt("offset")?.unwrap_or(0),
-            offset_param: param("offset_param", "offset")?,
-            limit_param: param("limit_param", "limit")?,
+            offset_param: param(&obj, "offset_param", "offset")?,
+            limit_param: param(&obj, "limit_param", "limit")?,
             total_path,
             maximum_offset: obj.u64_opt("maximum_offset")?,
             stop_after_empty_page: obj.bool_opt("stop_after_empty_page")?.unwrap_or(true),
@@ -102,49 +116,9 @@ impl OffsetPaginator {
     }
 
     fn total(&self, page: &PageView<'_>) -> Result<Option<u64>, Error> {
-        let Some(path) = &self.config.total_path else {
-            return Ok(None);
-        };
-        let value = match path.select(page.body) {
-            Selected::Records(r) if r.len() == 1 => r[0],
-            _ => return Ok(None),
-        };
-        let total = match value {
-            Value::Number(n) => n
-                .as_u64()
-                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        };
-        total.map(Some).ok_or_else(|| {
-            Error::response(
-                page.status,
-                format!(
-                    "total_path \"{}\" is not a non-negative number: found {}",
-                    path.as_str(),
-                    walk::kind(value)
-                ),
-            )
-        })
-    }
-
-    fn has_more(&self, page: &PageView<'_>) -> Result<Option<bool>, Error> {
-        let Some(path) = &self.config.has_more_path else {
-            return Ok(None);
-        };
-        match path.select(page.body) {
-            Selected::Records(r) if r.len() == 1 && r[0].is_boolean() => Ok(r[0].as_bool()),
-            Selected::Nothing => Err(Error::response(
-                page.status,
-                format!(
-                    "has_more_path \"{}\" not found in the response",
-                    path.as_str()
-                ),
-            )),
-            _ => Err(Error::response(
-                page.status,
-                format!("has_more_path \"{}\" is not a boolean", path.as_str()),
-            )),
+        match &self.config.total_path {
+            None => Ok(None),
+            Some(path) => number_at(page, path, "total_path"),
         }
     }
 }
@@ -159,7 +133,7 @@ impl Paginate for OffsetPaginator {
         let c = &self.config;
         let count = page.count as u64;
         let total = self.total(page)?;
-        let has_more = self.has_more(page)?;
+        let has_more = has_more_at(page, &c.has_more_path)?;
         let step = if count > 0 { count } else { c.limit };
         let next = self.offset.saturating_add(step);
         let done = (count == 0 && c.stop_after_empty_page)
@@ -171,12 +145,16 @@ impl Paginate for OffsetPaginator {
         if !done && count > 0 && count < c.limit && !self.warned_capped {
             self.warned_capped = true;
             notices.push(Notice::warn(format!(
-                "API returned {count} records for limit {}: advancing by records received",
+                "API returned {count} records for limit {}: the API capped the page size; advancing by records received",
                 c.limit
             )));
         }
         self.offset = next;
-        Ok(Advance { done, notices })
+        Ok(Advance {
+            done,
+            notices,
+            reference: None,
+        })
     }
 
     fn state(&self) -> Map<String, Value> {

@@ -11,6 +11,7 @@ fn paginator(cfg: Value) -> OffsetPaginator {
 fn view(body: &Value, count: usize) -> PageView<'_> {
     PageView {
         status: 200,
+        url: "https://a.io/x",
         body,
         headers: &[],
         count,
@@ -45,6 +46,7 @@ fn defaults_and_params() {
     );
     let mut parts = RequestParts {
         query: vec![("limit".into(), "1".into()), ("q".into(), "x".into())],
+        ..Default::default()
     };
     p.prepare(&mut parts);
     assert_eq!(
@@ -55,6 +57,7 @@ fn defaults_and_params() {
     let p = paginator(json!({"type": "offset", "limit": 5, "limit_param": "q"}));
     let mut parts = RequestParts {
         query: vec![("q".into(), "x".into())],
+        ..Default::default()
     };
     p.prepare(&mut parts);
     assert_eq!(
@@ -207,7 +210,7 @@ fn capped_page_size_advances_by_records_received_and_warns_once() {
     assert_eq!(a.notices[0].level, Level::Warn);
     assert_eq!(
         a.notices[0].message,
-        "API returned 50 records for limit 100: advancing by records received"
+        "API returned 50 records for limit 100: the API capped the page size; advancing by records received"
     );
     assert_eq!(query(&p)[0].1, "50");
     let a = p.advance(&view(&body, 50)).unwrap();
