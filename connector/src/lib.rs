@@ -9,6 +9,8 @@
 //! - [`url`]: percent-encoding and URL building;
 //! - [`selector`]: the `data_selector` JSONPath subset, applied to responses by `extract`;
 //! - [`paginator`]: the paginators (`offset`, `single_page`);
+//! - [`placeholder`], [`dependent`], [`incremental`]: placeholders, dependent resources
+//!   (one request chain per parent record) and incremental loading;
 //! - [`session`]: the state machine mirroring `wit/source.wit`;
 //! - [`protocol`]: the crate's own mirror of the WIT types.
 //!
@@ -17,9 +19,13 @@
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 pub mod config;
+pub mod dependent;
 mod extract;
+pub mod incremental;
 pub mod paginator;
+pub mod placeholder;
 pub mod protocol;
+mod records;
 pub mod schema;
 pub mod selector;
 pub mod session;

@@ -9,8 +9,10 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use crate::config::{Config, Resource};
+use crate::dependent::{self, Chains};
 use crate::extract::extract;
-use crate::paginator::{Guard, PageView, Paginate, Paginator, RequestParts};
+use crate::incremental::{self, Tracker};
+use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
 use crate::url;
 
@@ -36,6 +38,10 @@ struct Run {
     noted: HashSet<String>,
     /// The saved state given to `open` (not resumed yet: every run is a full refresh).
     saved: Option<Map<String, Value>>,
+    /// Parent rows and the current request chain of a dependent resource.
+    chains: Chains,
+    /// Incremental progress, when the endpoint is incremental.
+    inc: Option<Tracker>,
 }
 
 /// A connector session over one config.
@@ -44,6 +50,7 @@ pub struct Session {
     config: Config,
     runs: Vec<Run>,
     literal_warned: bool,
+    max_pages: u64,
 }
 
 impl Session {
@@ -62,6 +69,8 @@ impl Session {
                 failed: None,
                 noted: HashSet::new(),
                 saved: None,
+                chains: Chains::default(),
+                inc: None,
             })
             .collect();
         for (name, text) in state {
@@ -81,10 +90,20 @@ impl Session {
                 }
             }
         }
+        for (r, run) in config.resources.iter().zip(runs.iter_mut()) {
+            if let Some(cfg) = &r.endpoint.incremental {
+                let saved = incremental::saved_entry(run.saved.as_ref());
+                run.inc = Some(Tracker::new(cfg.clone(), saved).map_err(|e| match e {
+                    Error::State(m) => Error::State(format!("resource \"{}\": {m}", r.name)),
+                    other => other,
+                })?);
+            }
+        }
         Ok(Session {
             config,
             runs,
             literal_warned: false,
+            max_pages: DEFAULT_MAX_PAGES,
         })
     }
 
@@ -95,6 +114,7 @@ impl Session {
 
     /// Sets the ceiling on pages per resource (default 100 000); past it `on_response` errors.
     pub fn set_max_pages(&mut self, max_pages: u64) {
+        self.max_pages = max_pages;
         for run in &mut self.runs {
             run.guard = Guard::new(max_pages);
         }
@@ -110,7 +130,7 @@ impl Session {
         self.runs[i].saved.as_ref()
     }
 
-    /// The resources to load, in config order.
+    /// The resources to load, parents before their children.
     pub fn resources(&self) -> Vec<ResourceInfo> {
         self.config
             .resources
@@ -119,9 +139,9 @@ impl Session {
                 name: r.name.clone(),
                 primary_key: r.primary_key.clone(),
                 write_disposition: r.write_disposition,
-                parent: None,
-                selected: true,
-                max_table_nesting: None,
+                parent: r.parent.clone(),
+                selected: r.selected,
+                max_table_nesting: r.max_table_nesting,
             })
             .collect()
     }
@@ -136,12 +156,28 @@ impl Session {
         Ok((&self.config.resources[i], &mut self.runs[i]))
     }
 
+    /// True when `resource` has no parent or its parent is done.
+    fn parent_done(&self, resource: &str) -> bool {
+        let parent = self
+            .config
+            .resource(resource)
+            .and_then(|r| r.parent.as_ref());
+        parent.is_none_or(|p| {
+            self.config
+                .resources
+                .iter()
+                .position(|r| &r.name == p)
+                .is_some_and(|i| self.runs[i].done)
+        })
+    }
+
     /// The requests of `resource` the host may send now: the next page, or nothing while a
     /// request is in flight or when the resource is done.
     pub fn next_requests(&mut self, resource: &str) -> Result<Vec<Request>, Error> {
         let client_headers = self.config.client.headers.clone();
         let base_url = self.config.client.base_url.clone();
         let auth = self.config.client.auth.clone();
+        let max_pages = self.max_pages;
         let (res, run) = self.find(resource)?;
         if let Some(why) = &run.failed {
             return Err(Error::Protocol(format!(
@@ -151,14 +187,26 @@ impl Session {
         if run.done || run.in_flight.is_some() {
             return Ok(Vec::new());
         }
+        if res.parent.is_some() && run.chains.current.is_none() {
+            // A new chain per parent row, with a fresh paginator; none while the parent
+            // has not given a row.
+            let Some(row) = run.chains.queue.pop_front() else {
+                return Ok(Vec::new());
+            };
+            run.chains.current = Some(row);
+            run.paginator = res.endpoint.paginator.start();
+            run.guard = Guard::new(max_pages);
+        }
         let ep = &res.endpoint;
+        let rendered = dependent::render(res, run.chains.current.as_ref(), run.inc.as_ref())
+            .inspect_err(|e| run.failed = Some(e.to_string()))?;
         let mut parts = RequestParts {
-            query: ep.params.clone(),
+            query: rendered.params,
         };
         run.paginator.prepare(&mut parts);
-        let url = url::build(&base_url, &ep.path, &parts.query);
-        let mut headers = merge_headers(client_headers, &ep.headers);
-        if ep.json.is_some()
+        let url = url::build(&base_url, &rendered.path, &parts.query);
+        let mut headers = merge_headers(client_headers, &rendered.headers);
+        if rendered.json.is_some()
             && !headers
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
@@ -177,7 +225,7 @@ impl Session {
             method: ep.method,
             url,
             headers,
-            body: ep.json.clone(),
+            body: rendered.json,
             auth,
         }])
     }
@@ -186,6 +234,7 @@ impl Session {
     /// After an error the resource sends no further request.
     pub fn on_response(&mut self, resource: &str, response: Response) -> Result<Page, Error> {
         let literal = self.config.has_literal_secret() && !self.literal_warned;
+        let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
         let flight = match &run.in_flight {
             Some(f) if f.seq == response.seq => run.in_flight.take(),
@@ -197,7 +246,7 @@ impl Session {
                 response.seq
             ))
         })?;
-        let result = page_of(res, run, &flight, &response);
+        let result = page_of(res, run, &flight, &response, parent_done);
         let mut page = match result {
             Ok(page) => page,
             Err(e) => {
@@ -205,6 +254,7 @@ impl Session {
                 return Err(e);
             }
         };
+        self.feed_children(resource, &page, response.status)?;
         if literal {
             self.literal_warned = true;
             page.notices.insert(
@@ -216,6 +266,23 @@ impl Session {
         }
         Ok(page)
     }
+
+    /// Gives the children of `resource` the parent fields they need from its page.
+    fn feed_children(&mut self, resource: &str, page: &Page, status: u16) -> Result<(), Error> {
+        let children: Vec<usize> = (0..self.runs.len())
+            .filter(|&i| self.config.resources[i].parent.as_deref() == Some(resource))
+            .collect();
+        if children.is_empty() || page.count == 0 {
+            return Ok(());
+        }
+        let records: Vec<Value> = serde_json::from_str(&page.records)
+            .map_err(|e| Error::response(status, format!("cannot read records: {e}")))?;
+        for i in children {
+            let fields = &self.config.resources[i].parent_fields;
+            self.runs[i].chains.feed(&records, fields, status);
+        }
+        Ok(())
+    }
 }
 
 /// The page of one response, advancing the resource's paginator.
@@ -224,6 +291,7 @@ fn page_of(
     run: &mut Run,
     flight: &InFlight,
     response: &Response,
+    parent_done: bool,
 ) -> Result<Page, Error> {
     let ep = &res.endpoint;
     let ex = extract(
@@ -241,11 +309,27 @@ fn page_of(
     let advance = run.paginator.advance(&view)?;
     run.guard
         .check(response.status, &ex.records, ex.count, !advance.done)?;
-    run.done = advance.done;
-    let count = u32::try_from(ex.count).map_err(|_| {
+    let processed = crate::records::process(
+        res,
+        &run.chains,
+        run.inc.as_mut(),
+        response.status,
+        ex.records,
+        ex.count,
+    )?;
+    // A chain ends with its paginator or when the incremental range is left behind; a
+    // dependent resource is done with its last chain after its parent is done.
+    let chain_done = advance.done || processed.past_range;
+    if chain_done && res.parent.is_some() {
+        run.chains.current = None;
+        run.done = parent_done && run.chains.queue.is_empty();
+    } else {
+        run.done = chain_done;
+    }
+    let count = u32::try_from(processed.count).map_err(|_| {
         Error::response(
             response.status,
-            format!("too many records in one page: {}", ex.count),
+            format!("too many records in one page: {}", processed.count),
         )
     })?;
     let notices = ex
@@ -254,11 +338,15 @@ fn page_of(
         .chain(advance.notices)
         .filter(|n| run.noted.insert(n.message.clone()))
         .collect();
+    let mut state = run.paginator.state();
+    if let Some(inc) = run.inc.as_ref().and_then(Tracker::state) {
+        state.insert("incremental".into(), inc);
+    }
     Ok(Page {
-        records: ex.records,
+        records: processed.text,
         count,
-        state: Value::Object(run.paginator.state()).to_string(),
-        done: advance.done,
+        state: Value::Object(state).to_string(),
+        done: run.done,
         notices,
     })
 }

@@ -5,6 +5,7 @@
 //! are errors, with a "did you mean" for near misses.
 
 mod auth;
+mod extras;
 mod merge;
 mod resource;
 pub(crate) mod walk;
@@ -31,7 +32,7 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub client: Client,
-    /// The resources, in config order.
+    /// The resources, parents before their children, otherwise in config order.
     pub resources: Vec<Resource>,
 }
 
@@ -81,6 +82,7 @@ impl Config {
             }
             resources.push(r);
         }
+        let resources = crate::dependent::link(resources)?;
         Ok(Config { client, resources })
     }
 
