@@ -12,6 +12,8 @@
 //!   `header_cursor`, `json_link`, `header_link`) and their detection;
 //! - [`actions`]: `response_actions` (ignore responses by status and/or content);
 //! - [`schema`]: the config's JSON Schema, generated from the parser's key tables;
+//! - [`placeholder`], [`dependent`], [`incremental`]: placeholders, dependent resources
+//!   (one request chain per parent record) and incremental loading;
 //! - [`session`]: the state machine mirroring `wit/source.wit`;
 //! - [`protocol`]: the crate's own mirror of the WIT types.
 //!
@@ -21,9 +23,13 @@ pub mod actions;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 pub mod config;
+pub mod dependent;
 mod extract;
+pub mod incremental;
 pub mod paginator;
+pub mod placeholder;
 pub mod protocol;
+mod records;
 pub mod schema;
 pub mod selector;
 pub mod session;

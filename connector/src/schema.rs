@@ -65,13 +65,14 @@ fn of(ty: Ty, owner: &ObjSpec) -> Value {
     match ty {
         Ty::Str => json!({"type": "string"}),
         Ty::Int => json!({"type": "integer", "minimum": 0}),
+        Ty::Scalar => json!({"type": ["string", "number"]}),
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Enum(values) => json!({"enum": values}),
         Ty::Tag => json!({"const": owner.name}),
         Ty::StrMap => json!({"type": "object", "additionalProperties": {"type": "string"}}),
         Ty::ScalarMap => json!({
             "type": "object",
-            "additionalProperties": {"type": ["string", "number", "boolean", "null"]}
+            "additionalProperties": {"type": ["string", "number", "boolean", "null", "object"]}
         }),
         Ty::Json => json!({"type": ["object", "array"]}),
         Ty::StrOrStrs => json!({

@@ -12,8 +12,10 @@ use serde_json::{Map, Value};
 
 use crate::actions::{Action, action_for};
 use crate::config::{Config, Resource};
+use crate::dependent::{self, Chains};
 use crate::extract::extract;
-use crate::paginator::{Guard, PageView, Paginate, Paginator, RequestParts};
+use crate::incremental::{self, Tracker};
+use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
 use crate::selector::Selector;
 use crate::url;
@@ -42,6 +44,10 @@ struct Run {
     detected_selector: Option<Selector>,
     /// The saved state given to `open` (not resumed yet: every run is a full refresh).
     saved: Option<Map<String, Value>>,
+    /// Parent rows and the current request chain of a dependent resource.
+    chains: Chains,
+    /// Incremental progress, when the endpoint is incremental.
+    inc: Option<Tracker>,
 }
 
 /// A connector session over one config.
@@ -50,6 +56,7 @@ pub struct Session {
     config: Config,
     runs: Vec<Run>,
     literal_warned: bool,
+    max_pages: u64,
 }
 
 impl Session {
@@ -69,6 +76,8 @@ impl Session {
                 noted: HashSet::new(),
                 detected_selector: None,
                 saved: None,
+                chains: Chains::default(),
+                inc: None,
             })
             .collect();
         for (name, text) in state {
@@ -88,10 +97,20 @@ impl Session {
                 }
             }
         }
+        for (r, run) in config.resources.iter().zip(runs.iter_mut()) {
+            if let Some(cfg) = &r.endpoint.incremental {
+                let saved = incremental::saved_entry(run.saved.as_ref());
+                run.inc = Some(Tracker::new(cfg.clone(), saved).map_err(|e| match e {
+                    Error::State(m) => Error::State(format!("resource \"{}\": {m}", r.name)),
+                    other => other,
+                })?);
+            }
+        }
         Ok(Session {
             config,
             runs,
             literal_warned: false,
+            max_pages: DEFAULT_MAX_PAGES,
         })
     }
 
@@ -102,6 +121,7 @@ impl Session {
 
     /// Sets the ceiling on pages per resource (default 100 000); past it `on_response` errors.
     pub fn set_max_pages(&mut self, max_pages: u64) {
+        self.max_pages = max_pages;
         for run in &mut self.runs {
             run.guard.set_max_pages(max_pages);
         }
@@ -117,7 +137,7 @@ impl Session {
         self.runs[i].saved.as_ref()
     }
 
-    /// The resources to load, in config order.
+    /// The resources to load, parents before their children.
     pub fn resources(&self) -> Vec<ResourceInfo> {
         self.config
             .resources
@@ -126,9 +146,9 @@ impl Session {
                 name: r.name.clone(),
                 primary_key: r.primary_key.clone(),
                 write_disposition: r.write_disposition,
-                parent: None,
-                selected: true,
-                max_table_nesting: None,
+                parent: r.parent.clone(),
+                selected: r.selected,
+                max_table_nesting: r.max_table_nesting,
             })
             .collect()
     }
@@ -143,12 +163,28 @@ impl Session {
         Ok((&self.config.resources[i], &mut self.runs[i]))
     }
 
+    /// True when `resource` has no parent or its parent is done.
+    fn parent_done(&self, resource: &str) -> bool {
+        let parent = self
+            .config
+            .resource(resource)
+            .and_then(|r| r.parent.as_ref());
+        parent.is_none_or(|p| {
+            self.config
+                .resources
+                .iter()
+                .position(|r| &r.name == p)
+                .is_some_and(|i| self.runs[i].done)
+        })
+    }
+
     /// The requests of `resource` the host may send now: the next page, or nothing while a
     /// request is in flight or when the resource is done.
     pub fn next_requests(&mut self, resource: &str) -> Result<Vec<Request>, Error> {
         let client_headers = self.config.client.headers.clone();
         let base_url = self.config.client.base_url.clone();
         let auth = self.config.client.auth.clone();
+        let max_pages = self.max_pages;
         let (res, run) = self.find(resource)?;
         if let Some(why) = &run.failed {
             return Err(Error::Protocol(format!(
@@ -158,8 +194,20 @@ impl Session {
         if run.done || run.in_flight.is_some() {
             return Ok(Vec::new());
         }
+        if res.parent.is_some() && run.chains.current.is_none() {
+            // A new chain per parent row, with a fresh paginator; none while the parent
+            // has not given a row.
+            let Some(row) = run.chains.queue.pop_front() else {
+                return Ok(Vec::new());
+            };
+            run.chains.current = Some(row);
+            run.paginator = res.endpoint.paginator.start();
+            run.guard = Guard::new(max_pages).named(&res.name);
+        }
         let ep = &res.endpoint;
-        let body = match &ep.json {
+        let rendered = dependent::render(res, run.chains.current.as_ref(), run.inc.as_ref())
+            .inspect_err(|e| run.failed = Some(e.to_string()))?;
+        let body = match &rendered.json {
             None => None,
             Some(text) => Some(
                 serde_json::from_str(text)
@@ -167,17 +215,17 @@ impl Session {
             ),
         };
         let mut parts = RequestParts {
-            query: ep.params.clone(),
+            query: rendered.params,
             url: None,
             body,
         };
         run.paginator.prepare(&mut parts);
         let url = match parts.url.take() {
             Some(next) => url::build(&next, "", &parts.query),
-            None => url::build(&base_url, &ep.path, &parts.query),
+            None => url::build(&base_url, &rendered.path, &parts.query),
         };
         let body = parts.body.map(|v| v.to_string());
-        let mut headers = merge_headers(client_headers, &ep.headers);
+        let mut headers = merge_headers(client_headers, &rendered.headers);
         if body.is_some()
             && !headers
                 .iter()
@@ -206,6 +254,7 @@ impl Session {
     /// After an error the resource sends no further request.
     pub fn on_response(&mut self, resource: &str, response: Response) -> Result<Page, Error> {
         let literal = self.config.has_literal_secret() && !self.literal_warned;
+        let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
         let flight = match &run.in_flight {
             Some(f) if f.seq == response.seq => run.in_flight.take(),
@@ -217,7 +266,7 @@ impl Session {
                 response.seq
             ))
         })?;
-        let result = page_of(res, run, &flight, &response);
+        let result = page_of(res, run, &flight, &response, parent_done);
         let mut page = match result {
             Ok(page) => page,
             Err(e) => {
@@ -225,6 +274,7 @@ impl Session {
                 return Err(e);
             }
         };
+        self.feed_children(resource, &page, response.status)?;
         if literal {
             self.literal_warned = true;
             page.notices.insert(
@@ -236,6 +286,23 @@ impl Session {
         }
         Ok(page)
     }
+
+    /// Gives the children of `resource` the parent fields they need from its page.
+    fn feed_children(&mut self, resource: &str, page: &Page, status: u16) -> Result<(), Error> {
+        let children: Vec<usize> = (0..self.runs.len())
+            .filter(|&i| self.config.resources[i].parent.as_deref() == Some(resource))
+            .collect();
+        if children.is_empty() || page.count == 0 {
+            return Ok(());
+        }
+        let records: Vec<Value> = serde_json::from_str(&page.records)
+            .map_err(|e| Error::response(status, format!("cannot read records: {e}")))?;
+        for i in children {
+            let fields = &self.config.resources[i].parent_fields;
+            self.runs[i].chains.feed(&records, fields, status);
+        }
+        Ok(())
+    }
 }
 
 /// The page of one response, advancing the resource's paginator.
@@ -244,15 +311,16 @@ fn page_of(
     run: &mut Run,
     flight: &InFlight,
     response: &Response,
+    parent_done: bool,
 ) -> Result<Page, Error> {
     let ep = &res.endpoint;
     if let Some(Action::Ignore) = action_for(&ep.response_actions, response) {
-        run.done = true;
+        end_chain(res, run, true, parent_done);
         return Ok(Page {
             records: "[]".into(),
             count: 0,
-            state: Value::Object(run.paginator.state()).to_string(),
-            done: true,
+            state: page_state(run),
+            done: run.done,
             notices: vec![Notice::info(format!(
                 "HTTP {} from {} {} matched response_actions: ignored, no records",
                 response.status, flight.method, flight.url
@@ -281,11 +349,21 @@ fn page_of(
     if let (false, Some(reference)) = (advance.done, &advance.reference) {
         run.guard.check_reference(response.status, reference)?;
     }
-    run.done = advance.done;
-    let count = u32::try_from(ex.count).map_err(|_| {
+    let processed = crate::records::process(
+        res,
+        &run.chains,
+        run.inc.as_mut(),
+        response.status,
+        ex.records,
+        ex.count,
+    )?;
+    // A chain ends with its paginator or when the incremental range is left behind; a
+    // dependent resource is done with its last chain after its parent is done.
+    end_chain(res, run, advance.done || processed.past_range, parent_done);
+    let count = u32::try_from(processed.count).map_err(|_| {
         Error::response(
             response.status,
-            format!("too many records in one page: {}", ex.count),
+            format!("too many records in one page: {}", processed.count),
         )
     })?;
     let notices = ex
@@ -295,10 +373,10 @@ fn page_of(
         .filter(|n| run.noted.insert(n.message.clone()))
         .collect();
     Ok(Page {
-        records: ex.records,
+        records: processed.text,
         count,
-        state: Value::Object(run.paginator.state()).to_string(),
-        done: advance.done,
+        state: page_state(run),
+        done: run.done,
         notices,
     })
 }
@@ -324,3 +402,23 @@ fn merge_headers(
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+/// The state checkpointed with a page: the paginator's progress and the incremental cursor.
+fn page_state(run: &Run) -> String {
+    let mut state = run.paginator.state();
+    if let Some(inc) = run.inc.as_ref().and_then(Tracker::state) {
+        state.insert("incremental".into(), inc);
+    }
+    Value::Object(state).to_string()
+}
+
+/// Records the end (or not) of the current request chain: a plain resource is done with its
+/// only chain; a dependent one once its parent is done and no parent row waits.
+fn end_chain(res: &Resource, run: &mut Run, chain_done: bool, parent_done: bool) {
+    if chain_done && res.parent.is_some() {
+        run.chains.current = None;
+        run.done = parent_done && run.chains.queue.is_empty();
+    } else {
+        run.done = chain_done;
+    }
+}

@@ -5,6 +5,7 @@
 //! are errors, with a "did you mean" for near misses.
 
 mod auth;
+mod extras;
 mod merge;
 mod resource;
 pub mod spec;
@@ -86,7 +87,7 @@ pub struct Client {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub client: Client,
-    /// The resources, in config order.
+    /// The resources, parents before their children, otherwise in config order.
     pub resources: Vec<Resource>,
 }
 
@@ -136,6 +137,7 @@ impl Config {
             }
             resources.push(r);
         }
+        let resources = crate::dependent::link(resources)?;
         Ok(Config { client, resources })
     }
 

@@ -3,10 +3,12 @@
 use serde_json::Value;
 
 use super::Client;
+use super::extras;
 use super::merge::{deep_merge, normalize_resource};
 use super::spec::{KeySpec, ObjSpec, Ty, key};
 use super::walk::{self, Obj};
 use crate::actions::ResponseAction;
+use crate::incremental::IncrementalConfig;
 use crate::paginator::PaginatorConfig;
 use crate::protocol::{Error, Method, WriteDisposition};
 use crate::selector::Selector;
@@ -28,6 +30,21 @@ static RESOURCE_KEYS: &[KeySpec] = &[
         "write_disposition",
         Ty::StrOrObj(&DISPOSITION_SPEC),
         "append, replace, merge, or {\"disposition\": ..., \"strategy\": ...}",
+    ),
+    key(
+        "include_from_parent",
+        Ty::StrOrStrs,
+        "parent fields copied into each record as _<parent>_<field>",
+    ),
+    key(
+        "selected",
+        Ty::Bool,
+        "false: only fetched to feed dependent resources, not loaded",
+    ),
+    key(
+        "max_table_nesting",
+        Ty::Int,
+        "levels of nested objects flattened into columns; deeper values stay JSON",
     ),
 ];
 /// `resources[i]` objects.
@@ -77,6 +94,11 @@ pub static ENDPOINT_SPEC: ObjSpec = ObjSpec {
             Ty::ListOf(&crate::actions::ACTION_SPEC),
             "responses to ignore, by status code and/or content",
         ),
+        key(
+            "incremental",
+            Ty::Obj(&crate::incremental::INCREMENTAL_SPEC),
+            "load only records past the last run's cursor value",
+        ),
     ],
     required: &[],
 };
@@ -105,6 +127,15 @@ pub struct Resource {
     pub primary_key: Vec<String>,
     pub write_disposition: WriteDisposition,
     pub endpoint: Endpoint,
+    /// Parent fields copied into each record as `_<parent>_<field>`.
+    pub include_from_parent: Vec<String>,
+    /// False when the resource only feeds its children.
+    pub selected: bool,
+    pub max_table_nesting: Option<u32>,
+    /// The resource its placeholders name (set by `dependent::link`).
+    pub parent: Option<String>,
+    /// The parent fields its requests and records need (set by `dependent::link`).
+    pub parent_fields: Vec<String>,
 }
 
 /// How to request a resource's pages.
@@ -123,6 +154,7 @@ pub struct Endpoint {
     pub paginator: PaginatorConfig,
     /// Responses that yield no records and end the chain.
     pub response_actions: Vec<ResponseAction>,
+    pub incremental: Option<IncrementalConfig>,
 }
 
 /// Validates `resource_defaults` on its own (so its errors name its own paths) and returns
@@ -196,14 +228,21 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
             data_selector: None,
             paginator: client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
             response_actions: Vec::new(),
+            incremental: None,
         },
         Some(v) => parse_endpoint(Obj::new(&obj.at("endpoint"), v)?, name, client)?,
     };
+    let (include_from_parent, selected, max_table_nesting) = extras::parse(&obj)?;
     Ok(Resource {
         name: name.to_string(),
         primary_key,
         write_disposition,
         endpoint,
+        include_from_parent,
+        selected,
+        max_table_nesting,
+        parent: None,
+        parent_fields: Vec::new(),
     })
 }
 
@@ -265,7 +304,7 @@ fn parse_disposition(path: &str, value: &Value) -> Result<WriteDisposition, Erro
 
 fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint, Error> {
     obj.check(&ENDPOINT_SPEC)?;
-    let path = obj.str_opt("path")?.unwrap_or(name).to_string();
+    let mut path = obj.str_opt("path")?.unwrap_or(name).to_string();
     let method = match obj.str_opt("method")? {
         None => Method::Get,
         Some(m) if m.eq_ignore_ascii_case("get") => Method::Get,
@@ -277,7 +316,9 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
             ));
         }
     };
-    let params = parse_params(&obj)?;
+    let (mut params, resolved, param_inc) = extras::parse_params(&obj)?;
+    crate::placeholder::bind_resolved(&mut path, &mut params, &resolved);
+    let incremental = extras::incremental(&obj, param_inc, &mut params)?;
     let headers = obj.string_map("headers")?;
     let json = match obj.get("json") {
         None => None,
@@ -311,32 +352,6 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         data_selector,
         paginator,
         response_actions,
+        incremental,
     })
-}
-
-/// Scalar params become query parameters in key order; nulls are skipped.
-fn parse_params(obj: &Obj<'_>) -> Result<Vec<(String, String)>, Error> {
-    let Some(v) = obj.get("params") else {
-        return Ok(Vec::new());
-    };
-    let path = obj.at("params");
-    let params = Obj::new(&path, v)?;
-    let mut out = Vec::with_capacity(params.map.len());
-    for (key, value) in params.map {
-        let text = match value {
-            Value::Null => continue,
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            other => {
-                return Err(walk::wrong_type(
-                    &params.at(key),
-                    "a string, number or boolean",
-                    other,
-                ));
-            }
-        };
-        out.push((key.clone(), text));
-    }
-    Ok(out)
 }

@@ -17,6 +17,8 @@ pub enum Ty {
     Str,
     /// A non-negative integer.
     Int,
+    /// A string or a number (cursor values).
+    Scalar,
     Bool,
     /// One of fixed strings.
     Enum(&'static [&'static str]),
@@ -24,7 +26,7 @@ pub enum Ty {
     Tag,
     /// An object of string values (headers).
     StrMap,
-    /// An object of scalar values (query params).
+    /// Query params: scalar values, or dlt's `{"type": "resolve" | "incremental", ...}` objects.
     ScalarMap,
     /// Any object or list (a JSON request body).
     Json,
@@ -109,6 +111,7 @@ fn check_scalar(path: &str, ty: Ty, v: &Value) -> Result<(), Error> {
     let ok = match ty {
         Ty::Str | Ty::Enum(_) | Ty::Tag => v.is_string(),
         Ty::Int => v.is_u64(),
+        Ty::Scalar => v.is_string() || v.is_number(),
         Ty::Bool => v.is_boolean(),
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => v.is_object(),
         Ty::Json => v.is_object() || v.is_array(),
@@ -127,6 +130,7 @@ fn expected(ty: Ty) -> &'static str {
     match ty {
         Ty::Str | Ty::Enum(_) | Ty::Tag => "a string",
         Ty::Int => "a non-negative integer",
+        Ty::Scalar => "a string or a number",
         Ty::Bool => "a boolean",
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => "an object",
         Ty::Json => "an object or a list",

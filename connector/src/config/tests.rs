@@ -73,7 +73,7 @@ fn wrong_types_say_what_was_expected() {
     );
     assert_eq!(
         err(v),
-        "resources[0].endpoint.params.q: expected a string, number or boolean, found a list"
+        "resources[0].endpoint.params.q: expected a string, number, boolean, or a {\"type\": \"resolve\" | \"incremental\"} object, found a list"
     );
     let v = with(
         base(),
@@ -114,7 +114,7 @@ fn unknown_keys_with_did_you_mean() {
     );
     assert_eq!(
         err(v),
-        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions; did you mean \"path\"?)"
+        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions, incremental; did you mean \"path\"?)"
     );
     let mut v = base();
     v["client"]["baseurl"] = json!("x");
