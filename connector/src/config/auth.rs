@@ -36,7 +36,8 @@ static BEARER: ObjSpec = ObjSpec {
         key("type", Ty::Tag, "bearer"),
         key("token", Ty::Credential, "the bearer token"),
     ],
-    required: &["type", "token"],
+    // dlt reads an auth without `type` as bearer (`auth_config.get("type", "bearer")`).
+    required: &["token"],
 };
 static HTTP_BASIC: ObjSpec = ObjSpec {
     name: "http_basic",
@@ -89,7 +90,8 @@ pub static AUTH_SPECS: &[&ObjSpec] = &[&API_KEY, &BEARER, &HTTP_BASIC, &OAUTH2];
 /// Parses an auth object at `path`.
 pub(crate) fn parse_auth(path: &str, value: &Value) -> Result<Auth, Error> {
     let obj = Obj::new(path, value)?;
-    let kind = obj.str_req("type")?;
+    // dlt's default: an auth object without `type` is a bearer token.
+    let kind = obj.str_opt("type")?.unwrap_or("bearer");
     let Some(spec) = AUTH_SPECS.iter().find(|s| s.name == kind) else {
         let names: Vec<&str> = AUTH_SPECS.iter().map(|s| s.name).collect();
         return Err(Error::config(

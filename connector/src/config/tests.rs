@@ -154,6 +154,8 @@ fn auth_variants_and_errors() {
         })
     );
     let a = auth(json!({"type": "bearer", "token": {"secret": "tok"}})).unwrap();
+    // dlt: an auth object without `type` is a bearer token.
+    assert_eq!(auth(json!({"token": {"secret": "tok"}})).unwrap(), a);
     assert_eq!(a, Auth::Bearer(Credential::Secret("tok".into())));
     let a =
         auth(json!({"type": "http_basic", "username": "u", "password": {"secret": "pw"}})).unwrap();
