@@ -91,7 +91,16 @@ pub static AUTH_SPECS: &[&ObjSpec] = &[&API_KEY, &BEARER, &HTTP_BASIC, &OAUTH2];
 pub(crate) fn parse_auth(path: &str, value: &Value) -> Result<Auth, Error> {
     let obj = Obj::new(path, value)?;
     // dlt's default: an auth object without `type` is a bearer token.
-    let kind = obj.str_opt("type")?.unwrap_or("bearer");
+    let kind = match obj.str_opt("type")? {
+        Some(kind) => kind,
+        None if obj.get("token").is_some() => "bearer",
+        None => {
+            return Err(Error::config(
+                obj.at("type"),
+                "missing required key (without `type`, dlt reads auth as bearer, which needs `token`)",
+            ));
+        }
+    };
     let Some(spec) = AUTH_SPECS.iter().find(|s| s.name == kind) else {
         let names: Vec<&str> = AUTH_SPECS.iter().map(|s| s.name).collect();
         return Err(Error::config(

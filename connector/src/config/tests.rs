@@ -183,7 +183,7 @@ fn auth_variants_and_errors() {
     );
     assert_eq!(
         auth(json!({"name": "x"})).unwrap_err().to_string(),
-        "client.auth.type: missing required key"
+        "client.auth.type: missing required key (without `type`, dlt reads auth as bearer, which needs `token`)"
     );
 }
 
