@@ -12,7 +12,7 @@ wasmtime::component::bindgen!({
     path: "../wit",
 });
 
-use sluice::connector::types as wit;
+use self::sluice::connector::types as wit;
 
 pub(crate) use Connector as ConnectorWorld;
 

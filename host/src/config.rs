@@ -31,7 +31,8 @@ pub struct SourceConfig {
     pub json: String,
     /// The directory of the config file, where `.dlt/secrets.toml` is looked up first.
     pub dir: Option<PathBuf>,
-    /// `host:port` of `client.base_url`: the only origin requests may go to.
+    /// `host:port` of `client.base_url`, and of `client.auth.access_token_url` (an OAuth2
+    /// token endpoint) if the config has one: the only origins requests may go to.
     pub allowed_hosts: Vec<String>,
     /// Names of every `{"secret": NAME}` in the config: the only secrets the host will resolve.
     pub secrets: BTreeSet<String>,
@@ -78,12 +79,7 @@ impl SourceConfig {
 
     /// A config given as a value (used by `sluice demo` and tests).
     pub fn from_value(value: Value, dir: Option<PathBuf>) -> SourceConfig {
-        let allowed_hosts = value
-            .pointer("/client/base_url")
-            .and_then(Value::as_str)
-            .and_then(sluice_transport::host_of)
-            .into_iter()
-            .collect();
+        let allowed_hosts = allowed_hosts(&value);
         let mut secrets = BTreeSet::new();
         collect_secrets(&value, &mut secrets);
         SourceConfig {
@@ -93,6 +89,35 @@ impl SourceConfig {
             secrets,
         }
     }
+}
+
+impl SourceConfig {
+    /// The hosts requests may go to: the config's own origins plus `extra` (`--allow-host`).
+    pub fn allow_list(&self, extra: &[String]) -> Vec<String> {
+        let mut hosts = self.allowed_hosts.clone();
+        for host in extra {
+            if !hosts.contains(host) {
+                hosts.push(host.clone());
+            }
+        }
+        hosts
+    }
+}
+
+/// The origins the config itself names: `client.base_url` and an OAuth2 token URL.
+fn allowed_hosts(config: &Value) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for pointer in ["/client/base_url", "/client/auth/access_token_url"] {
+        if let Some(host) = config
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .and_then(sluice_transport::host_of)
+            && !hosts.contains(&host)
+        {
+            hosts.push(host);
+        }
+    }
+    hosts
 }
 
 fn collect_secrets(value: &Value, out: &mut BTreeSet<String>) {
@@ -128,6 +153,42 @@ mod tests {
             c.secrets.into_iter().collect::<Vec<_>>(),
             vec!["api_key", "other"]
         );
+    }
+
+    #[test]
+    fn allow_list_is_the_base_url_plus_the_oauth2_token_url() {
+        let v = serde_json::json!({
+            "client": {"base_url": "https://api.example.com/v1",
+                       "auth": {"type": "oauth2_client_credentials",
+                                "access_token_url": "https://auth.example.com:8443/oauth/token",
+                                "client_id": "my-client",
+                                "client_secret": {"secret": "client_secret"}}},
+            "resources": ["items"]
+        });
+        let c = SourceConfig::from_value(v, None);
+        assert_eq!(
+            c.allowed_hosts,
+            ["api.example.com:443", "auth.example.com:8443"]
+        );
+        assert_eq!(c.secrets.into_iter().collect::<Vec<_>>(), ["client_secret"]);
+
+        // A token URL on the API's own origin adds nothing; one elsewhere in the config
+        // (not `client.auth`) is not trusted.
+        let v = serde_json::json!({
+            "client": {"base_url": "http://127.0.0.1:9/",
+                       "auth": {"access_token_url": "http://127.0.0.1:9/token"}},
+            "resources": [{"name": "x", "endpoint": {"access_token_url": "http://evil.example/"}}]
+        });
+        let c = SourceConfig::from_value(v, None);
+        assert_eq!(c.allowed_hosts, ["127.0.0.1:9"]);
+
+        assert_eq!(
+            c.allow_list(&["example.org".into(), "127.0.0.1:9".into()]),
+            ["127.0.0.1:9", "example.org"]
+        );
+
+        let v = serde_json::json!({"client": {"auth": {"access_token_url": 5}}});
+        assert!(SourceConfig::from_value(v, None).allowed_hosts.is_empty());
     }
 
     #[test]

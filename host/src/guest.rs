@@ -58,27 +58,7 @@ impl Guest {
         config: &str,
         state: &[(String, String)],
     ) -> Result<Guest, GuestError> {
-        let instantiate = |e: wasmtime::Error| GuestError::Instantiate(format!("{e:#}"));
-        let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(instantiate)?;
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(runtime.limits.max_memory_bytes)
-            .instances(4)
-            .tables(16)
-            .memories(4)
-            .build();
-        let state_ = HostState {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            limits,
-        };
-        let mut store = Store::new(&runtime.engine, state_);
-        store.limiter(|s| &mut s.limits);
-        let ticks = runtime.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis().max(1);
-        let deadline_ticks = u64::try_from(ticks).unwrap_or(u64::MAX).max(1);
-        store.set_epoch_deadline(deadline_ticks);
-        let world = ConnectorWorld::instantiate(&mut store, &runtime.component, &linker)
-            .map_err(instantiate)?;
+        let (mut store, world, deadline_ticks) = instantiate(runtime)?;
         let session = world
             .sluice_connector_source()
             .session()
@@ -90,6 +70,16 @@ impl Guest {
             session,
             deadline_ticks,
         })
+    }
+
+    /// The JSON Schema of the config the connector accepts, from a fresh instance (no
+    /// session, no config needed).
+    pub fn schema_of(runtime: &Runtime) -> Result<String, GuestError> {
+        let (mut store, world, _) = instantiate(runtime)?;
+        world
+            .sluice_connector_source()
+            .call_config_schema(&mut store)
+            .map_err(|e| trap("config-schema", &e))
     }
 
     fn arm(&mut self) {
@@ -141,6 +131,32 @@ impl Guest {
             .map_err(|e| trap("on-response", &e))??;
         Ok(page.into())
     }
+}
+
+/// A sandboxed store with the connector instantiated in it, and its call deadline in ticks.
+fn instantiate(runtime: &Runtime) -> Result<(Store<HostState>, ConnectorWorld, u64), GuestError> {
+    let instantiate = |e: wasmtime::Error| GuestError::Instantiate(format!("{e:#}"));
+    let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(instantiate)?;
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(runtime.limits.max_memory_bytes)
+        .instances(4)
+        .tables(16)
+        .memories(4)
+        .build();
+    let state = HostState {
+        wasi: WasiCtx::builder().build(),
+        table: ResourceTable::new(),
+        limits,
+    };
+    let mut store = Store::new(&runtime.engine, state);
+    store.limiter(|s| &mut s.limits);
+    let ticks = runtime.limits.call_timeout.as_millis() / EPOCH_TICK.as_millis().max(1);
+    let deadline_ticks = u64::try_from(ticks).unwrap_or(u64::MAX).max(1);
+    store.set_epoch_deadline(deadline_ticks);
+    let world = ConnectorWorld::instantiate(&mut store, &runtime.component, &linker)
+        .map_err(instantiate)?;
+    Ok((store, world, deadline_ticks))
 }
 
 impl From<bindings::sluice::connector::types::Error> for GuestError {

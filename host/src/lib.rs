@@ -4,9 +4,11 @@
 //!
 //! Stages, one module each: [`config`] reads the user's file, [`runtime`] compiles the
 //! component, [`guest`] runs it sandboxed, [`run`] drives pages from the guest through
-//! `sluice_transport` into the sink, [`sync`] wires them for the CLI.
+//! `sluice_transport` into the sink, [`sync`] wires them for the CLI, [`check`] validates a
+//! config (and fetches one page of each resource) without loading anything.
 
 mod bindings;
+pub mod check;
 pub mod config;
 pub mod demo;
 pub mod guest;

@@ -25,6 +25,8 @@ pub struct SyncOptions {
     /// Hosts allowed besides the origin of `client.base_url`.
     pub extra_hosts: Vec<String>,
     pub resolver: SecretResolver,
+    /// Hard ceiling on the pages of one resource ([`crate::run::DEFAULT_MAX_PAGES`]).
+    pub max_pages: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +63,20 @@ pub struct SyncReport {
     pub component_from_cache: bool,
 }
 
+/// The HTTP client of a run: the options' retry policy and timeout, the config's allow-list.
+pub(crate) fn http_client(
+    config: &SourceConfig,
+    options: &SyncOptions,
+) -> Result<Client, SyncError> {
+    let client_config = ClientConfig {
+        policy: options.retry.clone(),
+        timeout: options.timeout,
+        allowed_hosts: config.allow_list(&options.extra_hosts),
+        user_agent: format!("sluice/{}", env!("CARGO_PKG_VERSION")),
+    };
+    Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
+}
+
 /// Runs every resource of `config` into the SQLite database `options.db`.
 pub fn sync(
     config: &SourceConfig,
@@ -91,22 +107,14 @@ pub fn sync(
         Some(sink) => sink,
         None => SqliteSink::open(&options.db).map_err(db_error)?,
     };
-    let mut allowed_hosts = config.allowed_hosts.clone();
-    allowed_hosts.extend(options.extra_hosts.iter().cloned());
-    let client_config = ClientConfig {
-        policy: options.retry,
-        timeout: options.timeout,
-        allowed_hosts,
-        user_agent: format!("sluice/{}", env!("CARGO_PKG_VERSION")),
-    };
-    let client =
-        Client::new(client_config, options.resolver).map_err(|e| SyncError::Client(Box::new(e)))?;
+    let client = http_client(config, &options)?;
     let mut runner = Runner {
         guest,
         client,
         sink: &mut sink,
         progress,
         secrets: config.secrets.clone(),
+        max_pages: options.max_pages,
     };
     let resources = runner.run()?;
     Ok(SyncReport {

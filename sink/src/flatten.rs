@@ -14,6 +14,8 @@ pub(crate) type FlatRow<'a> = Vec<(String, Cell<'a>)>;
 /// normalizes each distinct key once.
 #[derive(Debug, Default)]
 pub(crate) struct Flattener {
+    /// Levels of nested objects flattened; deeper objects stay JSON. `None`: no limit.
+    max_nesting: Option<u32>,
     names: HashMap<String, String>,
     /// Every normalized name produced so far.
     normalized: HashSet<String>,
@@ -22,10 +24,19 @@ pub(crate) struct Flattener {
 }
 
 impl Flattener {
-    /// Flattens one object. Nested objects recurse; lists become JSON text.
+    /// A flattener that flattens at most `max_nesting` levels of nested objects.
+    pub(crate) fn new(max_nesting: Option<u32>) -> Self {
+        Flattener {
+            max_nesting,
+            ..Flattener::default()
+        }
+    }
+
+    /// Flattens one object. Nested objects recurse (down to the nesting limit, below which
+    /// they become JSON text); lists become JSON text.
     pub(crate) fn flatten<'a>(&mut self, record: &'a Map<String, Value>) -> FlatRow<'a> {
         let mut out = Vec::with_capacity(record.len());
-        self.walk(record, None, &mut out);
+        self.walk(record, None, 0, &mut out);
         out
     }
 
@@ -44,6 +55,7 @@ impl Flattener {
         &mut self,
         obj: &'a Map<String, Value>,
         prefix: Option<&str>,
+        depth: u32,
         out: &mut FlatRow<'a>,
     ) {
         for (key, value) in obj {
@@ -53,10 +65,11 @@ impl Flattener {
                 None => leaf.to_owned(),
             };
             let cell = match value {
-                Value::Object(child) => {
-                    self.walk(child, Some(&name), out);
+                Value::Object(child) if self.max_nesting.is_none_or(|max| depth < max) => {
+                    self.walk(child, Some(&name), depth + 1, out);
                     continue;
                 }
+                Value::Object(_) => Cell::Json(value.to_string()),
                 Value::Null => Cell::Null,
                 Value::Bool(b) => Cell::Bool(*b),
                 Value::Number(n) => match n.as_i64() {
@@ -111,6 +124,40 @@ mod tests {
         assert_eq!(row[4].1.data_type(), Some(DataType::Timestamp));
         assert_eq!(row[5].1, Cell::Bool(true));
         assert_eq!(row[6].1, Cell::Null);
+    }
+
+    #[test]
+    fn objects_below_the_nesting_limit_stay_json() {
+        let v = json!({"id": 1, "w": {"code": "W1", "geo": {"lat": 1.5, "p": {"x": 1}}}});
+        let names = |max: Option<u32>| {
+            let mut f = Flattener::new(max);
+            f.flatten(v.as_object().unwrap())
+                .into_iter()
+                .map(|(n, c)| (n, c.data_type()))
+                .collect::<Vec<_>>()
+        };
+        let json = Some(DataType::Json);
+        assert_eq!(
+            names(Some(0)),
+            [("id".into(), Some(DataType::Bigint)), ("w".into(), json)]
+        );
+        assert_eq!(
+            names(Some(1)),
+            [
+                ("id".into(), Some(DataType::Bigint)),
+                ("w__code".into(), Some(DataType::Text)),
+                ("w__geo".into(), json)
+            ]
+        );
+        assert_eq!(names(Some(2))[3], ("w__geo__p".into(), json));
+        assert_eq!(names(Some(3)), names(None));
+        assert_eq!(names(None).len(), 4);
+        let mut f = Flattener::new(Some(0));
+        let row = f.flatten(v.as_object().unwrap());
+        assert_eq!(
+            row[1].1,
+            Cell::Json(r#"{"code":"W1","geo":{"lat":1.5,"p":{"x":1}}}"#.into())
+        );
     }
 
     #[test]

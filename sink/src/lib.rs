@@ -15,7 +15,10 @@
 //! refused.
 //!
 //! # Schema inference (dlt-like)
-//! - Nested objects are flattened into `parent__child` columns, recursively.
+//! - Nested objects are flattened into `parent__child` columns, recursively, down to
+//!   [`TableSpec::max_table_nesting`] levels (dlt's `max_table_nesting`): an object deeper
+//!   than the limit is stored whole as a `json` column (0 = no flattening at all, 1 = the
+//!   record's own objects are flattened but objects inside them stay JSON, ...).
 //! - **Lists are stored as a `json` column holding the JSON text.** dlt makes child tables
 //!   for lists; sluice keeps them as JSON to stay one-table-per-resource.
 //! - JSON integer -> `bigint`; float (or an integer beyond `i64`) -> `double`; bool ->
@@ -88,6 +91,9 @@ pub struct TableSpec {
     /// Primary key field names (a nested field as `parent.child` or `parent__child`).
     pub primary_key: Vec<String>,
     pub disposition: WriteDisposition,
+    /// Levels of nested objects flattened into columns; deeper objects are stored as JSON.
+    /// `None`: no limit.
+    pub max_table_nesting: Option<u32>,
 }
 
 /// Identifies one load in the `_sluice_loads` ledger.

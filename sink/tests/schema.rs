@@ -239,3 +239,55 @@ fn empty_objects_create_no_table_until_fields_appear() {
     );
     assert_eq!(db.count("blank"), 2);
 }
+
+#[test]
+fn max_table_nesting_keeps_deeper_objects_as_json_columns() {
+    let mut db = Db::new();
+    let record = json!({"id": 1, "warehouse": {"code": "W1", "geo": {"lat": 52.1}}, "tags": ["a"]});
+    let mut flat_one = spec("one_level", &["id"], Merge);
+    flat_one.max_table_nesting = Some(1);
+    db.load(&flat_one, &[vec![record.clone()]]);
+    let mut flat_none = spec("no_flattening", &["id"], Merge);
+    flat_none.max_table_nesting = Some(0);
+    db.load(&flat_none, &[vec![record.clone()]]);
+    let shape = |db: &Db, table: &str| -> Vec<(String, DataType)> {
+        db.sink
+            .columns(table)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name, c.data_type))
+            .collect()
+    };
+    assert_eq!(
+        shape(&db, "one_level"),
+        [
+            ("id".to_string(), DataType::Bigint),
+            ("warehouse__code".to_string(), DataType::Text),
+            ("warehouse__geo".to_string(), DataType::Json),
+            ("tags".to_string(), DataType::Json),
+        ]
+    );
+    assert_eq!(
+        shape(&db, "no_flattening"),
+        [
+            ("id".to_string(), DataType::Bigint),
+            ("warehouse".to_string(), DataType::Json),
+            ("tags".to_string(), DataType::Json),
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT warehouse__geo FROM one_level"),
+        [[text(r#"{"lat":52.1}"#)]]
+    );
+    assert_eq!(
+        db.rows("SELECT warehouse FROM no_flattening"),
+        [[text(r#"{"code":"W1","geo":{"lat":52.1}}"#)]]
+    );
+    // A later page with the same shape merges into the same columns.
+    let changed = json!({"id": 1, "warehouse": {"code": "W2", "geo": {"lat": 1.0}}});
+    db.load(&flat_none, &[vec![changed]]);
+    assert_eq!(
+        db.rows("SELECT warehouse FROM no_flattening"),
+        [[text(r#"{"code":"W2","geo":{"lat":1.0}}"#)]]
+    );
+}

@@ -100,3 +100,97 @@ fn an_unreadable_config_file_is_named() {
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
 }
+
+/// Every invalid config: exit 2 before any request, the key path and what was expected named.
+#[test]
+fn every_config_error_names_the_key_path_before_any_request() {
+    type Mutate = fn(&mut Value);
+    let cases: Vec<(&str, Mutate, &[&str])> = vec![
+        (
+            "near-miss key",
+            |c| c["resources"][0]["endpoint"]["data_selecter"] = json!("data"),
+            &[
+                "resources[0].endpoint.data_selecter",
+                "did you mean \"data_selector\"",
+            ],
+        ),
+        (
+            "near-miss key in resource_defaults",
+            |c| c["resource_defaults"]["primary_keys"] = json!("id"),
+            &[
+                "resource_defaults.primary_keys",
+                "did you mean \"primary_key\"",
+            ],
+        ),
+        (
+            "wrong type",
+            |c| c["resources"][0]["endpoint"]["paginator"]["limit"] = json!("lots"),
+            &["resources[0].endpoint.paginator.limit"],
+        ),
+        (
+            "unknown auth type",
+            |c| c["client"]["auth"]["type"] = json!("oauth"),
+            &["client.auth.type", "\"oauth\""],
+        ),
+        (
+            "unknown write_disposition",
+            |c| c["resources"][0]["write_disposition"] = json!("upsert"),
+            &["resources[0].write_disposition", "\"upsert\""],
+        ),
+        (
+            "unknown paginator shorthand",
+            |c| c["resources"][0]["endpoint"]["paginator"] = json!("header_links"),
+            &[
+                "resources[0].endpoint.paginator",
+                "did you mean \"header_link\"",
+            ],
+        ),
+        (
+            "unknown response action",
+            |c| {
+                c["resources"][0]["endpoint"]["response_actions"] =
+                    json!([{"status_code": 404, "action": "skip"}])
+            },
+            &[
+                "resources[0].endpoint.response_actions[0].action",
+                "\"skip\"",
+            ],
+        ),
+        (
+            "incremental without cursor_path",
+            |c| {
+                c["resources"][0]["endpoint"]["incremental"] =
+                    json!({"initial_value": "2024-01-01T00:00:00Z"})
+            },
+            &["resources[0].endpoint.incremental", "cursor_path"],
+        ),
+        (
+            "placeholder naming no resource",
+            |c| c["resources"][0]["endpoint"]["path"] = json!("/v1/{resources.nope.id}/x"),
+            &["resources[0].endpoint.path", "nope"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, mutate, needles) in cases {
+        let result = std::panic::catch_unwind(|| {
+            let (_, run) = config_error(mutate);
+            for needle in needles {
+                assert!(
+                    run.stderr.contains(needle),
+                    "names {needle:?}:\n{}",
+                    run.stderr
+                );
+            }
+        });
+        if let Err(panic) = result {
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            failures.push(format!("=== {name}\n{message}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} config error cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

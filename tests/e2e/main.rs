@@ -1,8 +1,17 @@
 //! End-to-end tests: the real connector component, the real `sluice` binary, real HTTP on
 //! 127.0.0.1 and real SQLite files.
 
+mod auth;
+mod cli;
 mod component;
+mod dependent;
+mod dlt_compat;
+mod env;
 mod errors;
+mod incremental;
 mod inventory;
+mod paginator_servers;
+mod paginators;
 mod retries;
+mod server;
 mod support;

@@ -89,7 +89,13 @@ impl World {
             .arg(config)
             .arg("--db")
             .arg(self.db());
-        cmd.args(["--retry-initial-delay", "0.05"]).args(extra);
+        cmd.args(["--retry-initial-delay", "0.05"]);
+        // A connector build to test instead of the embedded one (see server.rs).
+        let connector = std::env::var("SLUICE_E2E_CONNECTOR").unwrap_or_default();
+        if !connector.is_empty() {
+            cmd.args(["--connector", connector.as_str()]);
+        }
+        cmd.args(extra);
         self.exec(cmd, key)
     }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 
@@ -10,7 +10,8 @@ use crate::allow::{AllowList, url_host};
 use crate::error::TransportError;
 use crate::exchange::{Exchange, Failure, MAX_BODY};
 use crate::inject::{Injection, basic_value};
-use crate::request::{Auth, Credential, Request, Response};
+use crate::oauth::{self, TokenCache};
+use crate::request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 use crate::retry::{Attempt, Decision, RetryPolicy};
 use crate::secret::{Redactor, Secret, SecretResolver};
 
@@ -57,6 +58,7 @@ pub struct Client {
     resolver: SecretResolver,
     secrets: HashMap<String, Secret>,
     redactor: Redactor,
+    tokens: TokenCache,
 }
 
 impl fmt::Debug for Client {
@@ -65,6 +67,7 @@ impl fmt::Debug for Client {
             .field("config", &self.config)
             .field("resolver", &self.resolver)
             .field("secrets", &self.secrets.len())
+            .field("tokens", &self.tokens.len())
             .finish_non_exhaustive()
     }
 }
@@ -88,10 +91,12 @@ impl Client {
             resolver,
             secrets: HashMap::new(),
             redactor: Redactor::default(),
+            tokens: TokenCache::default(),
         })
     }
 
-    /// Resolves (and caches) every secret `auth` names, so a missing secret fails before any request.
+    /// Resolves (and caches) every secret `auth` names, so a missing secret fails before any
+    /// request. Sends nothing: an OAuth2 token is fetched by the first [`Client::send`].
     pub fn prepare(&mut self, auth: &Auth) -> Result<(), TransportError> {
         for credential in auth.credentials() {
             match credential {
@@ -105,13 +110,15 @@ impl Client {
                 Credential::Literal(value) => self.redactor.add(&Secret::new(value.clone())),
             }
         }
-        if matches!(auth, Auth::OAuth2(_)) {
-            return Err(TransportError::Build {
-                message: "oauth2_client_credentials is not supported by this host yet".into(),
-            });
-        }
-        if let Auth::Basic { username, password } = auth {
-            let pair = basic_value(self.value(username), self.value(password));
+        let pair = match auth {
+            Auth::Basic { username, password } => Some((username, password)),
+            Auth::OAuth2(o) if o.client_auth == ClientAuth::Basic => {
+                Some((&o.client_id, &o.client_secret))
+            }
+            _ => None,
+        };
+        if let Some((user, password)) = pair {
+            let pair = basic_value(self.value(user), self.value(password));
             self.redactor
                 .add_pattern(pair.trim_end_matches('=').to_string());
             self.redactor.add_pattern(pair);
@@ -140,7 +147,7 @@ impl Client {
             Auth::Basic { username, password } => {
                 Injection::Basic(self.value(username), self.value(password))
             }
-            // `prepare` refuses OAuth2 until the token flow exists, so this is never sent.
+            // `send` injects the access token itself; this is never sent.
             Auth::OAuth2(_) => Injection::Bearer(""),
         }
     }
@@ -149,6 +156,10 @@ impl Client {
     /// retryable (the caller decides what a 4xx means); retryable statuses, connection errors
     /// and timeouts are retried per the policy, then fail with `RetriesExhausted`, `Connect`
     /// or `Timeout`.
+    ///
+    /// With OAuth2 auth, the access token is fetched (or taken from the cache) first and sent
+    /// as a bearer token; on a 401 the token is refreshed once and the request resent, and a
+    /// second 401 is returned like any other response.
     pub fn send(
         &mut self,
         request: &Request,
@@ -159,13 +170,83 @@ impl Client {
             self.prepare(auth)?;
         }
         let display_url = self.redactor.redact(&request.url);
+        let Some(Auth::OAuth2(grant)) = &request.auth else {
+            let injection = request.auth.as_ref().map(|a| self.injection(a));
+            return self.attempts(request, planned, injection, &display_url, on_event);
+        };
+        let token = self.token(grant, on_event)?;
+        let injection = Some(Injection::Bearer(token.expose()));
+        let response =
+            self.attempts(request, planned.clone(), injection, &display_url, on_event)?;
+        if response.status != 401 {
+            return Ok(response);
+        }
+        self.tokens.invalidate(grant);
+        let token = self.token(grant, on_event)?;
+        let injection = Some(Injection::Bearer(token.expose()));
+        self.attempts(request, planned, injection, &display_url, on_event)
+    }
+
+    /// The access token of `grant`: cached, or fetched from its token URL.
+    fn token(
+        &mut self,
+        grant: &OAuth2,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Secret, TransportError> {
+        if let Some(token) = self.tokens.get(grant, Instant::now()) {
+            return Ok(token.clone());
+        }
+        let id = self.value(&grant.client_id).to_string();
+        let secret = self.value(&grant.client_secret).to_string();
+        let request = Request {
+            method: Method::Post,
+            url: grant.token_url.clone(),
+            headers: vec![
+                (
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ),
+                ("Accept".into(), "application/json".into()),
+            ],
+            body: Some(oauth::form_body(grant, &id, &secret)),
+            auth: None,
+        };
+        let planned = self.check(&request)?;
+        let display_url = self.redactor.redact(&grant.token_url);
+        let injection = match grant.client_auth {
+            ClientAuth::Basic => Some(Injection::Basic(&id, &secret)),
+            ClientAuth::Body => None,
+        };
+        let response = self.attempts(&request, planned, injection, &display_url, on_event)?;
+        let token = oauth::parse_token(&response, Instant::now()).map_err(|message| {
+            TransportError::Token {
+                url: display_url.clone(),
+                message,
+            }
+            .scrubbed(&self.redactor)
+        })?;
+        self.redactor.add(&token.value);
+        let value = token.value.clone();
+        self.tokens.insert(grant, token);
+        Ok(value)
+    }
+
+    /// The retry loop around one planned request with its credential injection.
+    fn attempts(
+        &self,
+        request: &Request,
+        planned: Url,
+        injection: Option<Injection<'_>>,
+        display_url: &str,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Response, TransportError> {
         let exchange = Exchange {
             http: &self.http,
             allow: &self.allow,
             request,
             planned,
-            injection: request.auth.as_ref().map(|a| self.injection(a)),
-            display_url: &display_url,
+            injection,
+            display_url,
         };
         let policy = &self.config.policy;
         let mut rng = rand::rng();
@@ -200,14 +281,14 @@ impl Client {
                         attempt,
                         reason,
                         wait,
-                        url: &display_url,
+                        url: display_url,
                     });
                     std::thread::sleep(wait);
                     attempt += 1;
                 }
                 Decision::Done | Decision::GiveUp => {
                     let gave_up = decision == Decision::GiveUp;
-                    return self.finish(outcome, gave_up, attempt, reason, &display_url);
+                    return self.finish(outcome, gave_up, attempt, reason, display_url);
                 }
             }
         }
@@ -272,42 +353,6 @@ impl Client {
             },
             Err(Failure::Fatal(e)) => e,
         };
-        Err(self.scrub(error))
-    }
-
-    /// Passes every string of `e` through the redactor (defence in depth).
-    fn scrub(&self, e: TransportError) -> TransportError {
-        let r = |s: String| self.redactor.redact(&s);
-        match e {
-            TransportError::Connect {
-                url,
-                attempts,
-                message,
-            } => TransportError::Connect {
-                url: r(url),
-                attempts,
-                message: r(message),
-            },
-            TransportError::Body { url, message } => TransportError::Body {
-                url: r(url),
-                message: r(message),
-            },
-            TransportError::Http { url, message } => TransportError::Http {
-                url: r(url),
-                message: r(message),
-            },
-            TransportError::InvalidUrl { url, message } => TransportError::InvalidUrl {
-                url: r(url),
-                message: r(message),
-            },
-            TransportError::RedirectNotAllowed { url, host, allowed } => {
-                TransportError::RedirectNotAllowed {
-                    url: r(url),
-                    host: r(host),
-                    allowed,
-                }
-            }
-            other => other,
-        }
+        Err(error.scrubbed(&self.redactor))
     }
 }

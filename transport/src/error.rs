@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::secret::SecretError;
+use crate::secret::{Redactor, SecretError};
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +53,9 @@ pub enum TransportError {
     Body { url: String, message: String },
     #[error("{url}: {message}")]
     Http { url: String, message: String },
+    /// The OAuth2 token endpoint failed: its status and OAuth error code, never a value.
+    #[error("OAuth2 token request to {url} failed: {message}")]
+    Token { url: String, message: String },
     #[error("cannot build the HTTP client: {message}")]
     Build { message: String },
 }
@@ -62,5 +65,45 @@ impl TransportError {
     pub fn is_retries_exhausted(&self) -> bool {
         matches!(self, TransportError::RetriesExhausted { .. })
             || matches!(self, TransportError::Timeout { attempts, .. } | TransportError::Connect { attempts, .. } if *attempts > 1)
+    }
+
+    /// Passes every string of the error through `redactor` (defence in depth).
+    pub(crate) fn scrubbed(self, redactor: &Redactor) -> TransportError {
+        let r = |s: String| redactor.redact(&s);
+        match self {
+            TransportError::Connect {
+                url,
+                attempts,
+                message,
+            } => TransportError::Connect {
+                url: r(url),
+                attempts,
+                message: r(message),
+            },
+            TransportError::Body { url, message } => TransportError::Body {
+                url: r(url),
+                message: r(message),
+            },
+            TransportError::Http { url, message } => TransportError::Http {
+                url: r(url),
+                message: r(message),
+            },
+            TransportError::InvalidUrl { url, message } => TransportError::InvalidUrl {
+                url: r(url),
+                message: r(message),
+            },
+            TransportError::RedirectNotAllowed { url, host, allowed } => {
+                TransportError::RedirectNotAllowed {
+                    url: r(url),
+                    host: r(host),
+                    allowed,
+                }
+            }
+            TransportError::Token { url, message } => TransportError::Token {
+                url: r(url),
+                message: r(message),
+            },
+            other => other,
+        }
     }
 }

@@ -2,6 +2,11 @@
 //! backoff, `Retry-After`, timeouts and a host allow-list; credentials are injected at send
 //! time and redacted from everything printed. Knows nothing of WIT or wasm.
 //!
+//! OAuth2 client credentials ([`Auth::OAuth2`]) are performed by the client: it fetches the
+//! access token from the token URL (allow-listed and retried like any request), caches it
+//! until shortly before it expires, sends it as a bearer token, and on a 401 refreshes it
+//! once and resends. The token and the client secret are added to the [`Redactor`].
+//!
 //! The retry policy ([`RetryPolicy::decide`]) is a pure function; [`Client`] runs it.
 
 mod allow;
@@ -10,6 +15,7 @@ mod encode;
 mod error;
 mod exchange;
 mod inject;
+mod oauth;
 mod request;
 mod retry;
 mod secret;

@@ -66,7 +66,7 @@ pub(super) fn begin(
         schema,
         rows: 0,
         pages: 0,
-        flattener: Flattener::default(),
+        flattener: Flattener::new(spec.max_table_nesting),
     };
     Ok((id, active))
 }

@@ -78,6 +78,7 @@ pub fn spec(name: &str, pk: &[&str], disposition: WriteDisposition) -> TableSpec
         name: name.to_owned(),
         primary_key: pk.iter().map(|s| s.to_string()).collect(),
         disposition,
+        max_table_nesting: None,
     }
 }
 

@@ -26,6 +26,10 @@ pub fn reply(status: u16) -> Reply {
 }
 
 impl Reply {
+    pub fn body(mut self, body: &str) -> Reply {
+        self.body = body.to_string();
+        self
+    }
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.to_string(), value.to_string()));
         self
@@ -64,6 +68,11 @@ pub struct TestServer {
 impl TestServer {
     /// Serves `script` in order; the last reply repeats.
     pub fn start(script: Vec<Reply>) -> TestServer {
+        TestServer::serve(move |_, n| script[(n - 1).min(script.len() - 1)].clone())
+    }
+
+    /// Answers each request with `handler(request, how many requests so far, this one included)`.
+    pub fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> TestServer {
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let port = server.server_addr().to_ip().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -77,17 +86,18 @@ impl TestServer {
                     .iter()
                     .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
                     .collect();
+                let this = Seen {
+                    method: rq.method().to_string(),
+                    url: rq.url().to_string(),
+                    headers,
+                    body,
+                };
                 let n = {
                     let mut log = log.lock().unwrap();
-                    log.push(Seen {
-                        method: rq.method().to_string(),
-                        url: rq.url().to_string(),
-                        headers,
-                        body,
-                    });
+                    log.push(this.clone());
                     log.len()
                 };
-                let r = &script[(n - 1).min(script.len() - 1)];
+                let r = handler(&this, n);
                 std::thread::sleep(r.delay);
                 let mut response =
                     tiny_http::Response::from_string(r.body.clone()).with_status_code(r.status);

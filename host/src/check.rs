@@ -1,0 +1,276 @@
+//! `sluice check` and `sluice spec`: validating a config without loading anything, and the
+//! JSON Schema of the config the connector accepts.
+//!
+//! `check` opens a session in the connector (which reports every config error with its key
+//! path), resolves every secret the config references, and, with `connect`, fetches ONE page
+//! of each resource through the real transport (retries, auth, allow-list). The columns a
+//! page would load are found by loading it into an in-memory SQLite database: no file is
+//! written.
+
+use serde_json::Value;
+use sluice_sink::{
+    ColumnInfo, DataType, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition,
+    normalize_identifier,
+};
+use sluice_transport::SecretError;
+
+use crate::config::SourceConfig;
+use crate::guest::{Guest, GuestError};
+use crate::progress::Progress;
+use crate::protocol::ResourceInfo;
+use crate::run::{ResourceError, ResourceSummary, RunError, Runner};
+use crate::runtime::Runtime;
+use crate::sync::{SyncError, SyncOptions, http_client};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error("cannot read the connector's config schema")]
+    Schema(#[source] GuestError),
+    #[error("the connector's config schema is not JSON: {0}")]
+    SchemaNotJson(String),
+    #[error("resource `{resource}`: cannot infer the columns of its page")]
+    Columns {
+        resource: String,
+        #[source]
+        source: Box<SinkError>,
+    },
+}
+
+impl CheckError {
+    /// Whether the user's config (not the network or the data) is at fault.
+    pub fn is_config_error(&self) -> bool {
+        matches!(self, CheckError::Sync(e) if e.is_config_error())
+    }
+}
+
+/// What one page of a resource held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub records: u64,
+    /// The columns the page would load into, as `(name, type)`.
+    pub columns: Vec<(String, DataType)>,
+}
+
+/// One resource as checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceCheck {
+    pub info: ResourceInfo,
+    /// With `connect`: the first page, or `None` when the connector planned no request
+    /// (a dependent resource whose parent's first page had no rows).
+    pub sample: Option<Sample>,
+}
+
+/// What `check` found.
+#[derive(Debug)]
+pub struct CheckReport {
+    pub resources: Vec<ResourceCheck>,
+    /// Secrets the config references that cannot be resolved (nothing was fetched then).
+    pub missing_secrets: Vec<SecretError>,
+    /// Whether pages were fetched.
+    pub connected: bool,
+}
+
+/// Validates `config`; with `connect`, fetches one page of each resource, writing nothing.
+pub fn check(
+    config: &SourceConfig,
+    options: &SyncOptions,
+    connect: bool,
+    progress: &mut dyn Progress,
+) -> Result<CheckReport, CheckError> {
+    let runtime = Runtime::load(
+        &options.connector,
+        options.cache_dir.as_deref(),
+        options.limits.clone(),
+    )
+    .map_err(SyncError::from)?;
+    let mut guest =
+        Guest::open(&runtime, &config.json, &[]).map_err(|e| SyncError::Run(RunError::Open(e)))?;
+    let infos = guest
+        .resources()
+        .map_err(|e| SyncError::Run(RunError::Open(e)))?;
+    let missing_secrets: Vec<SecretError> = config
+        .secrets
+        .iter()
+        .filter_map(|name| options.resolver.resolve(name).err())
+        .collect();
+    let mut report = CheckReport {
+        resources: infos
+            .iter()
+            .map(|info| ResourceCheck {
+                info: info.clone(),
+                sample: None,
+            })
+            .collect(),
+        missing_secrets,
+        connected: false,
+    };
+    if !connect || !report.missing_secrets.is_empty() {
+        return Ok(report);
+    }
+    let pages = first_pages(guest, config, options, &infos, progress)?;
+    let mut scratch = SqliteSink::open_in_memory().map_err(|e| SyncError::Database {
+        path: ":memory:".into(),
+        source: Box::new(e),
+    })?;
+    for (entry, page) in report.resources.iter_mut().zip(pages) {
+        if let Some(records) = page {
+            let columns = columns_of(&mut scratch, &entry.info, &records).map_err(|source| {
+                CheckError::Columns {
+                    resource: entry.info.name.clone(),
+                    source: Box::new(source),
+                }
+            })?;
+            entry.sample = Some(Sample {
+                records: records.len() as u64,
+                columns,
+            });
+        }
+    }
+    report.connected = true;
+    Ok(report)
+}
+
+/// The records of the first page of each resource, in order (`None`: no request planned).
+fn first_pages(
+    guest: Guest,
+    config: &SourceConfig,
+    options: &SyncOptions,
+    infos: &[ResourceInfo],
+    progress: &mut dyn Progress,
+) -> Result<Vec<Option<Vec<Value>>>, CheckError> {
+    // The runner's sink is never written: pages are only fetched.
+    let mut unused = SqliteSink::open_in_memory().map_err(|e| SyncError::Database {
+        path: ":memory:".into(),
+        source: Box::new(e),
+    })?;
+    let mut runner = Runner {
+        guest,
+        client: http_client(config, options)?,
+        sink: &mut unused,
+        progress,
+        secrets: config.secrets.clone(),
+        max_pages: 1,
+    };
+    let mut pages = Vec::with_capacity(infos.len());
+    for info in infos {
+        let failed = |source: ResourceError| {
+            CheckError::Sync(SyncError::Run(RunError::Resource {
+                resource: info.name.clone(),
+                source: Box::new(source),
+            }))
+        };
+        let planned = runner
+            .guest
+            .next_requests(&info.name)
+            .map_err(|e| failed(e.into()))?;
+        let Some(first) = planned.into_iter().next() else {
+            pages.push(None);
+            continue;
+        };
+        let mut summary = ResourceSummary {
+            name: info.name.clone(),
+            load_id: None,
+            pages: 0,
+            records: 0,
+            rows_written: 0,
+            requests: 0,
+            retries: 0,
+            seconds: 0.0,
+        };
+        let (_, records) = runner
+            .fetch(&info.name, first, &mut summary)
+            .map_err(failed)?;
+        pages.push(Some(records));
+    }
+    Ok(pages)
+}
+
+/// The columns `records` load into, found by loading them into the in-memory `scratch`.
+fn columns_of(
+    scratch: &mut SqliteSink,
+    info: &ResourceInfo,
+    records: &[Value],
+) -> Result<Vec<(String, DataType)>, SinkError> {
+    // Append with no key: only the shape matters here, not the key constraints.
+    let spec = TableSpec {
+        name: info.name.clone(),
+        primary_key: Vec::new(),
+        disposition: WriteDisposition::Append,
+        max_table_nesting: info.max_table_nesting,
+    };
+    let load = scratch.begin(&spec)?;
+    scratch.write_page(load, records, "{}")?;
+    scratch.finish(load, sluice_sink::Outcome::Completed)?;
+    let table = normalize_identifier(&info.name);
+    let columns = if records.is_empty() {
+        Vec::new()
+    } else {
+        scratch.columns(&table)?
+    };
+    Ok(columns
+        .into_iter()
+        .map(
+            |ColumnInfo {
+                 name, data_type, ..
+             }| (name, data_type),
+        )
+        .collect())
+}
+
+/// The connector's config JSON Schema, pretty-printed.
+pub fn spec(runtime: &Runtime) -> Result<String, CheckError> {
+    let schema = Guest::schema_of(runtime).map_err(CheckError::Schema)?;
+    let value: Value =
+        serde_json::from_str(&schema).map_err(|e| CheckError::SchemaNotJson(e.to_string()))?;
+    serde_json::to_string_pretty(&value).map_err(|e| CheckError::SchemaNotJson(e.to_string()))
+}
+
+/// `check`'s report as the lines `sluice check` prints.
+pub fn render(report: &CheckReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "config OK: {} resource(s)\n",
+        report.resources.len()
+    ));
+    for r in &report.resources {
+        let i = &r.info;
+        let key = if i.primary_key.is_empty() {
+            "-".to_string()
+        } else {
+            i.primary_key.join(", ")
+        };
+        let disposition = match i.write_disposition {
+            WriteDisposition::Append => "append",
+            WriteDisposition::Replace => "replace",
+            WriteDisposition::Merge => "merge",
+        };
+        out.push_str(&format!(
+            "  {}  primary key: {key}  disposition: {disposition}  parent: {}{}\n",
+            i.name,
+            i.parent.as_deref().unwrap_or("-"),
+            if i.selected { "" } else { "  (not selected)" }
+        ));
+        if !report.connected {
+            continue;
+        }
+        match &r.sample {
+            Some(s) => {
+                let columns: Vec<String> =
+                    s.columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
+                out.push_str(&format!(
+                    "    first page: {} records; columns: {}\n",
+                    s.records,
+                    if columns.is_empty() {
+                        "none".to_string()
+                    } else {
+                        columns.join(", ")
+                    }
+                ));
+            }
+            None => out.push_str("    first page: no request (no parent rows yet)\n"),
+        }
+    }
+    out
+}

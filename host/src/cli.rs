@@ -1,0 +1,186 @@
+//! The command line's types: subcommands and their flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use sluice::run::DEFAULT_MAX_PAGES;
+use sluice::runtime::{Limits, Source, default_cache_dir};
+use sluice::sync::SyncOptions;
+use sluice_mock_api::Fault;
+use sluice_transport::{RetryPolicy, SecretResolver};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sluice",
+    version,
+    about = "Run declarative REST API connectors safely and fast"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sync a dlt `rest_api` config (JSON, TOML or YAML) into a database.
+    Run {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The SQLite database file.
+        #[arg(long, default_value = "sluice.db")]
+        db: PathBuf,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Validate a config without loading anything: config errors with their key paths (exit
+    /// 2), secrets that do not resolve (exit 1), the resources it defines. With `--connect`,
+    /// fetch one page of each resource and show its record count and columns.
+    Check {
+        /// The config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Fetch one page of each resource (real requests, nothing written).
+        #[arg(long)]
+        connect: bool,
+        /// Ignored: `check` never writes a database (accepted so `run`'s flags can be reused).
+        #[arg(long, hide = true)]
+        db: Option<PathBuf>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Print the JSON Schema of the config the connector accepts.
+    Spec {
+        #[command(flatten)]
+        runtime: RuntimeArgs,
+    },
+    /// Serve the fake inventory API on 127.0.0.1 until interrupted.
+    MockApi {
+        #[arg(long, default_value_t = 2500)]
+        items: usize,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The API key the server requires.
+        #[arg(long, default_value = sluice::demo::DEMO_API_KEY)]
+        api_key: String,
+        /// Change ~10% of the items, as if edited upstream (0 = original data).
+        #[arg(long, default_value_t = 0)]
+        generation: u64,
+        /// Inject a fault: STATUS[xTIMES][@OFFSET][:retry-after=VALUE], e.g. 429x2:retry-after=1.
+        #[arg(long = "fault")]
+        faults: Vec<Fault>,
+        /// Answer at most this many items per page, whatever `limit` asks.
+        #[arg(long)]
+        max_page_size: Option<usize>,
+        /// Leave `total` out of responses.
+        #[arg(long)]
+        no_total: bool,
+    },
+    /// Run the seed inventory config against the bundled mock API into SQLite.
+    Demo {
+        #[arg(long, default_value = "sluice-demo.db")]
+        db: PathBuf,
+        #[arg(long, default_value_t = 2500)]
+        items: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+}
+
+/// Where the connector comes from and how it is sandboxed.
+#[derive(Args, Debug)]
+pub struct RuntimeArgs {
+    /// A connector component to run instead of the built-in one.
+    #[arg(long)]
+    connector: Option<PathBuf>,
+    /// Where compiled components are cached [default: $SLUICE_CACHE_DIR, $XDG_CACHE_HOME/sluice, ~/.cache/sluice].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+    /// Compile the component without the on-disk cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Most memory the connector may use, in MiB.
+    #[arg(long, default_value_t = 512)]
+    connector_memory_mb: usize,
+    /// Longest one call into the connector may run, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    connector_call_timeout: f64,
+}
+
+#[derive(Args, Debug)]
+pub struct EngineArgs {
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Attempts per request (first try included) on 429, 500, 502, 503, 504 and connection errors.
+    #[arg(long, default_value_t = 3)]
+    max_attempts: u32,
+    /// Exponential backoff factor between attempts.
+    #[arg(long, default_value_t = 2.0)]
+    backoff_factor: f64,
+    /// Wait before the first retry, in seconds (then times the factor each retry).
+    #[arg(long, default_value_t = 1.0)]
+    retry_initial_delay: f64,
+    /// Longest wait between attempts, `Retry-After` included, in seconds.
+    #[arg(long, default_value_t = 60.0)]
+    max_retry_delay: f64,
+    /// Timeout of one HTTP request, in seconds.
+    #[arg(long, default_value_t = 30.0)]
+    request_timeout: f64,
+    /// Another host (`host` or `host:port`) requests may go to, besides `client.base_url`'s.
+    #[arg(long = "allow-host")]
+    allow_hosts: Vec<String>,
+    /// Hard ceiling on the pages of one resource; past it the resource fails.
+    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
+    max_pages: u64,
+    /// Print only the summary and problems.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+impl RuntimeArgs {
+    pub fn source(&self) -> Source {
+        self.connector.clone().map_or(Source::Builtin, Source::File)
+    }
+
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            None
+        } else {
+            self.cache_dir.clone().or_else(default_cache_dir)
+        }
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_memory_bytes: self.connector_memory_mb.saturating_mul(1 << 20),
+            call_timeout: seconds(self.connector_call_timeout),
+        }
+    }
+}
+
+impl EngineArgs {
+    pub fn options(&self, db: PathBuf, resolver: SecretResolver) -> SyncOptions {
+        SyncOptions {
+            db,
+            connector: self.runtime.source(),
+            cache_dir: self.runtime.cache_dir(),
+            limits: self.runtime.limits(),
+            retry: RetryPolicy {
+                max_attempts: self.max_attempts.max(1),
+                backoff_factor: self.backoff_factor,
+                base_delay: seconds(self.retry_initial_delay),
+                max_delay: seconds(self.max_retry_delay),
+                ..RetryPolicy::default()
+            },
+            timeout: seconds(self.request_timeout),
+            extra_hosts: self.allow_hosts.clone(),
+            resolver,
+            max_pages: self.max_pages.max(1),
+        }
+    }
+}

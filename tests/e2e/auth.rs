@@ -1,0 +1,303 @@
+//! Auth, end to end: each dlt auth type against a real server that checks the credential,
+//! assertions on exactly what the server saw, and no secret in stdout, stderr or the database
+//! (`Env` checks every run's output and database files for every secret it set).
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::env::{Env, base64, id_range, records};
+use crate::server::{Reply, Req, decode};
+
+const KEY: &str = "e2e-auth-Key-5d81b2";
+const TOKEN: &str = "e2e-auth-Token-93ae04";
+const PASSWORD: &str = "e2e-auth-Pass-c4f7";
+const CLIENT_ID: &str = "e2e-client-id-61";
+const CLIENT_SECRET: &str = "e2e-Client-Secret-0b9d";
+
+fn config(base: &str, auth: Value) -> Value {
+    json!({
+        "client": {"base_url": base, "auth": auth},
+        "resources": [{
+            "name": "items",
+            "primary_key": "id",
+            "endpoint": {"path": "/items", "data_selector": "data",
+                         "paginator": {"type": "offset", "limit": 10}},
+        }],
+    })
+}
+
+/// 30 records in pages of 10 when `authorized(req)`, else 401.
+fn api(authorized: impl Fn(&Req) -> bool + Send + Sync + 'static) -> impl Fn(&Req) -> Reply {
+    move |r: &Req| {
+        if authorized(r) {
+            Reply::json(json!({"data": records(r.qn("offset"), r.qn("limit"), 30), "total": 30}))
+        } else {
+            Reply::status(401, "{\"message\": \"bad credentials\"}")
+        }
+    }
+}
+
+fn cookie(r: &Req, name: &str) -> Option<String> {
+    r.header("cookie")?.split(';').find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name).then(|| decode(v))
+    })
+}
+
+/// Runs `auth` against a server accepting `authorized` and returns the env after asserting
+/// the 3 pages loaded.
+fn loads_with(
+    auth: Value,
+    secrets: &[(&str, &str)],
+    authorized: impl Fn(&Req) -> bool + Send + Sync + 'static,
+) -> Env {
+    let mut env = Env::new(api(authorized));
+    for (var, value) in secrets {
+        env = env.secret(var, value);
+    }
+    let run = env.run(&config(&env.base_url(), auth), &[]);
+    run.ok();
+    assert_eq!(env.ids("items"), id_range(1, 30));
+    assert_eq!(env.server.requests().len(), 3, "{}", run.output());
+    env
+}
+
+#[test]
+fn api_key_in_the_query() {
+    let auth = json!({"type": "api_key", "name": "api_key", "api_key": {"secret": "api_key"},
+                      "location": "query"});
+    let env = loads_with(auth, &[("API_KEY", KEY)], |r| r.q("api_key") == Some(KEY));
+    for r in env.server.requests() {
+        assert_eq!(r.q("api_key"), Some(KEY));
+        assert_eq!(r.header("authorization"), None, "only where configured");
+    }
+}
+
+#[test]
+fn api_key_in_a_header_and_dlt_default_header_location() {
+    let auth = json!({"type": "api_key", "name": "X-API-Key", "api_key": {"secret": "api_key"}});
+    let env = loads_with(auth, &[("API_KEY", KEY)], |r| {
+        r.header("x-api-key") == Some(KEY)
+    });
+    for r in env.server.requests() {
+        assert!(r.q("api_key").is_none() && r.q("X-API-Key").is_none());
+    }
+}
+
+#[test]
+fn api_key_in_a_cookie() {
+    let auth = json!({"type": "api_key", "name": "session", "api_key": {"secret": "api_key"},
+                      "location": "cookie"});
+    let env = loads_with(auth, &[("API_KEY", KEY)], |r| {
+        cookie(r, "session").as_deref() == Some(KEY)
+    });
+    for r in env.server.requests() {
+        assert_eq!(r.query.len(), 2, "limit and offset only: {:?}", r.query);
+        assert_eq!(r.header("authorization"), None);
+    }
+}
+
+#[test]
+fn bearer_token() {
+    let auth = json!({"type": "bearer", "token": {"secret": "api_token"}});
+    let expected = format!("Bearer {TOKEN}");
+    loads_with(auth, &[("API_TOKEN", TOKEN)], move |r| {
+        r.header("authorization") == Some(expected.as_str())
+    });
+}
+
+#[test]
+fn http_basic() {
+    let auth = json!({"type": "http_basic", "username": "alice",
+                      "password": {"secret": "api_password"}});
+    let expected = format!("Basic {}", base64(&format!("alice:{PASSWORD}")));
+    loads_with(auth, &[("API_PASSWORD", PASSWORD)], move |r| {
+        r.header("authorization") == Some(expected.as_str())
+    });
+}
+
+/// A token server and an API on one 127.0.0.1 origin. Tokens are `e2e-Access-Token-N`;
+/// the API accepts only the newest one, and answers 401 to `revoke_on_request` (1-based API
+/// request number) once, as if the token expired early.
+struct OAuth {
+    tokens_issued: Arc<Mutex<u32>>,
+}
+
+fn token(n: u32) -> String {
+    format!("e2e-Access-Token-{n}-7c2e")
+}
+
+fn form(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn oauth_env(revoke_on_request: Option<usize>, always_401: bool) -> (Env, OAuth) {
+    let tokens_issued = Arc::new(Mutex::new(0u32));
+    let api_requests = Arc::new(Mutex::new(0usize));
+    let issued = Arc::clone(&tokens_issued);
+    let env = Env::new(move |r: &Req| {
+        if r.path == "/oauth/token" {
+            let mut n = issued.lock().unwrap();
+            *n += 1;
+            return Reply::json(json!({"access_token": token(*n), "token_type": "bearer",
+                                      "expires_in": 3600}));
+        }
+        let mut seen = api_requests.lock().unwrap();
+        *seen += 1;
+        let current = format!("Bearer {}", token(*issued.lock().unwrap()));
+        let revoked = revoke_on_request == Some(*seen);
+        if always_401 || revoked || r.header("authorization") != Some(current.as_str()) {
+            return Reply::status(401, "{\"error\": \"invalid_token\"}");
+        }
+        Reply::json(json!({"data": records(r.qn("offset"), r.qn("limit"), 30), "total": 30}))
+    })
+    .secret("OAUTH_CLIENT_ID", CLIENT_ID)
+    .secret("OAUTH_CLIENT_SECRET", CLIENT_SECRET);
+    (env, OAuth { tokens_issued })
+}
+
+fn oauth_config(env: &Env, client_auth: Option<&str>) -> Value {
+    let mut auth = json!({
+        "type": "oauth2_client_credentials",
+        "access_token_url": format!("{}/oauth/token", env.base_url()),
+        "client_id": {"secret": "oauth_client_id"},
+        "client_secret": {"secret": "oauth_client_secret"},
+        "scopes": ["read", "write"],
+        "access_token_request_data": {"audience": "inventory"},
+    });
+    if let Some(method) = client_auth {
+        auth["client_auth"] = json!(method);
+    }
+    config(&env.base_url(), auth)
+}
+
+fn assert_no_token_leaks(env: &Env, run: &crate::support::Run, issued: u32) {
+    for n in 1..=issued {
+        assert!(
+            !run.output().contains(&token(n)),
+            "token {n} in output:\n{}",
+            run.output()
+        );
+        let db = std::fs::read(env.db()).unwrap_or_default();
+        assert!(!db.windows(token(n).len()).any(|w| w == token(n).as_bytes()));
+    }
+}
+
+fn token_requests(env: &Env) -> Vec<Req> {
+    env.server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/oauth/token")
+        .collect()
+}
+
+#[test]
+fn oauth2_client_credentials_basic_caches_the_token() {
+    let (env, oauth) = oauth_env(None, false);
+    let run = env.run(&oauth_config(&env, None), &[]);
+    run.ok();
+    assert_eq!(env.ids("items"), id_range(1, 30));
+    assert_eq!(
+        *oauth.tokens_issued.lock().unwrap(),
+        1,
+        "one token for every request"
+    );
+    let tokens = token_requests(&env);
+    assert_eq!(tokens.len(), 1);
+    let t = &tokens[0];
+    assert_eq!(t.method, "POST");
+    assert_eq!(
+        t.header("authorization"),
+        Some(format!("Basic {}", base64(&format!("{CLIENT_ID}:{CLIENT_SECRET}"))).as_str()),
+        "client_secret_basic is the default"
+    );
+    let fields = form(&t.body);
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("grant_type"), Some("client_credentials"));
+    assert_eq!(get("scope"), Some("read write"));
+    assert_eq!(get("audience"), Some("inventory"));
+    assert_eq!(get("client_secret"), None, "not in the body with basic");
+    let api: Vec<Req> = env
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/items")
+        .collect();
+    assert_eq!(api.len(), 3);
+    for r in api {
+        assert_eq!(
+            r.header("authorization"),
+            Some(format!("Bearer {}", token(1)).as_str())
+        );
+    }
+    assert_no_token_leaks(&env, &run, 1);
+}
+
+#[test]
+fn oauth2_client_credentials_in_the_body() {
+    let (env, _) = oauth_env(None, false);
+    let run = env.run(&oauth_config(&env, Some("client_secret_post")), &[]);
+    run.ok();
+    assert_eq!(env.ids("items"), id_range(1, 30));
+    let tokens = token_requests(&env);
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].header("authorization"), None);
+    let fields = form(&tokens[0].body);
+    let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("client_id"), Some(CLIENT_ID));
+    assert_eq!(get("client_secret"), Some(CLIENT_SECRET));
+    assert_eq!(get("grant_type"), Some("client_credentials"));
+    assert_no_token_leaks(&env, &run, 1);
+}
+
+#[test]
+fn oauth2_refreshes_the_token_once_on_a_401() {
+    let (env, oauth) = oauth_env(Some(2), false);
+    let run = env.run(&oauth_config(&env, None), &[]);
+    run.ok();
+    assert_eq!(env.ids("items"), id_range(1, 30));
+    assert_eq!(*oauth.tokens_issued.lock().unwrap(), 2);
+    let seen: Vec<(String, Option<String>)> = env
+        .server
+        .requests()
+        .iter()
+        .map(|r| (r.line(), r.header("authorization").map(str::to_string)))
+        .filter(|(l, _)| l.starts_with("GET"))
+        .collect();
+    let bearer = |n| Some(format!("Bearer {}", token(n)));
+    assert_eq!(
+        seen,
+        vec![
+            ("GET /items?limit=10&offset=0".to_string(), bearer(1)),
+            ("GET /items?limit=10&offset=10".to_string(), bearer(1)),
+            ("GET /items?limit=10&offset=10".to_string(), bearer(2)),
+            ("GET /items?limit=10&offset=20".to_string(), bearer(2)),
+        ]
+    );
+    assert_no_token_leaks(&env, &run, 2);
+}
+
+#[test]
+fn oauth2_a_second_401_fails_without_looping() {
+    let (env, oauth) = oauth_env(None, true);
+    let run = env.run(&oauth_config(&env, None), &[]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.stderr.contains("401"), "{}", run.stderr);
+    assert_eq!(*oauth.tokens_issued.lock().unwrap(), 2, "one refresh only");
+    let api = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/items")
+        .count();
+    assert_eq!(api, 2, "the request and one resend");
+    assert!(!env.has_table("items"));
+    assert_no_token_leaks(&env, &run, 2);
+}

@@ -1,0 +1,124 @@
+//! `sluice spec` and `sluice check`: the schema as JSON, validation without loading, and one
+//! page per resource with `--connect`, never creating a database.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::support::{KEY, Run, World};
+
+fn sluice(world: &World, args: &[&str], key: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    cmd.args(args);
+    let connector = std::env::var("SLUICE_E2E_CONNECTOR").unwrap_or_default();
+    if !connector.is_empty() && args.first() != Some(&"mock-api") {
+        cmd.args(["--connector", connector.as_str()]);
+    }
+    world.exec(cmd, key)
+}
+
+fn check(world: &World, config: &Value, extra: &[&str], key: Option<&str>) -> Run {
+    let path = world.write_config("config.json", config);
+    let path = path.to_str().expect("utf-8 temp path").to_string();
+    let mut args = vec!["check", "--config", path.as_str()];
+    args.extend_from_slice(extra);
+    sluice(world, &args, key)
+}
+
+#[test]
+fn spec_prints_the_config_json_schema() {
+    let world = World::inventory(1);
+    let run = sluice(&world, &["spec"], None);
+    run.ok();
+    let schema: Value = serde_json::from_str(&run.stdout).expect("spec prints JSON");
+    let properties = schema["properties"]
+        .as_object()
+        .expect("a `properties` object");
+    assert!(properties.contains_key("client"), "{}", run.stdout);
+    assert!(properties.contains_key("resources"), "{}", run.stdout);
+    assert!(run.stdout.contains("\n  "), "pretty-printed");
+}
+
+#[test]
+fn check_lists_the_seed_resources_without_sending_anything() {
+    let world = World::inventory(50);
+    let run = check(&world, &world.seed_config(), &[], Some(KEY));
+    run.ok();
+    assert!(run.stdout.contains("inventory_items"), "{}", run.stdout);
+    assert!(run.stdout.contains("merge"), "{}", run.stdout);
+    assert!(
+        world.server.requests().is_empty(),
+        "check without --connect sends nothing"
+    );
+    assert!(!world.db().exists());
+}
+
+#[test]
+fn check_names_a_bad_paginator_key_and_exits_2() {
+    let world = World::inventory(10);
+    let mut config = world.seed_config();
+    config["resources"][0]["endpoint"]["paginator"] = json!({"type": "no_such_paginator"});
+    let run = check(&world, &config, &[], Some(KEY));
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(run.stderr.contains("paginator"), "{}", run.stderr);
+    assert!(run.stderr.contains("no_such_paginator"), "{}", run.stderr);
+    assert!(world.server.requests().is_empty());
+}
+
+#[test]
+fn check_names_a_missing_secret_and_exits_1() {
+    let world = World::inventory(10);
+    let run = check(&world, &world.seed_config(), &["--connect"], None);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.stderr.contains("api_key"), "{}", run.stderr);
+    assert!(run.stdout.contains("inventory_items"), "{}", run.stdout);
+    assert!(
+        world.server.requests().is_empty(),
+        "no request without the secret"
+    );
+}
+
+#[test]
+fn check_connect_fetches_one_page_and_creates_no_database() {
+    let world = World::inventory(250);
+    let run = check(
+        &world,
+        &world.seed_config(),
+        &["--connect", "--db", "out.db"],
+        Some(KEY),
+    );
+    run.ok();
+    assert_eq!(world.server.requests().len(), 1, "one page, one request");
+    assert!(
+        run.stdout.contains("first page: 100 records"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("warehouse__code"), "{}", run.stdout);
+    assert!(!world.db().exists(), "check --connect writes no database");
+    let files: Vec<_> = std::fs::read_dir(world.dir.path())
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(files, ["config.json"], "nothing but the config in the dir");
+}
+
+#[test]
+fn the_host_page_ceiling_stops_a_resource_and_names_it() {
+    let world = World::inventory(1000);
+    let config = world.write_config("config.json", &world.seed_config());
+    let run = world.run(&config, Some(KEY), &["--max-pages", "3"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(run.stderr.contains("inventory_items"), "{}", run.stderr);
+    assert!(run.stderr.contains("more than 3 pages"), "{}", run.stderr);
+    assert_eq!(
+        world.server.requests().len(),
+        3,
+        "no request past the ceiling"
+    );
+    let status: String = world
+        .conn()
+        .query_row("SELECT status FROM _sluice_loads", [], |r| r.get(0))
+        .expect("ledger row");
+    assert_eq!(status, "failed");
+}

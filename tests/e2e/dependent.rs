@@ -1,0 +1,205 @@
+//! Dependent resources: a parent list of 30 items (paginated) and a child endpoint per item
+//! (`/items/{id}/events`, each chain paginated on its own); exact requests, exact row counts,
+//! parent fields copied by `include_from_parent`.
+
+use serde_json::{Value, json};
+
+use crate::env::{Env, id_range, rec};
+use crate::server::{Reply, Req};
+
+const ITEMS: usize = 30;
+
+/// Events of item `i`: 0 to 12 of them, so some chains are empty, some one page, some three.
+fn event_count(item: usize) -> usize {
+    (item * 7) % 13
+}
+
+fn event(item: usize, j: usize) -> Value {
+    json!({"id": item * 1000 + j, "item_id": item, "kind": if j.is_multiple_of(2) { "in" } else { "out" }})
+}
+
+fn serve(r: &Req) -> Reply {
+    let (offset, limit) = (r.qn("offset"), r.qn("limit"));
+    let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["items"] => {
+            let data: Vec<Value> = (offset..(offset + limit).min(ITEMS))
+                .map(|i| rec(i + 1))
+                .collect();
+            Reply::json(json!({"data": data, "total": ITEMS}))
+        }
+        ["items", id, "events"] => match id.parse::<usize>() {
+            Ok(item) if (1..=ITEMS).contains(&item) => {
+                let n = event_count(item);
+                let data: Vec<Value> = (offset..(offset + limit).min(n))
+                    .map(|j| event(item, j))
+                    .collect();
+                Reply::json(json!({"data": data, "total": n}))
+            }
+            _ => Reply::status(404, "no such item"),
+        },
+        _ => Reply::status(404, "no such route"),
+    }
+}
+
+fn config(base: &str, child_endpoint: Value) -> Value {
+    json!({
+        "client": {
+            "base_url": format!("{base}/"),
+            "paginator": {"type": "offset", "limit": 10, "total_path": "total"},
+        },
+        "resource_defaults": {
+            "primary_key": "id",
+            "write_disposition": "merge",
+            "endpoint": {"data_selector": "data"},
+        },
+        "resources": [
+            {"name": "items", "endpoint": {"path": "items"}},
+            {"name": "item_events", "endpoint": child_endpoint, "include_from_parent": ["id", "name"]},
+        ],
+    })
+}
+
+/// Every request the run must make: 3 parent pages, then each item's chain in pages of 5.
+fn expected_requests() -> Vec<String> {
+    let mut lines: Vec<String> = [0, 10, 20]
+        .iter()
+        .map(|o| format!("GET /items?limit=10&offset={o}"))
+        .collect();
+    for item in 1..=ITEMS {
+        let pages = event_count(item).div_ceil(5).max(1);
+        for p in 0..pages {
+            lines.push(format!("GET /items/{item}/events?limit=5&offset={}", p * 5));
+        }
+    }
+    lines.sort();
+    lines
+}
+
+fn assert_loaded(env: &Env) {
+    assert_eq!(env.ids("items"), id_range(1, ITEMS as i64));
+    let total: usize = (1..=ITEMS).map(event_count).sum();
+    assert_eq!(env.ids("item_events").len(), total);
+    let mut expected: Vec<i64> = (1..=ITEMS)
+        .flat_map(|i| (0..event_count(i)).map(move |j| (i * 1000 + j) as i64))
+        .collect();
+    expected.sort();
+    assert_eq!(env.ids("item_events"), expected);
+    // Parent fields, exactly the parent's, on every child row.
+    let mismatched: i64 = env.col::<i64>(
+        "SELECT count(*) FROM item_events WHERE _items_id IS NOT item_id \
+         OR _items_name IS NOT ('item ' || item_id)",
+    )[0];
+    assert_eq!(mismatched, 0, "every event carries its item's id and name");
+    for (item, count) in [(1usize, event_count(1)), (13, 0), (2, event_count(2))] {
+        let rows = env.col::<i64>(&format!(
+            "SELECT count(*) FROM item_events WHERE _items_id = {item}"
+        ))[0];
+        assert_eq!(rows as usize, count, "events of item {item}");
+    }
+}
+
+#[test]
+fn a_child_chain_per_parent_record_each_paginated() {
+    let env = Env::new(serve);
+    let child = json!({
+        "path": "items/{resources.items.id}/events",
+        "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
+    });
+    let run = env.run(&config(&env.base_url(), child), &[]);
+    run.ok();
+    assert_eq!(
+        env.server.sorted_lines(),
+        expected_requests(),
+        "{}",
+        run.output()
+    );
+    assert_loaded(&env);
+    // Each child chain starts after its parent's page was received.
+    let lines = env.server.lines();
+    let first_child = lines.iter().position(|l| l.contains("/events")).unwrap();
+    assert!(first_child >= 1, "{lines:?}");
+}
+
+#[test]
+fn dlt_resolve_param_form_works_like_the_placeholder() {
+    let env = Env::new(serve);
+    let child = json!({
+        "path": "items/{item_id}/events",
+        "params": {"item_id": {"type": "resolve", "resource": "items", "field": "id"}},
+        "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
+    });
+    let run = env.run(&config(&env.base_url(), child), &[]);
+    run.ok();
+    assert_eq!(
+        env.server.sorted_lines(),
+        expected_requests(),
+        "{}",
+        run.output()
+    );
+    assert_loaded(&env);
+}
+
+#[test]
+fn an_unselected_parent_feeds_its_children_but_gets_no_table() {
+    let env = Env::new(serve);
+    let child = json!({
+        "path": "items/{resources.items.id}/events",
+        "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
+    });
+    let mut config = config(&env.base_url(), child);
+    config["resources"][0]["selected"] = json!(false);
+    let run = env.run(&config, &[]);
+    run.ok();
+    assert_eq!(env.server.sorted_lines(), expected_requests());
+    assert!(
+        !env.has_table("items"),
+        "an unselected resource is not loaded"
+    );
+    let total: usize = (1..=ITEMS).map(event_count).sum();
+    assert_eq!(env.ids("item_events").len(), total);
+}
+
+#[test]
+fn a_placeholder_naming_a_missing_parent_is_a_config_error_before_any_request() {
+    let env = Env::new(serve);
+    let child = json!({"path": "items/{resources.itmes.id}/events"});
+    let run = env.run(&config(&env.base_url(), child), &[]);
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr.contains("resources[1].endpoint.path") && run.stderr.contains("itmes"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("did you mean \"items\""),
+        "{}",
+        run.stderr
+    );
+    assert!(env.server.requests().is_empty());
+    assert!(!env.db().exists());
+}
+
+#[test]
+fn a_parent_without_records_leaves_its_child_empty_and_the_run_succeeds() {
+    let env = Env::new(|r: &Req| match r.path.as_str() {
+        "/items" => Reply::json(json!({"data": [], "total": 0})),
+        _ => Reply::status(404, "no such route"),
+    });
+    let child = json!({"path": "items/{resources.items.id}/events"});
+    let run = env.run(&config(&env.base_url(), child), &[]);
+    run.ok();
+    assert_eq!(
+        env.server.lines(),
+        vec!["GET /items?limit=10&offset=0".to_string()]
+    );
+    assert!(
+        !env.has_table("item_events"),
+        "no child rows, no child table"
+    );
+    let statuses = env.col::<String>("SELECT status FROM _sluice_loads ORDER BY load_id");
+    assert_eq!(
+        statuses,
+        vec!["completed".to_string(), "completed".to_string()]
+    );
+}
