@@ -12,7 +12,7 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let dest = out.join("sluice_connector.wasm");
     println!("cargo:rerun-if-env-changed=SLUICE_CONNECTOR_WASM");
-    if let Some(prebuilt) = env::var_os("SLUICE_CONNECTOR_WASM") {
+    if let Some(prebuilt) = env::var_os("SLUICE_CONNECTOR_WASM").filter(|v| !v.is_empty()) {
         let prebuilt = PathBuf::from(prebuilt);
         println!("cargo:rerun-if-changed={}", prebuilt.display());
         std::fs::copy(&prebuilt, &dest)

@@ -17,6 +17,27 @@ use sluice::sync::{SyncError, SyncReport, sync};
 use sluice_mock_api::{Fault, MockConfig, MockServer};
 use sluice_transport::SecretResolver;
 
+/// Writes to stdout; a closed pipe (`sluice spec | head`) ends the process quietly, like a
+/// well-behaved Unix tool, instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        out!($($arg)*);
+        out!("\n");
+    }};
+}
+
 /// Exit code of a run that failed for a reason other than the config.
 const EXIT_FAILED: u8 = 1;
 /// Exit code of an invalid config or command line.
@@ -88,7 +109,7 @@ fn check_config(config_path: &Path, connect: bool, engine: EngineArgs) -> anyhow
     // `check` writes no database: the path is never opened.
     let options = engine.options(PathBuf::new(), resolver);
     let report = check(&config, &options, connect, &mut progress)?;
-    print!("{}", redact::redact(&render(&report)));
+    out!("{}", redact::redact(&render(&report)));
     if report.missing_secrets.is_empty() {
         return Ok(());
     }
@@ -110,14 +131,14 @@ fn spec(runtime: &RuntimeArgs) -> anyhow::Result<()> {
         runtime.cache_dir().as_deref(),
         runtime.limits(),
     )?;
-    println!("{}", sluice::check::spec(&runtime)?);
+    outln!("{}", sluice::check::spec(&runtime)?);
     Ok(())
 }
 
 fn print_summary(report: &SyncReport, db: &Path) {
-    println!("sluice: loaded into {}", db.display());
+    outln!("sluice: loaded into {}", db.display());
     for r in &report.resources {
-        println!(
+        outln!(
             "  {:<24} {:>8} records  {:>5} pages  {:>5} requests  {:>3} retries  {:>6.2}s  (load {})",
             r.name,
             r.records,
@@ -130,14 +151,14 @@ fn print_summary(report: &SyncReport, db: &Path) {
         );
     }
     if report.component_from_cache {
-        println!("  connector: compiled code loaded from cache");
+        outln!("  connector: compiled code loaded from cache");
     }
 }
 
 fn mock_api(config: MockConfig) -> anyhow::Result<()> {
     let server = MockServer::start(config).context("cannot start the mock API")?;
-    println!("mock inventory API listening on {}", server.base_url());
-    println!(
+    outln!("mock inventory API listening on {}", server.base_url());
+    outln!(
         "  GET {}/v1/inventory?api_key=...&offset=0&limit=100",
         server.base_url()
     );
@@ -158,7 +179,7 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
         ..MockConfig::default()
     })
     .context("cannot start the mock API")?;
-    println!(
+    outln!(
         "sluice demo: mock inventory API on {} ({items} items)",
         server.base_url()
     );
@@ -186,8 +207,8 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
         5,
     )
     .context("cannot read back the loaded rows")?;
-    println!("\nfirst rows of inventory_items:\n{rows}");
-    println!(
+    outln!("\nfirst rows of inventory_items:\n{rows}");
+    outln!(
         "query it: sqlite3 {} 'SELECT count(*) FROM inventory_items'",
         db.display()
     );
