@@ -1,13 +1,12 @@
 //! Auth, end to end: each dlt auth type against a real server that checks the credential,
 //! assertions on exactly what the server saw, and no secret in stdout, stderr or the database
-//! (`Env` checks every run's output and database files for every secret it set).
+//! (`Scenario` checks every run's output and database files for every secret it set).
 
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::env::{Env, base64, id_range, records};
-use crate::server::{Reply, Req, decode};
+use crate::support::{Reply, Req, Scenario, base64, decode, id_range, records};
 
 const KEY: &str = "e2e-auth-Key-5d81b2";
 const TOKEN: &str = "e2e-auth-Token-93ae04";
@@ -51,8 +50,8 @@ fn loads_with(
     auth: Value,
     secrets: &[(&str, &str)],
     authorized: impl Fn(&Req) -> bool + Send + Sync + 'static,
-) -> Env {
-    let mut env = Env::new(api(authorized));
+) -> Scenario {
+    let mut env = Scenario::new(api(authorized));
     for (var, value) in secrets {
         env = env.secret(var, value);
     }
@@ -138,11 +137,11 @@ fn form(body: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn oauth_env(revoke_on_request: Option<usize>, always_401: bool) -> (Env, OAuth) {
+fn oauth_env(revoke_on_request: Option<usize>, always_401: bool) -> (Scenario, OAuth) {
     let tokens_issued = Arc::new(Mutex::new(0u32));
     let api_requests = Arc::new(Mutex::new(0usize));
     let issued = Arc::clone(&tokens_issued);
-    let env = Env::new(move |r: &Req| {
+    let env = Scenario::new(move |r: &Req| {
         if r.path == "/oauth/token" {
             let mut n = issued.lock().unwrap();
             *n += 1;
@@ -163,7 +162,7 @@ fn oauth_env(revoke_on_request: Option<usize>, always_401: bool) -> (Env, OAuth)
     (env, OAuth { tokens_issued })
 }
 
-fn oauth_config(env: &Env, client_auth: Option<&str>) -> Value {
+fn oauth_config(env: &Scenario, client_auth: Option<&str>) -> Value {
     let mut auth = json!({
         "type": "oauth2_client_credentials",
         "access_token_url": format!("{}/oauth/token", env.base_url()),
@@ -178,7 +177,7 @@ fn oauth_config(env: &Env, client_auth: Option<&str>) -> Value {
     config(&env.base_url(), auth)
 }
 
-fn assert_no_token_leaks(env: &Env, run: &crate::support::Run, issued: u32) {
+fn assert_no_token_leaks(env: &Scenario, run: &crate::support::Run, issued: u32) {
     for n in 1..=issued {
         assert!(
             !run.output().contains(&token(n)),
@@ -190,7 +189,7 @@ fn assert_no_token_leaks(env: &Env, run: &crate::support::Run, issued: u32) {
     }
 }
 
-fn token_requests(env: &Env) -> Vec<Req> {
+fn token_requests(env: &Scenario) -> Vec<Req> {
     env.server
         .requests()
         .into_iter()

@@ -1,20 +1,19 @@
 //! `sluice spec` and `sluice check`: the schema as JSON, validation without loading, and one
 //! page per resource with `--connect`, never creating a database.
 
-use std::process::Command;
-
 use serde_json::{Value, json};
 
-use crate::support::{KEY, Run, World};
+use crate::support::{KEY, Run, World, connector};
 
 fn sluice(world: &World, args: &[&str], key: Option<&str>) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
-    cmd.args(args);
-    let connector = std::env::var("SLUICE_E2E_CONNECTOR").unwrap_or_default();
-    if !connector.is_empty() && args.first() != Some(&"mock-api") {
-        cmd.args(["--connector", connector.as_str()]);
+    let connector = connector();
+    let mut args = args.to_vec();
+    if let Some(connector) = &connector
+        && args.first() != Some(&"mock-api")
+    {
+        args.extend(["--connector", connector.as_str()]);
     }
-    world.exec(cmd, key)
+    world.sluice(&args, &[("API_KEY", key)])
 }
 
 fn check(world: &World, config: &Value, extra: &[&str], key: Option<&str>) -> Run {

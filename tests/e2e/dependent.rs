@@ -4,8 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::env::{Env, id_range, rec};
-use crate::server::{Reply, Req};
+use crate::support::{Reply, Req, Scenario, id_range, rec};
 
 const ITEMS: usize = 30;
 
@@ -76,7 +75,7 @@ fn expected_requests() -> Vec<String> {
     lines
 }
 
-fn assert_loaded(env: &Env) {
+fn assert_loaded(env: &Scenario) {
     assert_eq!(env.ids("items"), id_range(1, ITEMS as i64));
     let total: usize = (1..=ITEMS).map(event_count).sum();
     assert_eq!(env.ids("item_events").len(), total);
@@ -101,7 +100,7 @@ fn assert_loaded(env: &Env) {
 
 #[test]
 fn a_child_chain_per_parent_record_each_paginated() {
-    let env = Env::new(serve);
+    let env = Scenario::new(serve);
     let child = json!({
         "path": "items/{resources.items.id}/events",
         "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
@@ -123,7 +122,7 @@ fn a_child_chain_per_parent_record_each_paginated() {
 
 #[test]
 fn dlt_resolve_param_form_works_like_the_placeholder() {
-    let env = Env::new(serve);
+    let env = Scenario::new(serve);
     let child = json!({
         "path": "items/{item_id}/events",
         "params": {"item_id": {"type": "resolve", "resource": "items", "field": "id"}},
@@ -142,7 +141,7 @@ fn dlt_resolve_param_form_works_like_the_placeholder() {
 
 #[test]
 fn an_unselected_parent_feeds_its_children_but_gets_no_table() {
-    let env = Env::new(serve);
+    let env = Scenario::new(serve);
     let child = json!({
         "path": "items/{resources.items.id}/events",
         "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
@@ -162,7 +161,7 @@ fn an_unselected_parent_feeds_its_children_but_gets_no_table() {
 
 #[test]
 fn a_placeholder_naming_a_missing_parent_is_a_config_error_before_any_request() {
-    let env = Env::new(serve);
+    let env = Scenario::new(serve);
     let child = json!({"path": "items/{resources.itmes.id}/events"});
     let run = env.run(&config(&env.base_url(), child), &[]);
     assert_eq!(run.code, Some(2), "{}", run.output());
@@ -182,7 +181,7 @@ fn a_placeholder_naming_a_missing_parent_is_a_config_error_before_any_request() 
 
 #[test]
 fn a_parent_without_records_leaves_its_child_empty_and_the_run_succeeds() {
-    let env = Env::new(|r: &Req| match r.path.as_str() {
+    let env = Scenario::new(|r: &Req| match r.path.as_str() {
         "/items" => Reply::json(json!({"data": [], "total": 0})),
         _ => Reply::status(404, "no such route"),
     });

@@ -4,9 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::env::{Env, origin, rec};
-use crate::server::{Reply, Req};
-use crate::support::{KEY, World};
+use crate::support::{KEY, Reply, Req, Scenario, World, origin, rec};
 
 /// Parses a config text, pointing `https://api.example.com` (or the API's real host) at `base`.
 fn doc_config(text: &str, real_host: &str, base: &str) -> Value {
@@ -110,7 +108,7 @@ fn github(r: &Req) -> Reply {
 
 #[test]
 fn github_issues_and_comments_as_in_the_dlt_docs() {
-    let env = Env::new(github).secret("GITHUB_TOKEN", GITHUB_TOKEN);
+    let env = Scenario::new(github).secret("GITHUB_TOKEN", GITHUB_TOKEN);
     let base = format!("{}/repos/dlt-hub/dlt/", env.base_url());
     let config = doc_config(GITHUB, "https://api.github.com/repos/dlt-hub/dlt/", &base);
     let run = env.run(&config, &[]);
@@ -194,7 +192,7 @@ fn pokeapi(r: &Req) -> Reply {
 
 #[test]
 fn pokeapi_string_resources_as_in_the_dlt_docs() {
-    let env = Env::new(pokeapi);
+    let env = Scenario::new(pokeapi);
     let config = doc_config(POKEMON, "https://pokeapi.co", &env.base_url());
     let run = env.run(&config, &[]);
     run.ok();
@@ -248,7 +246,7 @@ fn page_number_api(r: &Req) -> Reply {
 
 #[test]
 fn a_page_number_api_as_in_the_dlt_docs() {
-    let env = Env::new(page_number_api);
+    let env = Scenario::new(page_number_api);
     let config = doc_config(PAGE_NUMBER, "https://api.example.com", &env.base_url());
     let run = env.run(&config, &[]);
     run.ok();
@@ -296,7 +294,7 @@ fn cursor_api(r: &Req) -> Reply {
 
 #[test]
 fn a_cursor_api_as_in_the_dlt_docs() {
-    let env = Env::new(cursor_api);
+    let env = Scenario::new(cursor_api);
     let config = doc_config(CURSOR, "https://api.example.com", &env.base_url());
     let run = env.run(&config, &[]);
     run.ok();
@@ -369,7 +367,7 @@ fn search_api(r: &Req) -> Reply {
 
 #[test]
 fn a_post_search_api_with_a_json_body_cursor() {
-    let env = Env::new(search_api).secret("SEARCH_API_KEY", SEARCH_KEY);
+    let env = Scenario::new(search_api).secret("SEARCH_API_KEY", SEARCH_KEY);
     let config = doc_config(SEARCH, "https://api.example.com", &env.base_url());
     let run = env.run(&config, &[]);
     run.ok();
@@ -391,16 +389,7 @@ fn a_post_search_api_with_a_json_body_cursor() {
 #[test]
 fn the_seed_config_file_runs_unchanged() {
     let world = World::inventory(321);
-    let text = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/inventory.json"),
-    )
-    .unwrap();
-    let path = world.dir.path().join("inventory.json");
-    std::fs::write(
-        &path,
-        text.replace("https://api.example.com", &world.server.base_url()),
-    )
-    .unwrap();
+    let path = world.write_example("inventory.json");
     world.run(&path, Some(KEY), &[]).ok();
     assert_eq!(world.count("inventory_items"), 321);
     assert_eq!(world.server.requests().len(), 4, "offsets 0, 100, 200, 300");

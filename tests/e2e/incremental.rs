@@ -6,8 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::env::Env;
-use crate::server::{Reply, Req};
+use crate::support::{Reply, Req, Scenario};
 
 /// Minute `m` of 2024-03-01 as an RFC 3339 timestamp (sorts as text).
 fn t(m: u32) -> String {
@@ -64,20 +63,20 @@ fn config(base: &str, disposition: &str) -> Value {
     })
 }
 
-fn env_with(source: &Source) -> Env {
+fn env_with(source: &Source) -> Scenario {
     let s = Arc::clone(source);
-    Env::new(move |r: &Req| serve(&s, r))
+    Scenario::new(move |r: &Req| serve(&s, r))
 }
 
 /// The `updated_since` values of the requests since `from`, and how many requests.
-fn since_values(env: &Env, from: usize) -> Vec<String> {
+fn since_values(env: &Scenario, from: usize) -> Vec<String> {
     env.server.requests()[from..]
         .iter()
         .map(|r| r.q("updated_since").unwrap_or("<none>").to_string())
         .collect()
 }
 
-fn table(env: &Env) -> Vec<(i64, String, String)> {
+fn table(env: &Scenario) -> Vec<(i64, String, String)> {
     let conn = env.conn();
     let mut stmt = conn
         .prepare("SELECT id, name, updated_at FROM orders ORDER BY id")
@@ -105,7 +104,7 @@ fn source_rows(source: &Source) -> Vec<(i64, String, String)> {
     rows
 }
 
-fn loaded_rows(env: &Env) -> Vec<i64> {
+fn loaded_rows(env: &Scenario) -> Vec<i64> {
     env.col("SELECT rows FROM _sluice_loads WHERE resource = 'orders' ORDER BY load_id")
 }
 

@@ -168,16 +168,9 @@ fn second_run_after_upstream_changes_updates_rows_in_place() {
 
 #[test]
 fn toml_and_yaml_configs_run_like_json() {
-    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
     for file in ["inventory.toml", "inventory.yaml"] {
         let world = World::inventory(250);
-        let text = std::fs::read_to_string(examples.join(file)).unwrap();
-        let path = world.dir.path().join(file);
-        std::fs::write(
-            &path,
-            text.replace("https://api.example.com", &world.server.base_url()),
-        )
-        .unwrap();
+        let path = world.write_example(file);
         world.run(&path, Some(KEY), &[]).ok();
         assert_eq!(world.count("inventory_items"), 250, "{file}");
     }

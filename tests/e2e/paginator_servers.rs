@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::env::{origin, records};
-use crate::server::{Reply, Req};
+use crate::support::{Reply, Req, origin, records};
 
 /// Offset API over 25 records with a total.
 pub fn offset_total(r: &Req) -> Reply {

@@ -9,9 +9,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde_json::{Value, json};
 
-use crate::env::{Env, id_range};
 use crate::paginator_servers::*;
-use crate::server::{Reply, Req};
+use crate::support::{Reply, Req, Scenario, id_range};
 
 /// What a case must end with.
 enum Outcome {
@@ -249,7 +248,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn check(case: &Case) {
-    let env = Env::new(case.serve);
+    let env = Scenario::new(case.serve);
     let run = env.run(&config(&env.base_url(), &case.endpoint), case.extra_args);
     let output = run.output();
     assert_eq!(

@@ -1,0 +1,37 @@
+//! [`Scenario`]: a harness around the scenario server (server.rs) for the dlt-parity tests,
+//! every secret set for every run and checked in its output and database files.
+
+use serde_json::Value;
+
+use super::server::Server;
+use super::{ApiServer, Harness, Reply, Req, Run};
+
+/// One scenario: a temp dir, a scenario server, secrets, and runs of the real binary.
+pub type Scenario = Harness<Server>;
+
+impl ApiServer for Server {
+    fn base_url(&self) -> String {
+        Server::base_url(self)
+    }
+}
+
+impl Harness<Server> {
+    pub fn new(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Scenario {
+        Harness::with_server(Server::start(handler))
+    }
+
+    /// `value` in `env_var` for every run; it may appear in no output or db file.
+    pub fn secret(mut self, env_var: &str, value: &str) -> Scenario {
+        self.guard(env_var, value, format!("secret {env_var}"));
+        self
+    }
+
+    /// `sluice run` of `config` (written as config.json) into `out.db`; asserts no secret
+    /// is in the output or the database files.
+    pub fn run(&self, config: &Value, extra: &[&str]) -> Run {
+        let path = self.write_config("config.json", config);
+        let run = self.run_file(&path, extra, &self.secret_vars());
+        self.assert_db_has_no_secret();
+        run
+    }
+}
