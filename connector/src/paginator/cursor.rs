@@ -190,12 +190,7 @@ impl Paginate for CursorPaginator {
     }
 
     fn state(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert(
-            "cursor".into(),
-            self.cursor.clone().map_or(Value::Null, Value::from),
-        );
-        m
+        cursor_state(self.cursor.as_deref())
     }
 }
 
@@ -250,13 +245,15 @@ impl Paginate for HeaderCursorPaginator {
     }
 
     fn state(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert(
-            "cursor".into(),
-            self.cursor.clone().map_or(Value::Null, Value::from),
-        );
-        m
+        cursor_state(self.cursor.as_deref())
     }
+}
+
+/// The state both cursor paginators checkpoint: the next cursor, or null.
+fn cursor_state(cursor: Option<&str>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("cursor".into(), cursor.map_or(Value::Null, Value::from));
+    m
 }
 
 #[cfg(test)]
