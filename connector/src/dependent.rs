@@ -45,6 +45,10 @@ pub struct Chains {
     pub current: Option<Row>,
     /// Parent rows seen so far.
     pub rows_seen: u64,
+    /// Number of the last parent row whose chain started (0: none yet).
+    pub started: u64,
+    /// The next chain continues a resumed one: keep the restored paginator.
+    pub continue_current: bool,
 }
 
 impl Chains {

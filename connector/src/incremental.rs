@@ -248,6 +248,28 @@ impl Tracker {
         })
     }
 
+    /// Where this run's range starts (the start value and the keys already loaded at it):
+    /// written into a resume position, so a resumed load keeps the range its first pages
+    /// were requested with.
+    pub fn start_state(&self) -> Value {
+        json!({"start": self.start, "seen": self.seen_at_start})
+    }
+
+    /// Starts the range where [`Tracker::start_state`] says an interrupted run started it.
+    pub fn pin_start(&mut self, pinned: &Value) -> Result<(), Error> {
+        let bad = || Error::State("resume.incremental_start: expected {start, seen}".into());
+        let obj = pinned.as_object().ok_or_else(bad)?;
+        self.start = obj.get("start").filter(|v| !v.is_null()).cloned();
+        self.seen_at_start = obj
+            .get("seen")
+            .and_then(Value::as_array)
+            .ok_or_else(bad)?
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect();
+        Ok(())
+    }
+
     pub fn config(&self) -> &IncrementalConfig {
         &self.cfg
     }

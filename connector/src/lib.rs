@@ -30,6 +30,7 @@ pub mod paginator;
 pub mod placeholder;
 pub mod protocol;
 mod records;
+pub mod resume;
 pub mod schema;
 pub mod selector;
 pub mod session;

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::actions::{Action, action_for};
 use crate::config::{Config, Resource};
@@ -17,6 +17,7 @@ use crate::extract::extract;
 use crate::incremental::{self, Tracker};
 use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
+use crate::resume::{self, ChainPosition, Position};
 use crate::selector::Selector;
 use crate::url;
 
@@ -48,6 +49,14 @@ struct Run {
     chains: Chains,
     /// Incremental progress, when the endpoint is incremental.
     inc: Option<Tracker>,
+    /// [`resume::fingerprint`] of the resource's endpoint.
+    fingerprint: String,
+    /// Pages answered in this load, over every run of it (a resumed load counts on).
+    pages: u64,
+    /// A dependent resource's saved position, applied when its parent's records are in.
+    resume: Option<Position>,
+    /// Notices to emit with the next page (e.g. where a resumed load continues).
+    pending: Vec<Notice>,
 }
 
 /// A connector session over one config.
@@ -78,6 +87,10 @@ impl Session {
                 saved: None,
                 chains: Chains::default(),
                 inc: None,
+                fingerprint: resume::fingerprint(&config, r),
+                pages: 0,
+                resume: None,
+                pending: Vec::new(),
             })
             .collect();
         for (name, text) in state {
@@ -105,6 +118,9 @@ impl Session {
                     other => other,
                 })?);
             }
+        }
+        for (i, run) in runs.iter_mut().enumerate() {
+            resume_run(&config, i, run)?;
         }
         Ok(Session {
             config,
@@ -185,6 +201,7 @@ impl Session {
         let base_url = self.config.client.base_url.clone();
         let auth = self.config.client.auth.clone();
         let max_pages = self.max_pages;
+        let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
         if let Some(why) = &run.failed {
             return Err(Error::Protocol(format!(
@@ -197,12 +214,20 @@ impl Session {
         if res.parent.is_some() && run.chains.current.is_none() {
             // A new chain per parent row, with a fresh paginator; none while the parent
             // has not given a row.
+            if run.resume.is_some() && !resume_chains(res, run, parent_done) {
+                return Ok(Vec::new());
+            }
+            let restored = run.paginator.clone();
             let Some(row) = run.chains.queue.pop_front() else {
                 return Ok(Vec::new());
             };
+            run.chains.started = row.number;
             run.chains.current = Some(row);
             run.paginator = res.endpoint.paginator.start();
             run.guard = Guard::new(max_pages).named(&res.name);
+            if std::mem::take(&mut run.chains.continue_current) {
+                run.paginator = restored;
+            }
         }
         let ep = &res.endpoint;
         let rendered = dependent::render(res, run.chains.current.as_ref(), run.inc.as_ref())
@@ -266,6 +291,7 @@ impl Session {
                 response.seq
             ))
         })?;
+        run.pages += 1;
         let result = page_of(res, run, &flight, &response, parent_done);
         let mut page = match result {
             Ok(page) => page,
@@ -366,9 +392,10 @@ fn page_of(
             format!("too many records in one page: {}", processed.count),
         )
     })?;
-    let notices = ex
-        .notices
+    let pending = std::mem::take(&mut run.pending);
+    let notices = pending
         .into_iter()
+        .chain(ex.notices)
         .chain(advance.notices)
         .filter(|n| run.noted.insert(n.message.clone()))
         .collect();
@@ -404,12 +431,143 @@ fn merge_headers(
 mod tests;
 
 /// The state checkpointed with a page: the paginator's progress and the incremental cursor.
+/// While the resource is not done, the state also holds the [`Position`] to resume from.
 fn page_state(run: &Run) -> String {
     let mut state = run.paginator.state();
     if let Some(inc) = run.inc.as_ref().and_then(Tracker::state) {
         state.insert("incremental".into(), inc);
     }
+    // Pages of this load so far: a host compares it with the pages it committed to tell a
+    // resumed load from one that started over.
+    state.insert("pages".into(), Value::from(run.pages));
+    if !run.done {
+        state.insert(resume::KEY.into(), position(run).to_value());
+    }
     Value::Object(state).to_string()
+}
+
+/// Where `run` stands after its last answered page.
+fn position(run: &Run) -> Position {
+    let dependent = run.chains.started > 0 || run.chains.current.is_some();
+    let in_chain = run.chains.current.is_some();
+    Position {
+        fingerprint: run.fingerprint.clone(),
+        pages: run.pages,
+        paginator: (!dependent || in_chain).then(|| run.paginator.state()),
+        chain: dependent.then(|| ChainPosition {
+            done: run.chains.started - u64::from(in_chain),
+            current: run.chains.current.as_ref().map(|r| json!(r.values)),
+        }),
+        incremental_start: run.inc.as_ref().map(Tracker::start_state),
+    }
+}
+
+/// Applies the saved position of resource `i`, if its state has one: a plain resource
+/// continues at the page after the last committed one; a dependent one once its parent's
+/// records are in ([`resume_chains`]). Says what it did in a notice.
+fn resume_run(config: &Config, i: usize, run: &mut Run) -> Result<(), Error> {
+    let res = &config.resources[i];
+    let Some(saved) = run.saved.as_ref() else {
+        return Ok(());
+    };
+    let Some(pos) = Position::from_state(&res.name, saved)? else {
+        return Ok(());
+    };
+    if pos.fingerprint != run.fingerprint {
+        run.pending.push(Notice::warn(
+            "the endpoint (path, params, body or paginator) changed since the interrupted load: starting over from page 1",
+        ));
+        return Ok(());
+    }
+    if let (Some(inc), Some(start)) = (run.inc.as_mut(), &pos.incremental_start) {
+        inc.pin_start(start)
+            .map_err(|e| Error::State(format!("resource \"{}\": {e}", res.name)))?;
+    }
+    let children: Vec<&str> = config
+        .resources
+        .iter()
+        .filter(|r| r.parent.as_deref() == Some(res.name.as_str()))
+        .map(|r| r.name.as_str())
+        .collect();
+    if !children.is_empty() {
+        run.pending.push(Notice::info(format!(
+            "the interrupted load feeds {}: loading from page 1 again so every parent record reaches them",
+            children.join(", ")
+        )));
+        return Ok(());
+    }
+    if res.parent.is_some() {
+        run.pages = pos.pages;
+        run.resume = Some(pos);
+        return Ok(());
+    }
+    let restored = pos
+        .paginator
+        .as_ref()
+        .is_some_and(|p| run.paginator.restore(p));
+    if !restored {
+        run.pending.push(Notice::warn(
+            "the interrupted load's paginator has no position to continue from (a detected paginator has none): starting over from page 1",
+        ));
+        return Ok(());
+    }
+    run.pages = pos.pages;
+    run.guard.resume_at(pos.pages);
+    run.pending.push(Notice::info(format!(
+        "resuming the interrupted load at page {}",
+        pos.pages + 1
+    )));
+    Ok(())
+}
+
+/// Applies a dependent resource's saved position once its parent's records are in: the
+/// chains of the first `done` parent records are skipped and the chain in progress continues
+/// at its next page, provided the parent still lists the same record there. False while the
+/// parent's records are not all in yet.
+fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) -> bool {
+    let Some(pos) = run.resume.as_ref() else {
+        return true;
+    };
+    let chain = pos.chain.clone().unwrap_or(ChainPosition {
+        done: 0,
+        current: None,
+    });
+    let needed = chain.done + u64::from(chain.current.is_some());
+    let queued = run.chains.queue.len() as u64;
+    if queued < needed && !parent_done {
+        return false;
+    }
+    let Some(pos) = run.resume.take() else {
+        return true;
+    };
+    let done = usize::try_from(chain.done).unwrap_or(usize::MAX);
+    let same = match (&chain.current, run.chains.queue.get(done)) {
+        (None, _) => queued >= chain.done,
+        (Some(saved), Some(row)) => *saved == json!(row.values),
+        (Some(_), None) => false,
+    };
+    let mut paginator = res.endpoint.paginator.start();
+    let continues =
+        chain.current.is_some() && pos.paginator.as_ref().is_some_and(|p| paginator.restore(p));
+    if !same || (chain.current.is_some() && !continues) {
+        run.pages = 0;
+        run.pending.push(Notice::warn(format!(
+            "the parent no longer lists the same records as when the load was interrupted ({} chains were done): starting over from the first parent record",
+            chain.done
+        )));
+        return true;
+    }
+    run.chains.queue.drain(..done);
+    run.pending.push(Notice::info(format!(
+        "resuming the interrupted load at page {} (after {} complete parent chains)",
+        pos.pages + 1,
+        chain.done
+    )));
+    if continues {
+        run.paginator = paginator;
+        run.chains.continue_current = true;
+    }
+    true
 }
 
 /// Records the end (or not) of the current request chain: a plain resource is done with its

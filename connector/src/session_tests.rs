@@ -114,8 +114,13 @@ fn full_run_with_total() {
         "https://api.example.com/v1/inventory?offset=2400&limit=100"
     );
     assert!(pages[..24].iter().all(|p| !p.done && p.count == 100));
-    assert_eq!(pages[0].state, r#"{"offset":100}"#);
-    assert_eq!(pages[24].state, r#"{"offset":2500}"#);
+    let first: Value = serde_json::from_str(&pages[0].state).unwrap();
+    assert_eq!(first["offset"], 100);
+    assert_eq!(first["resume"]["paginator"]["offset"], 100);
+    assert_eq!(
+        pages[24].state, r#"{"offset":2500,"pages":25}"#,
+        "done: no resume"
+    );
     assert!(pages.iter().all(|p| p.notices.is_empty()));
 }
 
@@ -303,7 +308,7 @@ fn single_page_204_and_loop_guards() {
             page.done,
             page.state.as_str()
         ),
-        (0, "[]", true, "{}")
+        (0, "[]", true, r#"{"pages":1}"#)
     );
 
     // An API that ignores the offset: the same records every time.

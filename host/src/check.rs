@@ -15,10 +15,11 @@ use sluice_sink::{
 use sluice_transport::SecretError;
 
 use crate::config::SourceConfig;
+use crate::fetch::Fetcher;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::ResourceInfo;
-use crate::run::{ResourceError, ResourceSummary, RunError, Runner};
+use crate::run::{ResourceError, RunError, Runner};
 use crate::runtime::Runtime;
 use crate::sync::{SyncError, SyncOptions, http_client};
 
@@ -140,17 +141,14 @@ fn first_pages(
     infos: &[ResourceInfo],
     progress: &mut dyn Progress,
 ) -> Result<Vec<Option<Vec<Value>>>, CheckError> {
-    // The runner's sink is never written: pages are only fetched.
-    let mut unused = SqliteSink::open_in_memory().map_err(|e| SyncError::Database {
-        path: ":memory:".into(),
-        source: Box::new(e),
-    })?;
+    // Pages are only fetched, never written.
     let mut runner = Runner {
         guest,
-        client: http_client(config, options)?,
-        sink: &mut unused,
+        fetcher: Fetcher {
+            client: http_client(config, options)?,
+            secrets: config.secrets.clone(),
+        },
         progress,
-        secrets: config.secrets.clone(),
         max_pages: 1,
     };
     let mut pages = Vec::with_capacity(infos.len());
@@ -169,19 +167,7 @@ fn first_pages(
             pages.push(None);
             continue;
         };
-        let mut summary = ResourceSummary {
-            name: info.name.clone(),
-            load_id: None,
-            pages: 0,
-            records: 0,
-            rows_written: 0,
-            requests: 0,
-            retries: 0,
-            seconds: 0.0,
-        };
-        let (_, records) = runner
-            .fetch(&info.name, first, &mut summary)
-            .map_err(failed)?;
+        let (_, records) = runner.fetch(&info.name, &first).map_err(failed)?;
         pages.push(Some(records));
     }
     Ok(pages)

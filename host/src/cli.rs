@@ -136,6 +136,13 @@ pub struct EngineArgs {
     /// Print only the summary and problems.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Ignore unfinished loads: start every resource from its first page (or its last
+    /// completed incremental cursor) instead of resuming where a failed or killed run stopped.
+    #[arg(long)]
+    pub restart: bool,
+    /// Print the summary on stdout as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn seconds(s: f64) -> Duration {
@@ -181,6 +188,7 @@ impl EngineArgs {
             extra_hosts: self.allow_hosts.clone(),
             resolver,
             max_pages: self.max_pages.max(1),
+            restart: self.restart,
         }
     }
 }

@@ -3,14 +3,17 @@
 //! database through a [`sluice_sink::Sink`].
 //!
 //! Stages, one module each: [`config`] reads the user's file, [`runtime`] compiles the
-//! component, [`guest`] runs it sandboxed, [`run`] drives pages from the guest through
-//! `sluice_transport` into the sink, [`sync`] wires them for the CLI, [`check`] validates a
-//! config (and fetches one page of each resource) without loading anything.
+//! component, [`guest`] runs it sandboxed (it plans requests and selects records),
+//! [`fetch`] sends the requests through `sluice_transport`, [`write`] loads pages into the
+//! sink on its own thread behind a bounded channel, [`progress`] reports; [`run`] drives
+//! them resource by resource, [`sync`] wires them for the CLI, [`check`] validates a config
+//! (and fetches one page of each resource) without loading anything.
 
 mod bindings;
 pub mod check;
 pub mod config;
 pub mod demo;
+pub mod fetch;
 pub mod guest;
 pub mod progress;
 pub mod protocol;
@@ -18,3 +21,4 @@ pub mod redact;
 pub mod run;
 pub mod runtime;
 pub mod sync;
+pub mod write;

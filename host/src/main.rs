@@ -12,6 +12,7 @@ use sluice::check::{CheckError, check, render};
 use sluice::config::SourceConfig;
 use sluice::progress::TerminalProgress;
 use sluice::redact;
+use sluice::run::Status;
 use sluice::runtime::Runtime;
 use sluice::sync::{SyncError, SyncReport, sync};
 use sluice_mock_api::{Fault, MockConfig, MockServer};
@@ -97,8 +98,71 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
     let mut progress = TerminalProgress::new(engine.quiet);
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
-    print_summary(&report, &db);
-    Ok(())
+    report_outcome(&report, &db, engine.json)
+}
+
+/// Prints the summary (text or JSON) on stdout and each failed resource's cause on stderr;
+/// an error when any resource failed.
+fn report_outcome(report: &SyncReport, db: &Path, json: bool) -> anyhow::Result<()> {
+    if json {
+        outln!("{}", redact::redact(&summary_json(report, db).to_string()));
+    } else {
+        print_summary(report, db);
+    }
+    let failed: Vec<_> = report
+        .resources
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Failed(e) => Some((r.name.as_str(), e)),
+            _ => None,
+        })
+        .collect();
+    for (name, error) in &failed {
+        eprintln!("error: resource `{name}` failed: {}", redact::redact(error));
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} of {} resources failed; rerun to resume them where they stopped",
+        failed.len(),
+        report.resources.len()
+    )
+}
+
+/// The summary as one JSON object, for scripts.
+fn summary_json(report: &SyncReport, db: &Path) -> serde_json::Value {
+    let resources: Vec<serde_json::Value> = report
+        .resources
+        .iter()
+        .map(|r| {
+            let (error, reason) = match &r.status {
+                Status::Failed(e) => (Some(e.as_str()), None),
+                Status::Skipped(why) => (None, Some(why.as_str())),
+                Status::Completed => (None, None),
+            };
+            serde_json::json!({
+                "name": r.name,
+                "status": r.status.name(),
+                "error": error,
+                "reason": reason,
+                "load_id": r.load_id.map(|l| l.0),
+                "resumed_at_page": r.resumed_at,
+                "pages": r.pages,
+                "records": r.records,
+                "rows_written": r.rows_written,
+                "requests": r.requests,
+                "retries": r.retries,
+                "seconds": r.seconds,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "database": db.display().to_string(),
+        "ok": report.ok(),
+        "interrupted_loads_reclaimed": report.reclaimed,
+        "resources": resources,
+    })
 }
 
 fn check_config(config_path: &Path, connect: bool, engine: EngineArgs) -> anyhow::Result<()> {
@@ -137,17 +201,33 @@ fn spec(runtime: &RuntimeArgs) -> anyhow::Result<()> {
 
 fn print_summary(report: &SyncReport, db: &Path) {
     outln!("sluice: loaded into {}", db.display());
-    for r in &report.resources {
+    if report.reclaimed > 0 {
         outln!(
-            "  {:<24} {:>8} records  {:>5} pages  {:>5} requests  {:>3} retries  {:>6.2}s  (load {})",
+            "  {} load(s) left running by a process that ended were marked interrupted",
+            report.reclaimed
+        );
+    }
+    for r in &report.resources {
+        let mut notes = vec![r.load_id.map_or_else(
+            || "not selected: nothing written".to_string(),
+            |l| format!("load {}", l.0),
+        )];
+        if let Some(page) = r.resumed_at {
+            notes.push(format!("resumed at page {page}"));
+        }
+        if let Status::Skipped(why) = &r.status {
+            notes.push(why.clone());
+        }
+        outln!(
+            "  {:<24} {:<9} {:>8} records  {:>5} pages  {:>5} requests  {:>3} retries  {:>6.2}s  ({})",
             r.name,
+            r.status.name(),
             r.records,
             r.pages,
             r.requests,
             r.retries,
             r.seconds,
-            r.load_id
-                .map_or_else(|| "none: not selected".to_string(), |l| l.0.to_string())
+            notes.join(", ")
         );
     }
     if report.component_from_cache {
@@ -190,7 +270,7 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
         SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
     let mut progress = TerminalProgress::new(engine.quiet);
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
-    print_summary(&report, &db);
+    report_outcome(&report, &db, engine.json)?;
     let rows = sluice::demo::sample_rows(
         &db,
         "inventory_items",

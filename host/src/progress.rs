@@ -14,6 +14,8 @@ pub trait Progress {
     fn retry(&mut self, resource: &str, attempt: u32, reason: &str, wait: Duration, url: &str);
     fn notice(&mut self, resource: &str, notice: &Notice);
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool);
+    /// A resource was not attempted (its parent failed).
+    fn resource_skipped(&mut self, resource: &str, reason: &str);
 }
 
 /// Writes progress to stderr: a live line on a terminal, plain lines otherwise.
@@ -76,6 +78,10 @@ impl Progress for TerminalProgress {
         self.line(&format!("{resource}: {level}: {}", notice.message));
     }
 
+    fn resource_skipped(&mut self, resource: &str, reason: &str) {
+        self.line(&format!("{resource}: skipped: {reason}"));
+    }
+
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool) {
         if !self.quiet || !ok {
             let status = if ok { "done" } else { "failed" };
@@ -96,4 +102,5 @@ impl Progress for NoProgress {
     fn retry(&mut self, _: &str, _: u32, _: &str, _: Duration, _: &str) {}
     fn notice(&mut self, _: &str, _: &Notice) {}
     fn resource_finished(&mut self, _: &str, _: u64, _: u64, _: bool) {}
+    fn resource_skipped(&mut self, _: &str, _: &str) {}
 }

@@ -6,9 +6,14 @@ use sluice_transport::Redactor;
 
 static REDACTOR: Mutex<Option<Redactor>> = Mutex::new(None);
 
-/// Remembers every secret `redactor` knows, for [`redact`] and the panic hook.
+/// Remembers every secret `redactor` knows, besides those already remembered, for
+/// [`redact`] and the panic hook.
 pub fn remember(redactor: &Redactor) {
-    *REDACTOR.lock().unwrap_or_else(PoisonError::into_inner) = Some(redactor.clone());
+    REDACTOR
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_or_insert_with(Redactor::default)
+        .merge(redactor);
 }
 
 /// Replaces every known secret value in `text`.

@@ -1,17 +1,23 @@
-//! Driving a connector: plan, send, select, load, checkpoint, one page at a time.
+//! Driving a connector: for each resource, plan (the connector), fetch (the transport),
+//! select (the connector) and hand the page to the write stage, which runs on its own thread.
+//!
+//! Resources are independent: one that fails does not stop the others. Every resource whose
+//! parent succeeded is attempted; each ends `completed`, `failed` or `skipped` (its parent
+//! failed or was skipped), in the ledger and in the summary.
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use serde_json::Value;
-use sluice_sink::{LoadId, Outcome, Sink, SinkError, TableSpec};
-use sluice_transport::{Auth, Client, Credential, Event, TransportError};
+use sluice_sink::{LoadId, TableSpec, Unfinished};
+use sluice_transport::TransportError;
 
 use crate::bindings::Planned;
+use crate::fetch::{Fetcher, Sent};
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::{Page, ResourceInfo};
 use crate::redact;
+use crate::write::{End, WriteError, Writer, parse_records};
 
 /// Why a resource failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +26,8 @@ pub enum ResourceError {
     Guest(#[from] GuestError),
     #[error(transparent)]
     Transport(#[from] TransportError),
-    #[error("cannot load the page")]
-    Sink(#[from] SinkError),
-    #[error(
-        "the connector returned records that are not a JSON array of {expected} items: {message}"
-    )]
-    Records { expected: u32, message: String },
+    #[error(transparent)]
+    Write(#[from] WriteError),
     #[error("the connector asked for secret `{0}`, which the config does not reference")]
     UnreferencedSecret(String),
     #[error(
@@ -34,13 +36,13 @@ pub enum ResourceError {
     TooManyPages { max: u64 },
 }
 
-/// A failed run, naming the resource it failed in.
+/// A failure that stops the whole run.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
     Open(GuestError),
-    #[error(transparent)]
-    Sink(SinkError),
+    #[error("the database failed")]
+    Write(#[source] WriteError),
     #[error("resource `{resource}` failed")]
     Resource {
         resource: String,
@@ -52,13 +54,36 @@ pub enum RunError {
 /// Default of [`Runner::max_pages`].
 pub const DEFAULT_MAX_PAGES: u64 = 1_000_000;
 
-/// What one resource loaded.
+/// How a resource ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Completed,
+    /// With the whole cause chain, redacted.
+    Failed(String),
+    /// Not attempted, and why.
+    Skipped(String),
+}
+
+impl Status {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Status::Completed => "completed",
+            Status::Failed(_) => "failed",
+            Status::Skipped(_) => "skipped",
+        }
+    }
+}
+
+/// What one resource did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceSummary {
     pub name: String,
+    pub status: Status,
     /// The load in the ledger; `None` for a resource that is not selected (fetched only
     /// for its children, nothing written).
     pub load_id: Option<LoadId>,
+    /// The page this run continued an unfinished load at.
+    pub resumed_at: Option<u64>,
     pub pages: u64,
     pub records: u64,
     pub rows_written: u64,
@@ -67,14 +92,28 @@ pub struct ResourceSummary {
     pub seconds: f64,
 }
 
-/// Drives one open connector session into a sink.
+impl ResourceSummary {
+    fn new(name: &str, status: Status) -> Self {
+        ResourceSummary {
+            name: name.to_string(),
+            status,
+            load_id: None,
+            resumed_at: None,
+            pages: 0,
+            records: 0,
+            rows_written: 0,
+            requests: 0,
+            retries: 0,
+            seconds: 0.0,
+        }
+    }
+}
+
+/// Drives one open connector session.
 pub struct Runner<'a> {
     pub guest: Guest,
-    pub client: Client,
-    pub sink: &'a mut dyn Sink,
+    pub fetcher: Fetcher,
     pub progress: &'a mut dyn Progress,
-    /// Secrets the config references; the connector may ask for no other.
-    pub secrets: BTreeSet<String>,
     /// Hard ceiling on the pages of one resource, enforced whatever the connector says.
     pub max_pages: u64,
 }
@@ -85,74 +124,136 @@ impl std::fmt::Debug for Runner<'_> {
     }
 }
 
+/// One resource's load while it runs: begun lazily, at its first page, because only that
+/// page tells whether the connector continued an unfinished load or started over.
+struct Load<'w> {
+    writer: &'w Writer,
+    spec: TableSpec,
+    unfinished: Option<Unfinished>,
+    id: Option<LoadId>,
+    resumed_at: Option<u64>,
+}
+
+impl Load<'_> {
+    fn id_for(&mut self, page: Option<&Page>) -> Result<LoadId, WriteError> {
+        if let Some(id) = self.id {
+            return Ok(id);
+        }
+        // The connector continued the unfinished load when its first page is the one after
+        // the pages committed; otherwise the load starts over (a staged replace is dropped).
+        let from = self.unfinished.take().filter(|u| match page {
+            None => true,
+            Some(p) => page_number(&p.state) == Some(u.pages + 1),
+        });
+        if page.is_some() {
+            self.resumed_at = from.as_ref().map(|u| u.pages + 1);
+        }
+        let id = self.writer.begin(&self.spec, from.as_ref())?;
+        self.id = Some(id);
+        Ok(id)
+    }
+}
+
+/// The `pages` a page's state reports (the pages of its load so far), if it does.
+fn page_number(state: &str) -> Option<u64> {
+    let v: serde_json::Value = serde_json::from_str(state).ok()?;
+    v.get("pages")?.as_u64()
+}
+
 impl Runner<'_> {
-    /// Loads every resource in order; stops at the first that fails.
-    pub fn run(&mut self) -> Result<Vec<ResourceSummary>, RunError> {
+    /// Loads every resource in order, each independent of the others but its parent.
+    /// `unfinished`: the loads to continue, by resource. Fails only when the write stage
+    /// itself fails.
+    pub fn run(
+        &mut self,
+        writer: &Writer,
+        unfinished: &HashMap<String, Unfinished>,
+    ) -> Result<Vec<ResourceSummary>, RunError> {
         let resources = self.guest.resources().map_err(RunError::Open)?;
         let mut summaries = Vec::with_capacity(resources.len());
+        let mut broken: HashSet<String> = HashSet::new();
         for info in resources {
-            summaries.push(self.run_resource(&info)?);
+            let spec = spec_of(&info);
+            if let Some(parent) = info.parent.as_ref().filter(|p| broken.contains(*p)) {
+                let reason = format!("parent `{parent}` did not complete");
+                let load = info
+                    .selected
+                    .then(|| writer.skip(&spec, &reason))
+                    .transpose()
+                    .map_err(RunError::Write)?;
+                self.progress.resource_skipped(&info.name, &reason);
+                let mut summary = ResourceSummary::new(&info.name, Status::Skipped(reason));
+                summary.load_id = load;
+                broken.insert(info.name.clone());
+                summaries.push(summary);
+                continue;
+            }
+            let mut load = info.selected.then(|| Load {
+                writer,
+                spec,
+                unfinished: unfinished.get(&info.name).cloned(),
+                id: None,
+                resumed_at: None,
+            });
+            let summary = self.run_resource(&info, load.as_mut())?;
+            if summary.status != Status::Completed {
+                broken.insert(info.name.clone());
+            }
+            summaries.push(summary);
         }
         Ok(summaries)
     }
 
-    fn run_resource(&mut self, info: &ResourceInfo) -> Result<ResourceSummary, RunError> {
-        // An unselected resource is driven for its children but writes nothing: no table,
-        // no ledger row, no state.
-        let load_id = if info.selected {
-            let spec = TableSpec {
-                name: info.name.clone(),
-                primary_key: info.primary_key.clone(),
-                disposition: info.write_disposition,
-                max_table_nesting: info.max_table_nesting,
-            };
-            Some(self.sink.begin(&spec).map_err(RunError::Sink)?)
-        } else {
-            None
-        };
+    fn run_resource(
+        &mut self,
+        info: &ResourceInfo,
+        mut load: Option<&mut Load<'_>>,
+    ) -> Result<ResourceSummary, RunError> {
         self.progress.resource_started(&info.name);
-        let mut summary = ResourceSummary {
-            name: info.name.clone(),
-            load_id,
-            pages: 0,
-            records: 0,
-            rows_written: 0,
-            requests: 0,
-            retries: 0,
-            seconds: 0.0,
-        };
+        let mut summary = ResourceSummary::new(&info.name, Status::Completed);
         let started = Instant::now();
-        let result = self.load(&info.name, load_id, &mut summary);
+        let mut sent = Sent::default();
+        let result = self.load(&info.name, load.as_deref_mut(), &mut summary, &mut sent);
+        summary.requests = sent.requests;
+        summary.retries = sent.retries;
         summary.seconds = started.elapsed().as_secs_f64();
-        self.progress
-            .resource_finished(&info.name, summary.pages, summary.records, result.is_ok());
-        match (result, load_id) {
-            (Ok(()), Some(load_id)) => {
-                self.sink
-                    .finish(load_id, Outcome::Completed)
-                    .map_err(RunError::Sink)?;
-                Ok(summary)
-            }
-            (Ok(()), None) => Ok(summary),
-            (Err(source), load_id) => {
-                if let Some(load_id) = load_id {
-                    let error = redact::redact(&anyhow_like(&source).to_string());
-                    // The run already failed; a ledger write error must not hide that cause.
-                    let _ = self.sink.finish(load_id, Outcome::Failed { error: &error });
+        let failure = match &result {
+            Ok(()) => None,
+            Err(e) => Some(redact::redact(&anyhow_like(e).to_string())),
+        };
+        if let Some(load) = load {
+            let id = load.id_for(None).map_err(RunError::Write)?;
+            let end = failure.clone().map_or(End::Completed, End::Failed);
+            summary.load_id = Some(id);
+            summary.resumed_at = load.resumed_at;
+            match load.writer.finish(id, end) {
+                Ok(written) => summary.rows_written = written.rows,
+                Err(WriteError::Stopped) => return Err(RunError::Write(WriteError::Stopped)),
+                // A page that could not be written fails the resource with that cause.
+                Err(e) if failure.is_none() => {
+                    summary.status = Status::Failed(redact::redact(&format!(
+                        "{}",
+                        anyhow_like(&ResourceError::Write(e))
+                    )));
                 }
-                Err(RunError::Resource {
-                    resource: info.name.clone(),
-                    source: Box::new(source),
-                })
+                Err(_) => {}
             }
         }
+        if let Some(f) = failure {
+            summary.status = Status::Failed(f);
+        }
+        let ok = summary.status == Status::Completed;
+        self.progress
+            .resource_finished(&info.name, summary.pages, summary.records, ok);
+        Ok(summary)
     }
 
     fn load(
         &mut self,
         resource: &str,
-        load: Option<LoadId>,
+        mut load: Option<&mut Load<'_>>,
         summary: &mut ResourceSummary,
+        sent: &mut Sent,
     ) -> Result<(), ResourceError> {
         loop {
             // Every request sent so far was answered, so an empty plan means the resource
@@ -167,77 +268,62 @@ impl Runner<'_> {
                         max: self.max_pages,
                     });
                 }
-                let (page, records) = self.fetch(resource, p, summary)?;
-                if let Some(load) = load {
-                    summary.rows_written += self.sink.write_page(load, &records, &page.state)?;
-                }
+                let page = self.select(resource, &p, sent)?;
                 summary.pages += 1;
-                summary.records += records.len() as u64;
+                summary.records += u64::from(page.count);
+                let done = page.done;
+                if let Some(load) = load.as_deref_mut() {
+                    let id = load.id_for(Some(&page))?;
+                    load.writer.page(id, page)?;
+                    if let Some(e) = load.writer.failed(id) {
+                        return Err(e.into());
+                    }
+                }
                 self.progress.page(resource, summary.pages, summary.records);
-                if page.done {
+                if done {
                     return Ok(());
                 }
             }
         }
     }
 
-    /// Sends one planned request of `resource` and hands the response to the connector:
-    /// its page and the page's records, checked to be a JSON array of `count` items.
-    pub(crate) fn fetch(
+    /// Fetches one planned request and hands the response to the connector.
+    fn select(
         &mut self,
         resource: &str,
-        p: Planned,
-        summary: &mut ResourceSummary,
-    ) -> Result<(Page, Vec<Value>), ResourceError> {
-        if let Some(auth) = &p.request.auth {
-            self.check_secrets(auth)?;
-            self.client.prepare(auth)?;
-            redact::remember(self.client.redactor());
-        }
-        let progress = &mut *self.progress;
-        let retries = &mut summary.retries;
-        let sent = self.client.send(&p.request, &mut |event| match event {
-            Event::Retry {
-                attempt,
-                reason,
-                wait,
-                url,
-            } => {
-                *retries += 1;
-                progress.retry(resource, attempt, &reason, wait, url);
-            }
-        });
-        // An OAuth2 token fetched while sending joins the process-wide redactor.
-        redact::remember(self.client.redactor());
-        let response = sent?;
-        summary.requests += 1;
-        let page = self.guest.on_response(resource, p.seq, response)?;
+        planned: &Planned,
+        sent: &mut Sent,
+    ) -> Result<Page, ResourceError> {
+        let response = self
+            .fetcher
+            .send(resource, planned, sent, &mut *self.progress)?;
+        let page = self.guest.on_response(resource, planned.seq, response)?;
         for notice in &page.notices {
             self.progress.notice(resource, notice);
         }
-        let records: Vec<Value> =
-            serde_json::from_str(&page.records).map_err(|e| ResourceError::Records {
-                expected: page.count,
-                message: e.to_string(),
-            })?;
-        if records.len() != page.count as usize {
-            return Err(ResourceError::Records {
-                expected: page.count,
-                message: format!("it holds {}", records.len()),
-            });
-        }
-        Ok((page, records))
+        Ok(page)
     }
 
-    fn check_secrets(&self, auth: &Auth) -> Result<(), ResourceError> {
-        for c in auth.credentials() {
-            if let Credential::Secret(name) = c
-                && !self.secrets.contains(name)
-            {
-                return Err(ResourceError::UnreferencedSecret(name.clone()));
-            }
-        }
-        Ok(())
+    /// Fetches one planned request and returns its page and records, checked (`check`).
+    pub(crate) fn fetch(
+        &mut self,
+        resource: &str,
+        planned: &Planned,
+    ) -> Result<(Page, Vec<serde_json::Value>), ResourceError> {
+        let mut sent = Sent::default();
+        let page = self.select(resource, planned, &mut sent)?;
+        let records = parse_records(&page)?;
+        Ok((page, records))
+    }
+}
+
+/// The table a resource loads into.
+fn spec_of(info: &ResourceInfo) -> TableSpec {
+    TableSpec {
+        name: info.name.clone(),
+        primary_key: info.primary_key.clone(),
+        disposition: info.write_disposition,
+        max_table_nesting: info.max_table_nesting,
     }
 }
 

@@ -3,15 +3,19 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sluice_sink::{SinkError, SqliteSink};
+use std::collections::HashMap;
+
+use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
 use sluice_transport::{Client, ClientConfig, RetryPolicy, SecretResolver, TransportError};
 
 use crate::config::SourceConfig;
+use crate::fetch::Fetcher;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::ConnectorError;
 use crate::run::{ResourceSummary, RunError, Runner};
 use crate::runtime::{Limits, Runtime, RuntimeError, Source};
+use crate::write::Writer;
 
 /// Everything a sync needs besides the config.
 #[derive(Debug)]
@@ -27,6 +31,9 @@ pub struct SyncOptions {
     pub resolver: SecretResolver,
     /// Hard ceiling on the pages of one resource ([`crate::run::DEFAULT_MAX_PAGES`]).
     pub max_pages: u64,
+    /// Ignore unfinished loads: every resource starts from its first page (or its last
+    /// completed incremental cursor).
+    pub restart: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +49,8 @@ pub enum SyncError {
     },
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error("cannot start the write stage")]
+    Thread(#[source] std::io::Error),
 }
 
 impl SyncError {
@@ -61,6 +70,17 @@ impl SyncError {
 pub struct SyncReport {
     pub resources: Vec<ResourceSummary>,
     pub component_from_cache: bool,
+    /// Loads a dead process had left running, marked `interrupted` at the start.
+    pub reclaimed: u64,
+}
+
+impl SyncReport {
+    /// True when every resource completed.
+    pub fn ok(&self) -> bool {
+        self.resources
+            .iter()
+            .all(|r| r.status == crate::run::Status::Completed)
+    }
 }
 
 /// The HTTP client of a run: the options' retry policy and timeout, the config's allow-list.
@@ -77,7 +97,8 @@ pub(crate) fn http_client(
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }
 
-/// Runs every resource of `config` into the SQLite database `options.db`.
+/// Runs every resource of `config` into the SQLite database `options.db`. A resource that
+/// fails does not stop the others: the report says how each ended.
 pub fn sync(
     config: &SourceConfig,
     options: SyncOptions,
@@ -88,37 +109,72 @@ pub fn sync(
         options.cache_dir.as_deref(),
         options.limits.clone(),
     )?;
-    // A bad config must write nothing: a new database is created only once the session opened.
     let db_error = |source| SyncError::Database {
         path: options.db.clone(),
         source: Box::new(source),
     };
-    let mut existing = if options.db.exists() {
+    // An existing database is taken (its lease held) before the connector sees the config
+    // or any request goes out; a new one is created only once the session opened, so a
+    // bad config writes nothing.
+    let existing = if options.db.exists() {
         Some(SqliteSink::open(&options.db).map_err(db_error)?)
     } else {
         None
     };
-    let state = match existing.as_mut() {
-        Some(sink) => sluice_sink::Sink::states(sink).map_err(db_error)?,
+    let reclaimed = existing.as_ref().map_or(0, SqliteSink::reclaimed);
+    let writer = existing
+        .map(|sink| Writer::start(Box::new(sink)).map_err(SyncError::Thread))
+        .transpose()?;
+    let saved = match &writer {
+        Some(w) => w.states().map_err(|e| SyncError::Run(RunError::Write(e)))?,
         None => Vec::new(),
     };
+    let (state, unfinished) = starting_points(saved, options.restart);
     let guest = Guest::open(&runtime, &config.json, &state).map_err(RunError::Open)?;
-    let mut sink = match existing {
-        Some(sink) => sink,
-        None => SqliteSink::open(&options.db).map_err(db_error)?,
+    let writer = match writer {
+        Some(w) => w,
+        None => {
+            let sink = SqliteSink::open(&options.db).map_err(db_error)?;
+            Writer::start(Box::new(sink)).map_err(SyncError::Thread)?
+        }
     };
-    let client = http_client(config, &options)?;
+    let fetcher = Fetcher {
+        client: http_client(config, &options)?,
+        secrets: config.secrets.clone(),
+    };
     let mut runner = Runner {
         guest,
-        client,
-        sink: &mut sink,
+        fetcher,
         progress,
-        secrets: config.secrets.clone(),
         max_pages: options.max_pages,
     };
-    let resources = runner.run()?;
+    let resources = runner.run(&writer, &unfinished)?;
     Ok(SyncReport {
         resources,
         component_from_cache: runtime.from_cache,
+        reclaimed,
     })
+}
+
+/// The state each resource's connector session opens with, and the unfinished loads to
+/// continue: the latest checkpoint, or with `restart` the last completed one.
+fn starting_points(
+    saved: Vec<SavedState>,
+    restart: bool,
+) -> (Vec<(String, String)>, HashMap<String, Unfinished>) {
+    let mut state = Vec::with_capacity(saved.len());
+    let mut unfinished = HashMap::new();
+    for s in saved {
+        if restart {
+            if let Some(completed) = s.completed {
+                state.push((s.resource, completed));
+            }
+            continue;
+        }
+        if let Some(u) = s.unfinished {
+            unfinished.insert(s.resource.clone(), u);
+        }
+        state.push((s.resource, s.latest));
+    }
+    (state, unfinished)
 }

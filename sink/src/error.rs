@@ -31,6 +31,14 @@ pub enum SinkError {
         index: usize,
         found: &'static str,
     },
+    #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
+    Busy { path: PathBuf, holder: String },
+    #[error("cannot lock database {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("resource `{resource}` maps to the reserved table name `{table}`")]
     ReservedName { resource: String, table: String },
     #[error("load {} is not running in this sink", .0.0)]

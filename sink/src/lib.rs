@@ -62,6 +62,7 @@
 
 mod error;
 mod flatten;
+mod lease;
 mod naming;
 mod schema;
 mod sqlite;
@@ -104,7 +105,32 @@ pub struct LoadId(pub i64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
     Completed,
-    Failed { error: &'a str },
+    Failed {
+        error: &'a str,
+    },
+    /// Stopped on purpose (Ctrl-C) before its end; the next run resumes it.
+    Interrupted,
+}
+
+/// The saved state of one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedState {
+    pub resource: String,
+    /// The state committed with the resource's last page.
+    pub latest: String,
+    /// The state the last completed load ended with (what `--restart` starts from).
+    pub completed: Option<String>,
+    /// Set when `latest` belongs to a load that did not complete: the next load resumes it.
+    pub unfinished: Option<Unfinished>,
+}
+
+/// A load that stopped before its end (failed, interrupted, or left running by a dead process).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfinished {
+    /// The load that committed the latest state.
+    pub load_id: LoadId,
+    /// Pages committed by the unfinished load and the loads it resumed.
+    pub pages: u64,
 }
 
 /// What a finished load wrote.
@@ -114,16 +140,24 @@ pub struct LoadSummary {
     pub resource: String,
     pub rows: u64,
     pub pages: u64,
-    /// `completed` or `failed`.
+    /// `completed`, `failed` or `interrupted`.
     pub status: String,
 }
 
 /// The seam between loading and storage.
+///
+/// A sink holds its database exclusively while it lives (one writer per database): opening
+/// a second one on the same database fails at once, naming the holder.
 pub trait Sink {
-    /// Saved state of every resource, `(resource, state JSON)`.
-    fn states(&mut self) -> Result<Vec<(String, String)>, SinkError>;
+    /// Saved state of every resource.
+    fn states(&mut self) -> Result<Vec<SavedState>, SinkError>;
     /// Starts a load: writes a `_sluice_loads` row with status "running". Creates no data table yet.
     fn begin(&mut self, spec: &TableSpec) -> Result<LoadId, SinkError>;
+    /// Starts a load that continues `from` (the pages it committed stay; a replace load keeps
+    /// writing into the same staging table).
+    fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError>;
+    /// Records in the ledger that a resource was not attempted, and why.
+    fn skip(&mut self, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError>;
     /// Writes one page and its checkpointed state in ONE transaction. Returns rows written.
     fn write_page(
         &mut self,

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Db, spec, text};
+use common::{Db, latest, spec, text};
 use rusqlite::types::Value as Sql;
 use serde_json::json;
 use sluice_sink::{Outcome, Sink, WriteDisposition::*};
@@ -154,7 +154,7 @@ fn replace_swaps_only_on_completed() {
     assert_eq!(names, ["id", "name"], "column metadata moved with the swap");
     assert!(db.sink.columns("catalog__staging").unwrap().is_empty());
     assert_eq!(
-        db.sink.states().unwrap(),
+        latest(db.sink.states().unwrap()),
         [("catalog".to_owned(), r#"{"v":3}"#.to_owned())]
     );
 
@@ -174,10 +174,16 @@ fn replace_swaps_only_on_completed() {
         .unwrap();
     assert_eq!(summary.status, "failed");
     assert_eq!(db.count("catalog"), 2);
-    assert!(!db.table_exists("catalog__staging"));
-    assert!(db.sink.columns("catalog__staging").unwrap().is_empty());
+    assert_eq!(
+        db.count("catalog__staging"),
+        1,
+        "staged pages kept for a resume"
+    );
     assert_eq!(db.sink.columns("catalog").unwrap().len(), 2);
-    assert_eq!(db.sink.states().unwrap()[0].1, r#"{"v":3}"#);
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved[0].latest, r#"{"v":4}"#, "the staged load's position");
+    assert_eq!(saved[0].completed.as_deref(), Some(r#"{"v":3}"#));
+    assert_eq!(saved[0].unfinished.as_ref().map(|u| u.pages), Some(1));
     let ledger = db.rows("SELECT status, error FROM _sluice_loads ORDER BY load_id DESC LIMIT 1");
     assert_eq!(ledger, [[text("failed"), text("HTTP 500 from /items")]]);
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Db, spec, text};
+use common::{Db, latest, spec, text};
 use rusqlite::types::Value as Sql;
 use serde_json::json;
 use sluice_sink::{LoadId, Outcome, Sink, SinkError, SqliteSink, WriteDisposition::*};
@@ -60,7 +60,7 @@ fn bad_record_rolls_back_its_whole_page_including_state() {
         "no DDL from the bad page"
     );
     assert_eq!(
-        db.sink.states().unwrap(),
+        latest(db.sink.states().unwrap()),
         [("orders".to_owned(), r#"{"cursor":"1"}"#.to_owned())]
     );
     // The load can go on after a rejected page.
@@ -81,7 +81,7 @@ fn bad_first_page_creates_no_table() {
     let id = db.sink.begin(&spec("t", &["id"], Append)).unwrap();
     assert!(db.sink.write_page(id, &[json!({"x": 1})], "{}").is_err());
     assert!(!db.table_exists("t"));
-    assert!(db.sink.states().unwrap().is_empty());
+    assert!(latest(db.sink.states().unwrap()).is_empty());
 }
 
 #[test]
@@ -92,9 +92,17 @@ fn state_roundtrips_across_reopen() {
         &[vec![json!({"x": 1})], vec![json!({"x": 2})]],
     );
     db.load(&spec("b", &["k"], Merge), &[vec![json!({"k": 1})]]);
-    let reopened = SqliteSink::open(&db.path);
-    let mut reopened = reopened.unwrap();
-    let states = reopened.states().unwrap();
+    let busy = SqliteSink::open(&db.path).unwrap_err();
+    assert!(matches!(busy, SinkError::Busy { .. }), "{busy}");
+    let said = busy.to_string();
+    assert!(
+        said.contains(&format!("pid {}", std::process::id())),
+        "{said}"
+    );
+    // Dropping the holder releases the database.
+    db.sink = SqliteSink::open_in_memory().unwrap();
+    let mut reopened = SqliteSink::open(&db.path).unwrap();
+    let states = latest(reopened.states().unwrap());
     assert_eq!(
         states,
         [
@@ -225,7 +233,7 @@ fn in_memory_sink_loads_and_reports() {
     assert!(cols[0].primary_key && !cols[0].nullable);
     assert!(!cols[1].primary_key && cols[1].nullable);
     assert_eq!(
-        sink.states().unwrap(),
+        latest(sink.states().unwrap()),
         [("mem".to_owned(), r#"{"n":1}"#.to_owned())]
     );
     assert!(sink.columns("nope").unwrap().is_empty());
@@ -236,7 +244,7 @@ fn database_error_mid_page_rolls_back_ddl_rows_and_state() {
     let mut db = Db::new();
     let dup = vec![json!({"id": 1, "v": "a"}), json!({"id": 1, "v": "b"})];
     db.load(&spec("dups", &["id"], Append), &[dup]);
-    let before = db.sink.states().unwrap();
+    let before = latest(db.sink.states().unwrap());
     let id = db.sink.begin(&spec("dups", &["id"], Merge)).unwrap();
     // The ALTER TABLE for `extra` runs first; the unique index then fails on the duplicates.
     let err = db
@@ -258,7 +266,7 @@ fn database_error_mid_page_rolls_back_ddl_rows_and_state() {
     let declared = db.rows("SELECT name FROM pragma_table_info('dups')");
     assert_eq!(declared.len(), 2, "ALTER TABLE rolled back");
     assert_eq!(db.count("dups"), 2);
-    assert_eq!(db.sink.states().unwrap(), before);
+    assert_eq!(latest(db.sink.states().unwrap()), before);
     let summary = db
         .sink
         .finish(id, Outcome::Failed { error: "index" })

@@ -82,6 +82,14 @@ impl Redactor {
         self.patterns.insert(at, pattern);
     }
 
+    /// Adds every pattern `other` knows: redactors of several clients merge, so no secret
+    /// any of them saw stops being redacted.
+    pub fn merge(&mut self, other: &Redactor) {
+        for p in &other.patterns {
+            self.add_pattern(p.clone());
+        }
+    }
+
     /// `text` with every known secret form replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
         if self.patterns.is_empty() {

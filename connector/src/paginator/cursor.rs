@@ -192,6 +192,10 @@ impl Paginate for CursorPaginator {
     fn state(&self) -> Map<String, Value> {
         cursor_state(self.cursor.as_deref())
     }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        restore_text(state, "cursor", &mut self.cursor)
+    }
 }
 
 /// The header cursor paginator's settings.
@@ -246,6 +250,26 @@ impl Paginate for HeaderCursorPaginator {
 
     fn state(&self) -> Map<String, Value> {
         cursor_state(self.cursor.as_deref())
+    }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        restore_text(state, "cursor", &mut self.cursor)
+    }
+}
+
+/// Sets `slot` to the string at `key` of `state` (the next cursor or URL); false when
+/// there is none: a position without a next page is not one to continue from.
+pub(crate) fn restore_text(
+    state: &Map<String, Value>,
+    key: &str,
+    slot: &mut Option<String>,
+) -> bool {
+    match state.get(key).and_then(Value::as_str) {
+        Some(text) => {
+            *slot = Some(text.to_string());
+            true
+        }
+        None => false,
     }
 }
 

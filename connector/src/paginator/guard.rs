@@ -46,6 +46,12 @@ impl Guard {
         self
     }
 
+    /// Counts `pages` pages as already loaded (a resumed load), so the ceiling spans every
+    /// run of one load and a next link back to the first page is not taken for a loop.
+    pub fn resume_at(&mut self, pages: u64) {
+        self.pages = pages;
+    }
+
     /// Changes the ceiling on pages.
     pub fn set_max_pages(&mut self, max_pages: u64) {
         self.max_pages = max_pages;

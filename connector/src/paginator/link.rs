@@ -115,6 +115,10 @@ impl Paginate for JsonLinkPaginator {
     fn state(&self) -> Map<String, Value> {
         state_of(&self.next)
     }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        super::cursor::restore_text(state, "next_url", &mut self.next)
+    }
 }
 
 /// A running header link paginator.
@@ -148,6 +152,10 @@ impl Paginate for HeaderLinkPaginator {
 
     fn state(&self) -> Map<String, Value> {
         state_of(&self.next)
+    }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        super::cursor::restore_text(state, "next_url", &mut self.next)
     }
 }
 

@@ -225,6 +225,8 @@ pub trait Paginate {
     fn advance(&mut self, page: &PageView<'_>) -> Result<Advance, Error>;
     /// Progress as a JSON object, checkpointed by the host with each page.
     fn state(&self) -> Map<String, Value>;
+    /// Continues from a position [`Paginate::state`] wrote; false when `state` is not one.
+    fn restore(&mut self, state: &Map<String, Value>) -> bool;
 }
 
 /// A running paginator.
@@ -291,6 +293,19 @@ impl Paginate for Paginator {
             Paginator::HeaderCursor(p) => p.state(),
             Paginator::JsonLink(p) => p.state(),
             Paginator::HeaderLink(p) => p.state(),
+        }
+    }
+
+    /// `Auto` has no position to restore: its paginator is detected from a first response.
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        match self {
+            Paginator::Auto | Paginator::SinglePage => false,
+            Paginator::Offset(p) => p.restore(state),
+            Paginator::PageNumber(p) => p.restore(state),
+            Paginator::Cursor(p) => p.restore(state),
+            Paginator::HeaderCursor(p) => p.restore(state),
+            Paginator::JsonLink(p) => p.restore(state),
+            Paginator::HeaderLink(p) => p.restore(state),
         }
     }
 }

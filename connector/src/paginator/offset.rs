@@ -162,6 +162,16 @@ impl Paginate for OffsetPaginator {
         m.insert("offset".into(), Value::from(self.offset));
         m
     }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        match state.get("offset").and_then(Value::as_u64) {
+            Some(offset) => {
+                self.offset = offset;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]

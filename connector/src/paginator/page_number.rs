@@ -200,6 +200,16 @@ impl Paginate for PageNumberPaginator {
         m.insert("page".into(), Value::from(self.page));
         m
     }
+
+    fn restore(&mut self, state: &Map<String, Value>) -> bool {
+        match state.get("page").and_then(Value::as_u64) {
+            Some(page) => {
+                self.page = page;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -235,6 +235,32 @@ pub(super) fn swap_in(conn: &Connection, staging: &str, table: &str) -> Result<(
     Ok(())
 }
 
+/// Adds the bookkeeping columns newer versions use to a database an older version created.
+pub(super) fn migrate(conn: &Connection) -> Result<(), SinkError> {
+    const ADDED: &[(&str, &str, &str)] = &[
+        ("_sluice_loads", "first_page", "INTEGER NOT NULL DEFAULT 1"),
+        ("_sluice_state", "completed_state", "TEXT"),
+    ];
+    for (table, column, def) in ADDED {
+        let err = || db(table, "upgrading the bookkeeping tables");
+        let present: i64 = conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [column],
+                |r| r.get(0),
+            )
+            .map_err(err())?;
+        if present == 0 {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {} ADD COLUMN {column} {def}",
+                quote(table)
+            ))
+            .map_err(err())?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
 use crate::naming::{normalize_identifier, normalize_path};
 use crate::schema::TableSchema;
-use crate::{LoadId, LoadSummary, Outcome, TableSpec, WriteDisposition};
+use crate::{LoadId, LoadSummary, Outcome, SavedState, TableSpec, Unfinished, WriteDisposition};
 
 /// Suffix of the table a replace load writes into.
 pub(super) const STAGING: &str = "__staging";
@@ -20,9 +20,11 @@ fn disposition_name(d: WriteDisposition) -> &'static str {
     }
 }
 
+/// Starts a load; `from`: the unfinished load it continues.
 pub(super) fn begin(
     conn: &mut Connection,
     spec: &TableSpec,
+    from: Option<&Unfinished>,
 ) -> Result<(LoadId, ActiveLoad), SinkError> {
     let table = normalize_identifier(&spec.name);
     if table.starts_with("_sluice_") {
@@ -37,20 +39,37 @@ pub(super) fn begin(
     };
     let err = || db(&table, "starting the load");
     let tx = conn.transaction().map_err(err())?;
-    if spec.disposition == WriteDisposition::Replace {
-        // Leftover staging data of a crashed run.
+    if spec.disposition == WriteDisposition::Replace && from.is_none() {
+        // Staged data of an unfinished load this one does not continue.
         ddl::drop_table(&tx, &target)?;
     }
     let sql = format!(
-        r#"INSERT INTO "_sluice_loads" (resource, table_name, disposition, started_at, status)
-           VALUES (?1, ?2, ?3, {NOW}, 'running')"#
+        r#"INSERT INTO "_sluice_loads" (resource, table_name, disposition, started_at, status, first_page)
+           VALUES (?1, ?2, ?3, {NOW}, 'running', ?4)"#
     );
+    let first_page = from.map_or(1, |f| f.pages.saturating_add(1));
     tx.execute(
         &sql,
-        params![spec.name, table, disposition_name(spec.disposition)],
+        params![
+            spec.name,
+            table,
+            disposition_name(spec.disposition),
+            i64::try_from(first_page).unwrap_or(i64::MAX)
+        ],
     )
     .map_err(err())?;
     let id = LoadId(tx.last_insert_rowid());
+    if let Some(from) = from {
+        // A replace load's position lives in the ledger until the swap: carry it over, so
+        // this load is resumable even if it fails before its first page.
+        tx.execute(
+            r#"UPDATE "_sluice_loads" SET pending_state =
+                 (SELECT pending_state FROM "_sluice_loads" WHERE load_id = ?2)
+               WHERE load_id = ?1"#,
+            params![id.0, from.load_id.0],
+        )
+        .map_err(err())?;
+    }
     let schema = if ddl::table_exists(&tx, &target)? {
         Some(TableSchema::new(ddl::load_columns(&tx, &target)?))
     } else {
@@ -79,11 +98,10 @@ pub(super) fn finish(
 ) -> Result<LoadSummary, SinkError> {
     let table = load.table.as_str();
     let err = || db(table, "finishing the load");
-    let replace = load.disposition == WriteDisposition::Replace;
     let tx = conn.transaction().map_err(err())?;
     let status = match outcome {
         Outcome::Completed => {
-            if replace {
+            if load.disposition == WriteDisposition::Replace {
                 if load.schema.is_some() {
                     ddl::swap_in(&tx, &load.target, table)?;
                 } else if ddl::table_exists(&tx, table)? {
@@ -105,18 +123,30 @@ pub(super) fn finish(
                    WHERE load_id = ?1"#
             );
             tx.execute(&sql, [id.0]).map_err(err())?;
+            tx.execute(
+                r#"UPDATE "_sluice_state" SET completed_state = state WHERE resource = ?1"#,
+                [&load.resource],
+            )
+            .map_err(err())?;
             "completed"
         }
+        // The pages committed so far stay (a replace load keeps its staging table and its
+        // pending state): the next load resumes from them, or drops them when it restarts.
         Outcome::Failed { error } => {
-            if replace {
-                ddl::drop_table(&tx, &load.target)?;
-            }
             let sql = format!(
-                r#"UPDATE "_sluice_loads" SET status = 'failed', finished_at = {NOW}, error = ?2,
-                   pending_state = NULL WHERE load_id = ?1"#
+                r#"UPDATE "_sluice_loads" SET status = 'failed', finished_at = {NOW}, error = ?2
+                   WHERE load_id = ?1"#
             );
             tx.execute(&sql, params![id.0, error]).map_err(err())?;
             "failed"
+        }
+        Outcome::Interrupted => {
+            let sql = format!(
+                r#"UPDATE "_sluice_loads" SET status = 'interrupted', finished_at = {NOW},
+                   error = 'interrupted' WHERE load_id = ?1"#
+            );
+            tx.execute(&sql, [id.0]).map_err(err())?;
+            "interrupted"
         }
     };
     tx.commit().map_err(err())?;
@@ -127,4 +157,131 @@ pub(super) fn finish(
         pages: load.pages,
         status: status.to_owned(),
     })
+}
+
+/// Records this process as the database's holder and marks the loads a dead process left
+/// `running` as `interrupted`; returns how many there were.
+pub(super) fn take_lease(conn: &Connection) -> Result<u64, SinkError> {
+    let err = || db("_sluice_lease", "taking the database lease");
+    let (pid, host) = crate::lease::this_process();
+    conn.execute(
+        &format!(
+            r#"INSERT INTO "_sluice_lease" (id, pid, host, started_at) VALUES (1, ?1, ?2, {NOW})
+               ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, host = excluded.host,
+                 started_at = excluded.started_at"#
+        ),
+        params![pid, host],
+    )
+    .map_err(err())?;
+    let reclaimed = conn
+        .execute(
+            &format!(
+                r#"UPDATE "_sluice_loads" SET status = 'interrupted', finished_at = {NOW},
+                   error = 'the process running it ended before the load did'
+                   WHERE status = 'running'"#
+            ),
+            [],
+        )
+        .map_err(err())?;
+    Ok(reclaimed as u64)
+}
+
+/// Records a resource that was not attempted.
+pub(super) fn skip(conn: &Connection, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError> {
+    let table = normalize_identifier(&spec.name);
+    let sql = format!(
+        r#"INSERT INTO "_sluice_loads" (resource, table_name, disposition, started_at, finished_at, status, error)
+           VALUES (?1, ?2, ?3, {NOW}, {NOW}, 'skipped', ?4)"#
+    );
+    conn.execute(
+        &sql,
+        params![spec.name, table, disposition_name(spec.disposition), reason],
+    )
+    .map_err(db(&table, "recording a skipped load"))?;
+    Ok(LoadId(conn.last_insert_rowid()))
+}
+
+/// Every resource's saved state: the latest checkpoint, the last completed one, and whether
+/// the latest belongs to an unfinished load (a replace load's lives in the ledger).
+pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
+    let err = || db("_sluice_state", "reading states");
+    let mut out: Vec<SavedState> = Vec::new();
+    let mut stmt = conn
+        .prepare_cached(
+            r#"SELECT s.resource, s.state, s.completed_state, l.load_id, l.status,
+                      l.first_page, l.pages
+               FROM "_sluice_state" s LEFT JOIN "_sluice_loads" l ON l.load_id = s.load_id
+               ORDER BY s.resource"#,
+        )
+        .map_err(err())?;
+    let rows = stmt
+        .query_map([], |r| {
+            let status: Option<String> = r.get(4)?;
+            let unfinished = match (r.get::<_, Option<i64>>(3)?, status.as_deref()) {
+                (Some(id), Some(s)) if s != "completed" => Some(Unfinished {
+                    load_id: LoadId(id),
+                    pages: chain_pages(r.get(5)?, r.get(6)?),
+                }),
+                _ => None,
+            };
+            Ok(SavedState {
+                resource: r.get(0)?,
+                latest: r.get(1)?,
+                completed: r.get(2)?,
+                unfinished,
+            })
+        })
+        .map_err(err())?;
+    for row in rows {
+        out.push(row.map_err(err())?);
+    }
+    let mut staged = conn
+        .prepare_cached(
+            r#"SELECT l.resource, l.load_id, l.pending_state, l.first_page, l.pages, l.table_name
+               FROM "_sluice_loads" l
+               WHERE l.disposition = 'replace' AND l.pending_state IS NOT NULL
+                 AND l.status != 'completed'
+                 AND l.load_id = (SELECT MAX(load_id) FROM "_sluice_loads"
+                                  WHERE resource = l.resource AND status != 'skipped')"#,
+        )
+        .map_err(err())?;
+    let replaces = staged
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Unfinished {
+                    load_id: LoadId(r.get(1)?),
+                    pages: chain_pages(r.get(3)?, r.get(4)?),
+                },
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(5)?,
+            ))
+        })
+        .map_err(err())?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err())?;
+    for (resource, unfinished, pending, table) in replaces {
+        if !ddl::table_exists(conn, &format!("{table}{STAGING}"))? {
+            continue;
+        }
+        match out.iter_mut().find(|s| s.resource == resource) {
+            Some(saved) => {
+                saved.completed = Some(std::mem::take(&mut saved.latest));
+                saved.latest = pending;
+                saved.unfinished = Some(unfinished);
+            }
+            None => out.push(SavedState {
+                resource,
+                latest: pending,
+                completed: None,
+                unfinished: Some(unfinished),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// Pages committed by a load that started at page `first_page` and wrote `pages`.
+fn chain_pages(first_page: i64, pages: i64) -> u64 {
+    u64::try_from(first_page.saturating_sub(1).saturating_add(pages)).unwrap_or(0)
 }

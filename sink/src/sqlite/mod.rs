@@ -11,9 +11,12 @@ use rusqlite::Connection;
 
 use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
+use crate::lease::{self, Lease};
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
-use crate::{LoadId, LoadSummary, Outcome, Sink, TableSpec, WriteDisposition};
+use crate::{
+    LoadId, LoadSummary, Outcome, SavedState, Sink, TableSpec, Unfinished, WriteDisposition,
+};
 
 /// SQL for "now" as an RFC 3339 UTC timestamp with milliseconds.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -30,13 +33,21 @@ CREATE TABLE IF NOT EXISTS "_sluice_loads" (
     rows INTEGER NOT NULL DEFAULT 0,
     pages INTEGER NOT NULL DEFAULT 0,
     error TEXT,
-    pending_state TEXT
+    pending_state TEXT,
+    first_page INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS "_sluice_state" (
     resource TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    load_id INTEGER
+    load_id INTEGER,
+    completed_state TEXT
+);
+CREATE TABLE IF NOT EXISTS "_sluice_lease" (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS "_sluice_columns" (
     table_name TEXT NOT NULL,
@@ -73,24 +84,49 @@ impl ActiveLoad {
     }
 }
 
-/// A [`Sink`] writing into one SQLite database file (WAL mode, `synchronous=NORMAL`).
+/// A [`Sink`] writing into one SQLite database file (WAL mode, `synchronous=NORMAL`),
+/// which it holds exclusively while it lives.
 #[derive(Debug)]
 pub struct SqliteSink {
     conn: Connection,
     loads: HashMap<i64, ActiveLoad>,
+    /// Loads a dead process left `running`, marked `interrupted` when this sink opened.
+    reclaimed: u64,
+    /// Dropped after `conn` (fields drop in order): see [`Lease`].
+    _lease: Option<Lease>,
 }
 
 impl SqliteSink {
-    /// Opens (or creates) the database file and its bookkeeping tables.
+    /// Opens (or creates) the database file and its bookkeeping tables, and takes the
+    /// database's lease: fails at once with [`SinkError::Busy`], naming the holder, while
+    /// another live sink holds it. Loads left `running` by a dead process are marked
+    /// `interrupted` ([`SqliteSink::reclaimed`]).
     pub fn open(path: &Path) -> Result<Self, SinkError> {
         let open_err = |source| SinkError::Open {
             path: path.to_owned(),
             source,
         };
+        let lease = Lease::acquire(path)
+            .map_err(|source| SinkError::Lock {
+                path: path.to_owned(),
+                source,
+            })?
+            .ok_or_else(|| SinkError::Busy {
+                path: path.to_owned(),
+                holder: lease::holder(path),
+            })?;
         let conn = Connection::open(path).map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
-        Self::init(conn)
+        let mut sink = Self::init(conn)?;
+        sink.reclaimed = load::take_lease(&sink.conn)?;
+        sink._lease = Some(lease);
+        Ok(sink)
+    }
+
+    /// Loads a dead process had left `running`, marked `interrupted` by [`SqliteSink::open`].
+    pub fn reclaimed(&self) -> u64 {
+        self.reclaimed
     }
 
     /// An in-memory database, for tests and dry runs.
@@ -110,9 +146,12 @@ impl SqliteSink {
             .map_err(err())?;
         conn.set_prepared_statement_cache_capacity(64);
         conn.execute_batch(META).map_err(err())?;
+        ddl::migrate(&conn)?;
         Ok(SqliteSink {
             conn,
             loads: HashMap::new(),
+            reclaimed: 0,
+            _lease: None,
         })
     }
 
@@ -123,22 +162,24 @@ impl SqliteSink {
 }
 
 impl Sink for SqliteSink {
-    fn states(&mut self) -> Result<Vec<(String, String)>, SinkError> {
-        let err = || db("_sluice_state", "reading states");
-        let mut stmt = self
-            .conn
-            .prepare_cached(r#"SELECT resource, state FROM "_sluice_state" ORDER BY resource"#)
-            .map_err(err())?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .map_err(err())?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(err())
+    fn states(&mut self) -> Result<Vec<SavedState>, SinkError> {
+        load::states(&self.conn)
     }
 
     fn begin(&mut self, spec: &TableSpec) -> Result<LoadId, SinkError> {
-        let (id, active) = load::begin(&mut self.conn, spec)?;
+        let (id, active) = load::begin(&mut self.conn, spec, None)?;
         self.loads.insert(id.0, active);
         Ok(id)
+    }
+
+    fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError> {
+        let (id, active) = load::begin(&mut self.conn, spec, Some(from))?;
+        self.loads.insert(id.0, active);
+        Ok(id)
+    }
+
+    fn skip(&mut self, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError> {
+        load::skip(&self.conn, spec, reason)
     }
 
     fn write_page(

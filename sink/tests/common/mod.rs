@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
-use sluice_sink::{LoadId, Outcome, Sink, SqliteSink, TableSpec, WriteDisposition};
+use sluice_sink::{LoadId, Outcome, SavedState, Sink, SqliteSink, TableSpec, WriteDisposition};
 
 pub struct Db {
     _dir: tempfile::TempDir,
@@ -84,4 +84,9 @@ pub fn spec(name: &str, pk: &[&str], disposition: WriteDisposition) -> TableSpec
 
 pub fn text(s: &str) -> Sql {
     Sql::Text(s.to_owned())
+}
+
+/// `(resource, latest state)` of each saved state.
+pub fn latest(states: Vec<SavedState>) -> Vec<(String, String)> {
+    states.into_iter().map(|s| (s.resource, s.latest)).collect()
 }

@@ -1,0 +1,150 @@
+//! Unfinished loads: their pages and positions stay, the next load resumes them, a dead
+//! process's `running` loads become `interrupted`, skipped resources are recorded.
+
+mod common;
+
+use common::{Db, spec, text};
+use rusqlite::types::Value as Sql;
+use serde_json::json;
+use sluice_sink::{Outcome, Sink, SqliteSink, WriteDisposition::*};
+
+fn page(ids: std::ops::Range<i64>) -> Vec<serde_json::Value> {
+    ids.map(|i| json!({"id": i, "v": i * 10})).collect()
+}
+
+#[test]
+fn a_failed_merge_load_is_resumed_and_counts_its_pages_on() {
+    let mut db = Db::new();
+    let s = spec("items", &["id"], Merge);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, &page(0..3), r#"{"p":1}"#).unwrap();
+    db.sink.write_page(id, &page(3..6), r#"{"p":2}"#).unwrap();
+    db.sink
+        .finish(id, Outcome::Failed { error: "HTTP 503" })
+        .unwrap();
+
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].latest, r#"{"p":2}"#);
+    assert_eq!(saved[0].completed, None, "never completed");
+    let unfinished = saved[0].unfinished.clone().expect("unfinished");
+    assert_eq!((unfinished.load_id, unfinished.pages), (id, 2));
+
+    let second = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink
+        .write_page(second, &page(6..9), r#"{"p":3}"#)
+        .unwrap();
+    db.sink.finish(second, Outcome::Interrupted).unwrap();
+    let saved = db.sink.states().unwrap();
+    let unfinished = saved[0].unfinished.clone().expect("still unfinished");
+    assert_eq!(unfinished.pages, 3, "pages of the whole chain");
+
+    let third = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink
+        .write_page(third, &page(9..10), r#"{"done":1}"#)
+        .unwrap();
+    db.sink.finish(third, Outcome::Completed).unwrap();
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved[0].unfinished, None);
+    assert_eq!(saved[0].completed.as_deref(), Some(r#"{"done":1}"#));
+    assert_eq!(db.count("items"), 10);
+    assert_eq!(
+        db.rows("SELECT status, first_page, pages FROM _sluice_loads ORDER BY load_id"),
+        [
+            [text("failed"), Sql::Integer(1), Sql::Integer(2)],
+            [text("interrupted"), Sql::Integer(3), Sql::Integer(1)],
+            [text("completed"), Sql::Integer(4), Sql::Integer(1)],
+        ]
+    );
+}
+
+#[test]
+fn a_replace_load_resumes_into_its_staging_table_and_swaps_at_the_end() {
+    let mut db = Db::new();
+    let s = spec("catalog", &["id"], Replace);
+    db.load(&s, &[page(100..105)]);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, &page(0..3), r#"{"p":1}"#).unwrap();
+    db.sink
+        .finish(id, Outcome::Failed { error: "timeout" })
+        .unwrap();
+    assert_eq!(db.count("catalog"), 5, "the old table is untouched");
+
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved[0].latest, r#"{"p":1}"#);
+    assert_eq!(saved[0].completed.as_deref(), Some(r#"{"page":0}"#));
+    let unfinished = saved[0].unfinished.clone().expect("resumable");
+
+    // A resumed load that fails before its first page stays resumable.
+    let empty = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink
+        .finish(empty, Outcome::Failed { error: "again" })
+        .unwrap();
+    let unfinished = db.sink.states().unwrap()[0]
+        .unfinished
+        .clone()
+        .expect("still resumable");
+    assert_eq!(unfinished.pages, 1);
+
+    let id = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink.write_page(id, &page(3..6), r#"{"p":2}"#).unwrap();
+    db.sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT id FROM catalog ORDER BY id"),
+        (0..6).map(|i| [Sql::Integer(i)]).collect::<Vec<_>>()
+    );
+    assert!(!db.table_exists("catalog__staging"));
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved[0].latest, r#"{"p":2}"#);
+    assert_eq!(saved[0].unfinished, None);
+}
+
+#[test]
+fn a_fresh_replace_load_drops_what_an_unfinished_one_staged() {
+    let mut db = Db::new();
+    let s = spec("catalog", &["id"], Replace);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, &page(0..3), r#"{"p":1}"#).unwrap();
+    db.sink.finish(id, Outcome::Interrupted).unwrap();
+    db.load(&s, &[page(7..8)]);
+    assert_eq!(db.rows("SELECT id FROM catalog"), [[Sql::Integer(7)]]);
+    assert_eq!(db.sink.states().unwrap()[0].unfinished, None);
+}
+
+#[test]
+fn loads_left_running_by_a_dead_holder_become_interrupted() {
+    let mut db = Db::new();
+    let s = spec("items", &["id"], Append);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, &page(0..2), r#"{"p":1}"#).unwrap();
+    // The holder goes away without finishing (as a killed process would).
+    db.sink = SqliteSink::open_in_memory().unwrap();
+    let mut next = SqliteSink::open(&db.path).unwrap();
+    assert_eq!(next.reclaimed(), 1);
+    assert_eq!(
+        db.rows("SELECT status FROM _sluice_loads"),
+        [[text("interrupted")]]
+    );
+    let saved = next.states().unwrap();
+    assert_eq!(saved[0].unfinished.as_ref().map(|u| u.pages), Some(1));
+    let holder = db.rows("SELECT pid FROM _sluice_lease");
+    assert_eq!(holder, [[Sql::Integer(i64::from(std::process::id()))]]);
+}
+
+#[test]
+fn a_skipped_resource_is_in_the_ledger_with_its_reason() {
+    let mut db = Db::new();
+    db.sink
+        .skip(&spec("Comments", &["id"], Merge), "parent `issues` failed")
+        .unwrap();
+    assert_eq!(
+        db.rows("SELECT resource, table_name, status, error FROM _sluice_loads"),
+        [[
+            text("Comments"),
+            text("comments"),
+            text("skipped"),
+            text("parent `issues` failed")
+        ]]
+    );
+    assert!(db.sink.states().unwrap().is_empty());
+}
