@@ -76,6 +76,9 @@ pub enum Command {
         /// Leave `total` out of responses.
         #[arg(long)]
         no_total: bool,
+        /// Answer each request after this many milliseconds (a slow API).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Run the seed inventory config against the bundled mock API into SQLite.
     Demo {

@@ -64,6 +64,7 @@ fn main() -> ExitCode {
             faults,
             max_page_size,
             no_total,
+            latency_ms,
         } => {
             let config = MockConfig {
                 items,
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
                 generation,
                 max_page_size,
                 include_total: !no_total,
+                latency: std::time::Duration::from_millis(latency_ms),
                 faults,
             };
             mock_api(config)

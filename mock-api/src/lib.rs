@@ -35,7 +35,7 @@ use std::fmt;
 
 pub use fault::{Fault, FaultParseError};
 pub use items::{CHANGE_MODULUS, changed_in_generation, item};
-pub use server::{MockServer, RecordedRequest};
+pub use server::{MockServer, RecordedRequest, listen};
 
 /// The path of the single endpoint.
 pub const INVENTORY_PATH: &str = "/v1/inventory";
@@ -63,6 +63,8 @@ pub struct MockConfig {
     pub include_total: bool,
     /// Faults to inject, consumed in order.
     pub faults: Vec<Fault>,
+    /// How long the server takes to answer each request (a slow API).
+    pub latency: std::time::Duration,
 }
 
 impl Default for MockConfig {
@@ -74,6 +76,7 @@ impl Default for MockConfig {
             generation: 0,
             max_page_size: None,
             include_total: true,
+            latency: std::time::Duration::ZERO,
             faults: Vec::new(),
         }
     }

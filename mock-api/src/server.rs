@@ -37,7 +37,7 @@ impl std::fmt::Debug for MockServer {
 impl MockServer {
     /// Binds 127.0.0.1:`config.port` (0 = any free port) and starts serving.
     pub fn start(config: MockConfig) -> io::Result<MockServer> {
-        let http = Server::http(("127.0.0.1", config.port)).map_err(io::Error::other)?;
+        let http = listen(SocketAddr::from(([127, 0, 0, 1], config.port)))?;
         let addr = http
             .server_addr()
             .to_ip()
@@ -163,10 +163,38 @@ fn wait_until_closed(addr: SocketAddr) {
     }
 }
 
+/// A tiny_http server on `addr` whose connections send each write at once (`TCP_NODELAY`,
+/// inherited by accepted sockets): tiny_http writes a response's head and body separately,
+/// and with Nagle's algorithm the body then waits for the client's delayed ACK (~40 ms a
+/// request on Linux loopback).
+pub fn listen(addr: SocketAddr) -> io::Result<Server> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        Some(socket2::Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    let listener: std::net::TcpListener = socket.into();
+    Server::from_listener(listener, None).map_err(io::Error::other)
+}
+
 fn serve(http: &Server, state: &Mutex<State>, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         match http.recv() {
-            Ok(request) => respond(request, state),
+            Ok(request) => {
+                let latency = state
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .config
+                    .latency;
+                if !latency.is_zero() {
+                    std::thread::sleep(latency);
+                }
+                respond(request, state);
+            }
             Err(_) => continue,
         }
     }

@@ -11,5 +11,6 @@ mod incremental;
 mod inventory;
 mod paginator_servers;
 mod paginators;
+mod resume;
 mod retries;
 mod support;

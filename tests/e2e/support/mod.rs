@@ -114,6 +114,22 @@ impl<S: ApiServer> Harness<S> {
 
     /// `sluice run` of the config file `config` into `out.db`, `extra` args last.
     fn run_file(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> Run {
+        let cmd = self.run_command(config, extra);
+        self.exec(cmd, vars)
+    }
+
+    /// `sluice run` started in the background (stdout and stderr discarded), to be killed
+    /// or waited for by the test.
+    pub fn spawn_run(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> std::process::Child {
+        let mut cmd = self.run_command(config, extra);
+        self.environment(&mut cmd, vars);
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("sluice starts")
+    }
+
+    fn run_command(&self, config: &Path, extra: &[&str]) -> Command {
         let mut cmd = Command::new(SLUICE);
         cmd.arg("run")
             .arg("--config")
@@ -125,7 +141,7 @@ impl<S: ApiServer> Harness<S> {
             cmd.args(["--connector", connector.as_str()]);
         }
         cmd.args(extra);
-        self.exec(cmd, vars)
+        cmd
     }
 
     /// Runs the `sluice` binary with `args`.
@@ -135,9 +151,7 @@ impl<S: ApiServer> Harness<S> {
         self.exec(cmd, vars)
     }
 
-    /// Runs `cmd` in the temp dir with the shared component cache and `vars`, and asserts no
-    /// secret is in its output.
-    pub fn exec(&self, mut cmd: Command, vars: &Vars<'_>) -> Run {
+    fn environment(&self, cmd: &mut Command, vars: &Vars<'_>) {
         cmd.current_dir(self.dir.path())
             .env("SLUICE_CACHE_DIR", shared_cache_dir());
         for (name, value) in vars {
@@ -146,6 +160,12 @@ impl<S: ApiServer> Harness<S> {
                 cmd.env(name, value);
             }
         }
+    }
+
+    /// Runs `cmd` in the temp dir with the shared component cache and `vars`, and asserts no
+    /// secret is in its output.
+    pub fn exec(&self, mut cmd: Command, vars: &Vars<'_>) -> Run {
+        self.environment(&mut cmd, vars);
         let run = Run::from(cmd.output().expect("sluice runs"));
         self.assert_no_secret_in(&run.output(), "sluice output");
         run

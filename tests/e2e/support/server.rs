@@ -23,7 +23,9 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: impl Fn(&Req) -> Reply + Send + Sync + 'static) -> Server {
-        let http = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("server binds"));
+        // TCP_NODELAY: answers go out at once, not after the client's delayed ACK.
+        let http =
+            Arc::new(sluice_mock_api::listen(([127, 0, 0, 1], 0).into()).expect("server binds"));
         let addr = http.server_addr().to_ip().expect("an IP address");
         let handler: Arc<Handler> = Arc::new(handler);
         let log = Arc::new(Mutex::new(Vec::new()));

@@ -73,7 +73,7 @@ impl TestServer {
 
     /// Answers each request with `handler(request, how many requests so far, this one included)`.
     pub fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> TestServer {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
+        let server = Arc::new(listen_nodelay());
         let port = server.server_addr().to_ip().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (srv, log) = (server.clone(), seen.clone());
@@ -177,4 +177,15 @@ pub fn recorder(events: &mut Vec<(u32, String, Duration)>) -> impl FnMut(Event<'
             ..
         } => events.push((attempt, reason, wait)),
     }
+}
+
+/// tiny_http on a free loopback port whose connections send each write at once
+/// (`TCP_NODELAY`, inherited by accepted sockets), so no answer waits ~40 ms for a delayed ACK.
+pub fn listen_nodelay() -> tiny_http::Server {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_tcp_nodelay(true).unwrap();
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&addr.into()).unwrap();
+    socket.listen(64).unwrap();
+    tiny_http::Server::from_listener(std::net::TcpListener::from(socket), None).unwrap()
 }

@@ -1,0 +1,284 @@
+//! The load engine across runs: a run that did not complete continues at the page after
+//! its last committed one; `kill -9` at any moment loses nothing and re-sends little; one
+//! writer per database; resources independent of each other; `--json`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sluice_mock_api::{Fault, MockConfig, item};
+
+use crate::support::{KEY, Reply, Scenario, World};
+
+fn offsets(world: &World) -> Vec<u64> {
+    world
+        .server
+        .requests()
+        .iter()
+        .filter_map(|r| r.query.iter().find(|(k, _)| k == "offset"))
+        .map(|(_, v)| v.parse().unwrap())
+        .collect()
+}
+
+fn ledger(world: &World) -> Vec<(String, i64, i64)> {
+    let conn = world.conn();
+    let mut stmt = conn
+        .prepare("SELECT status, first_page, pages FROM _sluice_loads ORDER BY load_id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// Every row equals its source item, and there is one row per item.
+fn assert_table_equals_source(world: &World, items: u64) {
+    let conn = world.conn();
+    let mut stmt = conn
+        .prepare("SELECT id, name, quantity, price, updated_at FROM inventory_items ORDER BY id")
+        .unwrap();
+    let rows: Vec<(i64, String, Option<i64>, f64, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len() as u64, items);
+    for (id, name, quantity, price, updated_at) in rows {
+        let source = item(id as u64, 0);
+        assert_eq!(name, source["name"].as_str().unwrap(), "item {id}");
+        assert_eq!(quantity, source["quantity"].as_i64(), "item {id}");
+        assert!((price - source["price"].as_f64().unwrap()).abs() < 1e-9);
+        assert_eq!(updated_at, source["updated_at"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn a_failed_run_is_resumed_at_the_page_after_its_last_committed_one() {
+    let world = World::new(MockConfig {
+        items: 2500,
+        faults: vec!["503x3@1200".parse::<Fault>().unwrap()],
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let first = world.run(&config, Some(KEY), &[]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    assert_eq!(world.count("inventory_items"), 1200);
+
+    world.server.clear_requests();
+    let second = world.run(&config, Some(KEY), &[]);
+    second.ok();
+    let sent = offsets(&world);
+    assert_eq!(sent[0], 1200, "continued at the failed page: {sent:?}");
+    assert_eq!(sent.len(), 13, "offsets 1200..=2400, once each: {sent:?}");
+    assert!(
+        second.stdout.contains("resumed at page 13"),
+        "{}",
+        second.stdout
+    );
+    assert_table_equals_source(&world, 2500);
+    assert_eq!(
+        ledger(&world),
+        [("failed".into(), 1, 12), ("completed".into(), 13, 13)]
+    );
+
+    // A completed load is not resumed: the next run starts at page 1.
+    world.server.clear_requests();
+    world.run(&config, Some(KEY), &[]).ok();
+    assert_eq!(offsets(&world)[0], 0);
+    assert_eq!(offsets(&world).len(), 25);
+}
+
+#[test]
+fn restart_ignores_the_unfinished_load() {
+    let world = World::new(MockConfig {
+        items: 1000,
+        faults: vec!["503x3@500".parse::<Fault>().unwrap()],
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    assert_eq!(world.run(&config, Some(KEY), &[]).code, Some(1));
+    world.server.clear_requests();
+    let run = world.run(&config, Some(KEY), &["--restart"]);
+    run.ok();
+    assert!(!run.stdout.contains("resumed"), "{}", run.stdout);
+    assert_eq!(
+        offsets(&world),
+        (0..10).map(|p| p * 100).collect::<Vec<_>>()
+    );
+    assert_eq!(world.count("inventory_items"), 1000);
+}
+
+/// A small xorshift generator: random kill moments, reproducible from the printed seed.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn kill_9_at_random_moments_then_one_run_to_the_end() {
+    const ITEMS: u64 = 10_000; // 100 pages of 100
+    let world = World::new(MockConfig {
+        items: ITEMS as usize,
+        latency: Duration::from_millis(5),
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let mut seed = u64::from(std::process::id()) | 1;
+    eprintln!("kill seed {seed}");
+    let mut killed = 0;
+    for _ in 0..12 {
+        // A random moment: after 1 to 8 more requests reached the server, plus 0-14 ms.
+        let seen = world.server.requests().len();
+        let more = 1 + (next(&mut seed) % 8) as usize;
+        let extra = Duration::from_millis(next(&mut seed) % 15);
+        let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+        let started = Instant::now();
+        while world.server.requests().len() < seen + more
+            && child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(extra);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(killed >= 10, "only {killed} runs were killed mid-sync");
+    let last = world.run(&config, Some(KEY), &[]);
+    last.ok();
+    assert_table_equals_source(&world, ITEMS);
+    let running: i64 = world
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM _sluice_loads WHERE status = 'running'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(running, 0, "no load is left running");
+    let total = world.server.requests().len() as f64;
+    assert!(
+        total <= 1.5 * 100.0,
+        "{total} requests over all runs; one clean run sends 100"
+    );
+    eprintln!("{killed} kills, {total} requests in all (a clean run: 100)");
+}
+
+#[test]
+fn a_second_run_on_a_held_database_fails_at_once_naming_the_holder() {
+    let world = World::new(MockConfig {
+        items: 3000,
+        latency: Duration::from_millis(30),
+        ..MockConfig::default()
+    });
+    let other = World::new(MockConfig::default());
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let mut first = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+    let started = Instant::now();
+    while world.server.requests().is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "first run never sent"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The same database, another API: the second run must send it nothing.
+    let second_config = world.write_config("other.json", &other.seed_config());
+    let second = world.run(&second_config, Some(KEY), &[]);
+    assert_eq!(second.code, Some(1), "{}", second.output());
+    let line = second.stderr.lines().next().unwrap_or_default();
+    assert!(line.contains("in use by another sluice run"), "{line}");
+    assert!(line.contains(&format!("pid {}", first.id())), "{line}");
+    assert!(other.server.requests().is_empty());
+    assert!(first.wait().unwrap().success());
+    assert_eq!(world.count("inventory_items"), 3000);
+}
+
+#[test]
+fn json_summary_matches_the_tables() {
+    let world = World::inventory(700);
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let run = world.run(&config, Some(KEY), &["--json"]);
+    run.ok();
+    let summary: Value = serde_json::from_str(run.stdout.trim()).expect("one JSON object");
+    assert_eq!(summary["ok"], true);
+    let r = &summary["resources"][0];
+    assert_eq!(r["name"], "inventory_items");
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["records"], world.count("inventory_items"));
+    assert_eq!(r["rows_written"], 700);
+    assert_eq!(r["pages"], 7);
+    assert_eq!(r["requests"], 7);
+}
+
+#[test]
+fn a_failing_resource_does_not_stop_the_others() {
+    let scenario = Scenario::new(|req| match req.path.as_str() {
+        "/broken" => Reply::status(500, "down"),
+        "/a" | "/b" | "/d" => Reply::json(json!([{"id": 1}, {"id": 2}])),
+        p if p.starts_with("/broken/") => Reply::json(json!([{"id": 9}])),
+        _ => Reply::status(404, "no"),
+    });
+    let config = json!({
+        "client": {"base_url": scenario.base_url()},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge",
+                              "endpoint": {"paginator": "single_page"}},
+        "resources": ["a", "b", "broken",
+            {"name": "child", "endpoint": {"path": "broken/{resources.broken.id}"}},
+            "d"]
+    });
+    let run = scenario.run(&config, &["--json", "--max-attempts", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let first = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap();
+    assert!(
+        first.contains("resource `broken` failed") && first.contains("500"),
+        "{first}"
+    );
+    let summary: Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let statuses: Vec<(String, String)> = summary["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = |n: &str, s: &str| (n.to_string(), s.to_string());
+    assert_eq!(
+        statuses,
+        [
+            expect("a", "completed"),
+            expect("b", "completed"),
+            expect("broken", "failed"),
+            expect("child", "skipped"),
+            expect("d", "completed")
+        ]
+    );
+    assert_eq!(summary["ok"], false);
+    let conn = rusqlite::Connection::open(scenario.db()).unwrap();
+    let ledger: Vec<(String, String)> = conn
+        .prepare("SELECT resource, status FROM _sluice_loads ORDER BY load_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(ledger, statuses);
+    let d: i64 = conn
+        .query_row("SELECT count(*) FROM d", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(d, 2);
+}
