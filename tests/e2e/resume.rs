@@ -282,3 +282,131 @@ fn a_failing_resource_does_not_stop_the_others() {
         .unwrap();
     assert_eq!(d, 2);
 }
+
+/// A cursor API of 50 records in pages of 10 (`next`: `c<start>`) whose page at record 30
+/// fails while `broken` is set.
+fn cursor_api(broken: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Scenario {
+    use std::sync::atomic::Ordering;
+    Scenario::new(move |req| {
+        let start: u64 = req
+            .q("cursor")
+            .map_or(0, |c| c.trim_start_matches('c').parse().unwrap());
+        if start == 30 && broken.load(Ordering::SeqCst) {
+            return Reply::status(503, "down");
+        }
+        let data: Vec<Value> = (start..start + 10).map(|i| json!({"id": i})).collect();
+        let next = (start + 10 < 50).then(|| format!("c{}", start + 10));
+        Reply::json(json!({"data": data, "next": next}))
+    })
+}
+
+#[test]
+fn a_cursor_load_resumes_with_the_cursor_of_its_last_committed_page() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let broken = std::sync::Arc::new(AtomicBool::new(true));
+    let scenario = cursor_api(broken.clone());
+    let config = json!({
+        "client": {"base_url": scenario.base_url()},
+        "resources": [{"name": "items", "primary_key": "id", "write_disposition": "append",
+            "endpoint": {"path": "items", "data_selector": "data",
+                         "paginator": {"type": "cursor", "cursor_path": "next"}}}]
+    });
+    let first = scenario.run(&config, &["--max-attempts", "1"]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    broken.store(false, Ordering::SeqCst);
+    let before = scenario.server.requests().len();
+    let second = scenario.run(&config, &[]);
+    second.ok();
+    let cursors: Vec<Option<String>> = scenario.server.requests()[before..]
+        .iter()
+        .map(|r| r.q("cursor").map(str::to_string))
+        .collect();
+    assert_eq!(cursors, [Some("c30".to_string()), Some("c40".to_string())]);
+    assert!(
+        second.stdout.contains("resumed at page 4"),
+        "{}",
+        second.stdout
+    );
+    let conn = rusqlite::Connection::open(scenario.db()).unwrap();
+    let ids: Vec<i64> = conn
+        .prepare("SELECT id FROM items ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        ids,
+        (0..50).collect::<Vec<_>>(),
+        "append without duplicates"
+    );
+}
+
+#[test]
+fn a_dependent_load_resumes_in_the_parent_chain_it_stopped_in() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let broken = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = broken.clone();
+    let scenario = Scenario::new(move |req| {
+        if req.path == "/parents" {
+            return Reply::json(json!([{"id": 1}, {"id": 2}, {"id": 3}]));
+        }
+        let parent: u64 = req.path.split('/').nth(2).unwrap().parse().unwrap();
+        let page: u64 = req.q("page").map_or(1, |p| p.parse().unwrap());
+        if parent == 2 && page == 2 && flag.load(Ordering::SeqCst) {
+            return Reply::status(503, "down");
+        }
+        let items: Vec<Value> = (0..2)
+            .map(|i| json!({"id": parent * 100 + page * 10 + i}))
+            .collect();
+        Reply::json(json!({"items": items, "total_pages": 3}))
+    });
+    let config = json!({
+        "client": {"base_url": scenario.base_url()},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+        "resources": [
+            {"name": "parents", "endpoint": {"path": "parents", "paginator": "single_page"}},
+            {"name": "children", "endpoint": {"path": "parents/{resources.parents.id}/items",
+                "data_selector": "items",
+                "paginator": {"type": "page_number", "base_page": 1, "total_path": "total_pages"}}}]
+    });
+    let first = scenario.run(&config, &["--max-attempts", "1"]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    broken.store(false, Ordering::SeqCst);
+    let before = scenario.server.requests().len();
+    let second = scenario.run(&config, &[]);
+    second.ok();
+    let sent: Vec<String> = scenario.server.requests()[before..]
+        .iter()
+        .map(|r| format!("{}?page={}", r.path, r.q("page").unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "/parents?page=-",
+            "/parents/2/items?page=2",
+            "/parents/2/items?page=3",
+            "/parents/3/items?page=1",
+            "/parents/3/items?page=2",
+            "/parents/3/items?page=3",
+        ],
+        "the parent is read again; the child continues in parent 2's chain at page 2"
+    );
+    assert!(
+        second.stdout.contains("resumed at page 5"),
+        "{}",
+        second.stdout
+    );
+    let conn = rusqlite::Connection::open(scenario.db()).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(DISTINCT id) FROM children", [], |r| r.get(0))
+        .unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM children", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        (n, rows),
+        (18, 18),
+        "3 parents x 3 pages x 2 items, once each"
+    );
+}
