@@ -79,6 +79,9 @@ pub enum Command {
         /// Answer each request after this many milliseconds (a slow API).
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Answer this share of requests (0 to 1) with 429, 500, 502, 503 or 504 at random.
+        #[arg(long, default_value_t = 0.0)]
+        fault_rate: f64,
     },
     /// Run the seed inventory config against the bundled mock API into SQLite.
     Demo {

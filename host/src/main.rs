@@ -65,6 +65,7 @@ fn main() -> ExitCode {
             max_page_size,
             no_total,
             latency_ms,
+            fault_rate,
         } => {
             let config = MockConfig {
                 items,
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
                 max_page_size,
                 include_total: !no_total,
                 latency: std::time::Duration::from_millis(latency_ms),
+                fault_rate,
                 faults,
             };
             mock_api(config)

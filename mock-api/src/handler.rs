@@ -98,14 +98,34 @@ impl Answer {
 pub(crate) struct State {
     pub config: MockConfig,
     pub requests: Vec<RecordedRequest>,
+    /// xorshift state for [`MockConfig::fault_rate`]: the same faults on every run.
+    random: u64,
 }
+
+/// The statuses a [`MockConfig::fault_rate`] fault answers with.
+const TRANSIENT: [u16; 5] = [429, 500, 502, 503, 504];
 
 impl State {
     pub(crate) fn new(config: MockConfig) -> State {
         State {
             config,
             requests: Vec::new(),
+            random: 0x9e37_79b9_7f4a_7c15,
         }
+    }
+
+    /// A transient status for this request, with probability `fault_rate`.
+    fn random_fault(&mut self) -> Option<u16> {
+        if self.config.fault_rate <= 0.0 {
+            return None;
+        }
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        let draw = (x % 1_000_000) as f64 / 1_000_000.0;
+        (draw < self.config.fault_rate).then(|| TRANSIENT[((x >> 32) % 5) as usize])
     }
 
     /// Answers a request and records it.
@@ -149,6 +169,9 @@ impl State {
                 retry_after: fault.retry_after,
                 ..Answer::error(fault.status, "injected")
             };
+        }
+        if let Some(status) = self.random_fault() {
+            return Answer::error(status, "injected (fault rate)");
         }
         if !self.authorized(query, headers) {
             return Answer::error(401, "invalid api key");

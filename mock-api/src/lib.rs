@@ -65,6 +65,9 @@ pub struct MockConfig {
     pub faults: Vec<Fault>,
     /// How long the server takes to answer each request (a slow API).
     pub latency: std::time::Duration,
+    /// Share of inventory requests (0 to 1) answered 429, 500, 502, 503 or 504 at random
+    /// (a seeded sequence: the same on every start).
+    pub fault_rate: f64,
 }
 
 impl Default for MockConfig {
@@ -77,6 +80,7 @@ impl Default for MockConfig {
             max_page_size: None,
             include_total: true,
             latency: std::time::Duration::ZERO,
+            fault_rate: 0.0,
             faults: Vec::new(),
         }
     }
@@ -92,6 +96,8 @@ impl fmt::Debug for MockConfig {
             .field("max_page_size", &self.max_page_size)
             .field("include_total", &self.include_total)
             .field("faults", &self.faults)
+            .field("latency", &self.latency)
+            .field("fault_rate", &self.fault_rate)
             .finish()
     }
 }

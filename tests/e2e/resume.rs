@@ -130,10 +130,10 @@ fn kill_9_at_random_moments_then_one_run_to_the_end() {
     eprintln!("kill seed {seed}");
     let mut killed = 0;
     for _ in 0..12 {
-        // A random moment: after 1 to 8 more requests reached the server, plus 0-14 ms.
+        // A random moment: after 1 to 6 more requests reached the server, plus 0-9 ms.
         let seen = world.server.requests().len();
-        let more = 1 + (next(&mut seed) % 8) as usize;
-        let extra = Duration::from_millis(next(&mut seed) % 15);
+        let more = 1 + (next(&mut seed) % 6) as usize;
+        let extra = Duration::from_millis(next(&mut seed) % 10);
         let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
         let started = Instant::now();
         while world.server.requests().len() < seen + more
@@ -174,7 +174,7 @@ fn kill_9_at_random_moments_then_one_run_to_the_end() {
 fn a_second_run_on_a_held_database_fails_at_once_naming_the_holder() {
     let world = World::new(MockConfig {
         items: 3000,
-        latency: Duration::from_millis(30),
+        latency: Duration::from_millis(50),
         ..MockConfig::default()
     });
     let other = World::new(MockConfig::default());
@@ -408,5 +408,40 @@ fn a_dependent_load_resumes_in_the_parent_chain_it_stopped_in() {
         (n, rows),
         (18, 18),
         "3 parents x 3 pages x 2 items, once each"
+    );
+}
+
+#[test]
+fn thirty_percent_transient_faults_finish_within_a_few_reruns() {
+    const PAGES: usize = 50;
+    let world = World::new(MockConfig {
+        items: PAGES * 100,
+        fault_rate: 0.3,
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let run = world.run(&config, Some(KEY), &["--max-retry-delay", "0.2"]);
+        if run.code == Some(0) {
+            break;
+        }
+        assert_eq!(run.code, Some(1), "{}", run.output());
+        assert!(runs < 10, "still failing after {runs} runs");
+    }
+    assert_table_equals_source(&world, (PAGES * 100) as u64);
+    let answered = world
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.status == 200)
+        .count();
+    let faulted = world.server.requests().len() - answered;
+    eprintln!("{runs} runs, {answered} pages answered, {faulted} faults");
+    assert!(faulted > PAGES / 5, "the mock injected faults: {faulted}");
+    assert!(
+        answered as f64 <= 1.5 * PAGES as f64,
+        "{answered} pages answered for {PAGES}: pages re-sent"
     );
 }
