@@ -345,7 +345,7 @@ fn page_of(
         return Ok(Page {
             records: "[]".into(),
             count: 0,
-            state: page_state(run),
+            state: page_state(res, run),
             done: run.done,
             notices: vec![Notice::info(format!(
                 "HTTP {} from {} {} matched response_actions: ignored, no records",
@@ -402,7 +402,7 @@ fn page_of(
     Ok(Page {
         records: processed.text,
         count,
-        state: page_state(run),
+        state: page_state(res, run),
         done: run.done,
         notices,
     })
@@ -432,7 +432,7 @@ mod tests;
 
 /// The state checkpointed with a page: the paginator's progress and the incremental cursor.
 /// While the resource is not done, the state also holds the [`Position`] to resume from.
-fn page_state(run: &Run) -> String {
+fn page_state(res: &Resource, run: &Run) -> String {
     let mut state = run.paginator.state();
     if let Some(inc) = run.inc.as_ref().and_then(Tracker::state) {
         state.insert("incremental".into(), inc);
@@ -441,14 +441,14 @@ fn page_state(run: &Run) -> String {
     // resumed load from one that started over.
     state.insert("pages".into(), Value::from(run.pages));
     if !run.done {
-        state.insert(resume::KEY.into(), position(run).to_value());
+        state.insert(resume::KEY.into(), position(res, run).to_value());
     }
     Value::Object(state).to_string()
 }
 
 /// Where `run` stands after its last answered page.
-fn position(run: &Run) -> Position {
-    let dependent = run.chains.started > 0 || run.chains.current.is_some();
+fn position(res: &Resource, run: &Run) -> Position {
+    let dependent = res.parent.is_some();
     let in_chain = run.chains.current.is_some();
     Position {
         fingerprint: run.fingerprint.clone(),

@@ -108,10 +108,7 @@ impl Writer {
 
     /// The first page of `load` that could not be written, if any.
     pub fn failed(&self, load: LoadId) -> Option<WriteError> {
-        let slot = self.failed.lock().unwrap_or_else(PoisonError::into_inner);
-        slot.as_ref()
-            .filter(|(l, _)| *l == load)
-            .map(|(_, e)| e.clone())
+        failure_of(&self.failed, load)
     }
 
     /// Ends `load` once its queued pages are written. A page that failed turns a completed
@@ -135,14 +132,7 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
     let fail = |load: LoadId, e: WriteError| {
         *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some((load, e));
     };
-    let failure = |load: LoadId| {
-        failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            .filter(|(l, _)| *l == load)
-            .map(|(_, e)| e.clone())
-    };
+    let failure = |load: LoadId| failure_of(failed, load);
     while let Ok(command) = rx.recv() {
         match command {
             Command::States(reply) => {
@@ -190,6 +180,14 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
             }
         }
     }
+}
+
+/// The write failure recorded for `load`, if any.
+fn failure_of(slot: &Mutex<Option<(LoadId, WriteError)>>, load: LoadId) -> Option<WriteError> {
+    let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
+    slot.as_ref()
+        .filter(|(l, _)| *l == load)
+        .map(|(_, e)| e.clone())
 }
 
 /// The records of a page, checked to be a JSON array of `count` items.

@@ -194,7 +194,7 @@ impl Paginate for CursorPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        restore_text(state, "cursor", &mut self.cursor)
+        super::restore_text(state, "cursor", &mut self.cursor)
     }
 }
 
@@ -253,23 +253,7 @@ impl Paginate for HeaderCursorPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        restore_text(state, "cursor", &mut self.cursor)
-    }
-}
-
-/// Sets `slot` to the string at `key` of `state` (the next cursor or URL); false when
-/// there is none: a position without a next page is not one to continue from.
-pub(crate) fn restore_text(
-    state: &Map<String, Value>,
-    key: &str,
-    slot: &mut Option<String>,
-) -> bool {
-    match state.get(key).and_then(Value::as_str) {
-        Some(text) => {
-            *slot = Some(text.to_string());
-            true
-        }
-        None => false,
+        super::restore_text(state, "cursor", &mut self.cursor)
     }
 }
 

@@ -117,7 +117,7 @@ impl Paginate for JsonLinkPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        super::cursor::restore_text(state, "next_url", &mut self.next)
+        super::restore_text(state, "next_url", &mut self.next)
     }
 }
 
@@ -155,7 +155,7 @@ impl Paginate for HeaderLinkPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        super::cursor::restore_text(state, "next_url", &mut self.next)
+        super::restore_text(state, "next_url", &mut self.next)
     }
 }
 

@@ -30,7 +30,10 @@ pub use guard::{DEFAULT_MAX_PAGES, Guard};
 pub use link::{HeaderLinkPaginator, JsonLinkPaginator};
 pub use offset::{OffsetConfig, OffsetPaginator};
 pub use page_number::{PageNumberConfig, PageNumberPaginator};
-pub(crate) use values::{has_more_at, number_at, param, path_opt, path_or_default, scalar_text};
+pub(crate) use values::{
+    has_more_at, number_at, param, path_opt, path_or_default, restore_number, restore_text,
+    scalar_text,
+};
 
 use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::{self, Obj};

@@ -164,13 +164,7 @@ impl Paginate for OffsetPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        match state.get("offset").and_then(Value::as_u64) {
-            Some(offset) => {
-                self.offset = offset;
-                true
-            }
-            None => false,
-        }
+        super::restore_number(state, "offset", &mut self.offset)
     }
 }
 

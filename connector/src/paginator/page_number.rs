@@ -202,13 +202,7 @@ impl Paginate for PageNumberPaginator {
     }
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
-        match state.get("page").and_then(Value::as_u64) {
-            Some(page) => {
-                self.page = page;
-                true
-            }
-            None => false,
-        }
+        super::restore_number(state, "page", &mut self.page)
     }
 }
 

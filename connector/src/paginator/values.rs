@@ -1,6 +1,6 @@
 //! Reading paginator settings and response values shared by the paginators.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::PageView;
 use crate::config::walk::{self, Obj};
@@ -100,5 +100,33 @@ pub(crate) fn scalar_text(v: Option<&Value>) -> Option<String> {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
+    }
+}
+
+/// Sets `slot` to the string at `key` of `state` (the next cursor or URL); false when
+/// there is none: a position without a next page is not one to continue from.
+pub(crate) fn restore_text(
+    state: &Map<String, Value>,
+    key: &str,
+    slot: &mut Option<String>,
+) -> bool {
+    match state.get(key).and_then(Value::as_str) {
+        Some(text) => {
+            *slot = Some(text.to_string());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Sets `slot` to the number at `key` of `state` (the next offset or page); false when
+/// there is none.
+pub(crate) fn restore_number(state: &Map<String, Value>, key: &str, slot: &mut u64) -> bool {
+    match state.get(key).and_then(Value::as_u64) {
+        Some(n) => {
+            *slot = n;
+            true
+        }
+        None => false,
     }
 }
