@@ -15,13 +15,12 @@ use sluice_sink::{
 use sluice_transport::SecretError;
 
 use crate::config::SourceConfig;
-use crate::fetch::Fetcher;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::ResourceInfo;
 use crate::run::{ResourceError, RunError, Runner};
 use crate::runtime::Runtime;
-use crate::sync::{SyncError, SyncOptions, http_client};
+use crate::sync::{SyncError, SyncOptions, fetcher};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
@@ -144,10 +143,7 @@ fn first_pages(
     // Pages are only fetched, never written.
     let mut runner = Runner {
         guest,
-        fetcher: Fetcher {
-            client: http_client(config, options)?,
-            secrets: config.secrets.clone(),
-        },
+        fetcher: fetcher(config, options)?,
         progress,
         max_pages: 1,
     };

@@ -1,9 +1,8 @@
 //! One sync: config + connector + HTTP client + sink, wired together.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
-
-use std::collections::HashMap;
 
 use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
 use sluice_transport::{Client, ClientConfig, RetryPolicy, SecretResolver, TransportError};
@@ -83,11 +82,16 @@ impl SyncReport {
     }
 }
 
-/// The HTTP client of a run: the options' retry policy and timeout, the config's allow-list.
-pub(crate) fn http_client(
-    config: &SourceConfig,
-    options: &SyncOptions,
-) -> Result<Client, SyncError> {
+/// The fetch stage of a run: an HTTP client with the options' retry policy and timeout and
+/// the config's allow-list, sending only the secrets the config references.
+pub(crate) fn fetcher(config: &SourceConfig, options: &SyncOptions) -> Result<Fetcher, SyncError> {
+    Ok(Fetcher {
+        client: http_client(config, options)?,
+        secrets: config.secrets.clone(),
+    })
+}
+
+fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, SyncError> {
     let client_config = ClientConfig {
         policy: options.retry.clone(),
         timeout: options.timeout,
@@ -138,13 +142,9 @@ pub fn sync(
             Writer::start(Box::new(sink)).map_err(SyncError::Thread)?
         }
     };
-    let fetcher = Fetcher {
-        client: http_client(config, &options)?,
-        secrets: config.secrets.clone(),
-    };
     let mut runner = Runner {
         guest,
-        fetcher,
+        fetcher: fetcher(config, &options)?,
         progress,
         max_pages: options.max_pages,
     };
