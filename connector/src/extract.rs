@@ -16,7 +16,8 @@ use crate::selector::{Selected, Selector};
 /// The records of one response.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Extracted {
-    /// The parsed body; `null` for an empty body or a 204.
+    /// The parsed body (`null` for an empty body or a 204), without the records when they
+    /// were found by a key path ([`crate::raw`]).
     pub body: Value,
     /// The selected records as one JSON array text.
     pub records: String,
@@ -60,6 +61,17 @@ pub(crate) fn extract(
             records: "[]".into(),
             count: 0,
             notices: Vec::new(),
+            detected: None,
+        });
+    }
+    if let Some(keys) = selector.and_then(Selector::keys)
+        && let Some(found) = crate::raw::find(&response.body, &keys)
+    {
+        return Ok(Extracted {
+            records: found.records.to_string(),
+            count: found.count,
+            notices: Vec::new(),
+            body: found.view,
             detected: None,
         });
     }

@@ -7,7 +7,8 @@
 //! Stages, one module each:
 //! - [`config`]: parses and validates the config, every error naming its key path;
 //! - [`url`]: percent-encoding and URL building;
-//! - [`selector`]: the `data_selector` JSONPath subset, applied to responses by `extract`;
+//! - [`selector`]: the `data_selector` JSONPath subset, applied to responses by `extract`
+//!   (a key path ending at a list is found in the raw body, without building the records);
 //! - [`paginator`]: the paginators (`single_page`, `offset`, `page_number`, `cursor`,
 //!   `header_cursor`, `json_link`, `header_link`) and their detection;
 //! - [`actions`]: `response_actions` (ignore responses by status and/or content);
@@ -29,6 +30,7 @@ pub mod incremental;
 pub mod paginator;
 pub mod placeholder;
 pub mod protocol;
+mod raw;
 mod records;
 pub mod resume;
 pub mod schema;

@@ -93,6 +93,17 @@ impl Selector {
         &self.steps
     }
 
+    /// The keys of a selector that is a path of keys only (`data.items`, `$`).
+    pub fn keys(&self) -> Option<Vec<&str>> {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Key(k) => Some(k.as_str()),
+                Step::Index(_) | Step::Wildcard => None,
+            })
+            .collect()
+    }
+
     /// Walks `body`. A list at the end of the path is its elements; any other value is one
     /// record. After a wildcard every match is one record.
     pub fn select<'a>(&self, body: &'a Value) -> Selected<'a> {

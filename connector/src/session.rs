@@ -1,12 +1,15 @@
 //! The connector's state machine, mirroring the `session` resource of `wit/source.wit`.
 //!
-//! Per resource: [`Session::next_requests`] plans the next page's request (one at a time:
-//! one request in flight per chain), the host sends it and hands the final response to
+//! Per resource: [`Session::next_requests`] plans the next page's request, and while the
+//! paginator can predict the page after it ([`Paginate::skip_ahead`]: offset and page
+//! numbers once a response told the page size or the total), one more on each call, up to
+//! [`MAX_AHEAD`] in flight. The host sends them and hands the final responses, in the
+//! order planned, to
 //! [`Session::on_response`], which applies `response_actions`, selects the records (keeping
 //! a detected `data_selector` for later pages), advances the paginator (detecting one from
 //! the first response when none is configured) and checks the [`Guard`].
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
@@ -20,6 +23,9 @@ use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Respon
 use crate::resume::{self, ChainPosition, Position};
 use crate::selector::Selector;
 use crate::url;
+
+/// Requests of one resource planned and not answered at most.
+pub const MAX_AHEAD: usize = 64;
 
 /// A request sent and not yet answered.
 #[derive(Debug, Clone)]
@@ -35,7 +41,10 @@ struct Run {
     paginator: Paginator,
     guard: Guard,
     next_seq: u64,
-    in_flight: Option<InFlight>,
+    /// Sent and not answered, in the order planned (and answered).
+    in_flight: VecDeque<InFlight>,
+    /// The paginator as it prepared the last planned request, while requests are in flight.
+    ahead: Option<Paginator>,
     done: bool,
     /// Set when a response could not be used: the resource sends nothing more.
     failed: Option<String>,
@@ -79,7 +88,8 @@ impl Session {
                 paginator: r.endpoint.paginator.start(),
                 guard: Guard::default().named(&r.name),
                 next_seq: 0,
-                in_flight: None,
+                in_flight: VecDeque::new(),
+                ahead: None,
                 done: false,
                 failed: None,
                 noted: HashSet::new(),
@@ -194,8 +204,9 @@ impl Session {
         })
     }
 
-    /// The requests of `resource` the host may send now: the next page, or nothing while a
-    /// request is in flight or when the resource is done.
+    /// The requests of `resource` the host may send now: the next page; while requests are
+    /// in flight, the page after them when the paginator can predict it, else nothing;
+    /// nothing when the resource is done.
     pub fn next_requests(&mut self, resource: &str) -> Result<Vec<Request>, Error> {
         let client_headers = self.config.client.headers.clone();
         let base_url = self.config.client.base_url.clone();
@@ -208,10 +219,18 @@ impl Session {
                 "resource \"{resource}\" failed earlier: {why}"
             )));
         }
-        if run.done || run.in_flight.is_some() {
+        if run.done {
             return Ok(Vec::new());
         }
-        if res.parent.is_some() && run.chains.current.is_none() {
+        if !run.in_flight.is_empty() {
+            let Some(ahead) = run.ahead.as_mut() else {
+                return Ok(Vec::new());
+            };
+            // A dependent resource's chains stay sequential.
+            if res.parent.is_some() || run.in_flight.len() >= MAX_AHEAD || !ahead.skip_ahead() {
+                return Ok(Vec::new());
+            }
+        } else if res.parent.is_some() && run.chains.current.is_none() {
             // A new chain per parent row, with a fresh paginator; none while the parent
             // has not given a row.
             if run.resume.is_some() && !resume_chains(res, run, parent_done) {
@@ -244,7 +263,11 @@ impl Session {
             url: None,
             body,
         };
-        run.paginator.prepare(&mut parts);
+        let planner = match &run.ahead {
+            Some(ahead) if !run.in_flight.is_empty() => ahead,
+            _ => &run.paginator,
+        };
+        planner.prepare(&mut parts);
         let url = match parts.url.take() {
             Some(next) => url::build(&next, "", &parts.query),
             None => url::build(&base_url, &rendered.path, &parts.query),
@@ -260,7 +283,10 @@ impl Session {
         }
         let seq = run.next_seq;
         run.next_seq += 1;
-        run.in_flight = Some(InFlight {
+        if run.in_flight.is_empty() {
+            run.ahead = Some(run.paginator.clone());
+        }
+        run.in_flight.push_back(InFlight {
             seq,
             method: ep.method,
             url: url.clone(),
@@ -281,15 +307,23 @@ impl Session {
         let literal = self.config.has_literal_secret() && !self.literal_warned;
         let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
-        let flight = match &run.in_flight {
-            Some(f) if f.seq == response.seq => run.in_flight.take(),
+        // Responses come in the order the requests were planned.
+        let flight = match run.in_flight.front() {
+            Some(f) if f.seq == response.seq => run.in_flight.pop_front(),
             _ => None,
         }
         .ok_or_else(|| {
-            Error::Protocol(format!(
-                "unknown request seq {} for resource \"{resource}\"",
-                response.seq
-            ))
+            let expected = run.in_flight.front().map(|f| f.seq);
+            Error::Protocol(match expected {
+                Some(e) => format!(
+                    "resource \"{resource}\": response to request seq {} while seq {e} is unanswered (responses go in the order the requests were planned)",
+                    response.seq
+                ),
+                None => format!(
+                    "unknown request seq {} for resource \"{resource}\"",
+                    response.seq
+                ),
+            })
         })?;
         run.pages += 1;
         let result = page_of(res, run, &flight, &response, parent_done);

@@ -53,10 +53,6 @@ fn drive(
         let Some(req) = reqs.into_iter().next() else {
             break;
         };
-        assert!(
-            s.next_requests(R).unwrap().is_empty(),
-            "nothing more while in flight"
-        );
         urls.push(req.url.clone());
         let page = s.on_response(R, server(&req)).unwrap();
         pages.push(page);
@@ -167,7 +163,7 @@ fn protocol_errors() {
     bad.seq = 99;
     assert_eq!(
         s.on_response(R, bad).unwrap_err(),
-        Error::Protocol("unknown request seq 99 for resource \"inventory_items\"".into())
+        Error::Protocol("resource \"inventory_items\": response to request seq 99 while seq 0 is unanswered (responses go in the order the requests were planned)".into())
     );
     let page = s.on_response(R, serve(&req, 10, 100, true)).unwrap();
     assert!(page.done);
@@ -379,5 +375,83 @@ fn post_endpoint_sends_its_json_body() {
         )
         .unwrap();
     assert_eq!((page.count, page.done), (2, true));
-    assert_eq!(page.records, r#"[{"id":"a"},{"id":"b"}]"#);
+    let records: Value = serde_json::from_str(&page.records).unwrap();
+    assert_eq!(records, json!([{"id": "a"}, {"id": "b"}]));
+}
+
+/// Every request the session plans now (calling `next_requests` until it has none).
+fn plan_all(s: &mut Session) -> Vec<Request> {
+    let mut out = Vec::new();
+    loop {
+        let next = s.next_requests(R).unwrap();
+        if next.is_empty() {
+            return out;
+        }
+        out.extend(next);
+    }
+}
+
+fn offset_of(req: &Request) -> u64 {
+    let query = req.url.split_once('?').unwrap().1;
+    let kv = query
+        .split('&')
+        .find(|kv| kv.starts_with("offset="))
+        .unwrap();
+    kv["offset=".len()..].parse().unwrap()
+}
+
+#[test]
+fn offset_pages_are_planned_ahead_up_to_the_total() {
+    let mut s = Session::open(SEED, &[]).unwrap();
+    let first = plan_all(&mut s);
+    assert_eq!(
+        first.len(),
+        1,
+        "the page size is not known before a response"
+    );
+    let page = s.on_response(R, serve(&first[0], 1000, 100, true)).unwrap();
+    assert!(!page.done);
+    let ahead = plan_all(&mut s);
+    let offsets: Vec<u64> = ahead.iter().map(offset_of).collect();
+    assert_eq!(offsets, (1..10).map(|i| i * 100).collect::<Vec<_>>());
+    let mut pages = vec![page];
+    for req in &ahead {
+        pages.push(s.on_response(R, serve(req, 1000, 100, true)).unwrap());
+    }
+    assert_eq!(all_ids(&pages), (0..1000).collect::<Vec<_>>());
+    assert!(pages.last().unwrap().done);
+    assert!(pages[..9].iter().all(|p| !p.done));
+    // Answered out of the planned order: a protocol error.
+    let mut s = Session::open(SEED, &[]).unwrap();
+    let first = plan_all(&mut s);
+    s.on_response(R, serve(&first[0], 1000, 100, true)).unwrap();
+    let ahead = plan_all(&mut s);
+    let err = s
+        .on_response(R, serve(&ahead[1], 1000, 100, true))
+        .unwrap_err();
+    assert!(matches!(err, Error::Protocol(m) if m.contains("while seq 1 is unanswered")));
+}
+
+#[test]
+fn without_a_total_pages_ahead_stop_at_the_short_page() {
+    let mut s = Session::open(SEED, &[]).unwrap();
+    let first = plan_all(&mut s);
+    let mut pages = vec![s.on_response(R, serve(&first[0], 250, 100, false)).unwrap()];
+    let ahead = plan_all(&mut s);
+    assert_eq!(
+        ahead.len(),
+        crate::session::MAX_AHEAD,
+        "as many as allowed in flight"
+    );
+    for req in &ahead {
+        let page = s.on_response(R, serve(req, 250, 100, false)).unwrap();
+        let done = page.done;
+        pages.push(page);
+        if done {
+            break; // the host drops the answers to requests past the end
+        }
+    }
+    assert_eq!(all_ids(&pages), (0..250).collect::<Vec<_>>());
+    assert_eq!(pages.len(), 3);
+    assert!(s.next_requests(R).unwrap().is_empty(), "done");
 }

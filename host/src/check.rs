@@ -143,7 +143,7 @@ fn first_pages(
     // Pages are only fetched, never written.
     let mut runner = Runner {
         guest,
-        fetcher: fetcher(config, options)?,
+        fetcher: fetcher(config, options, 1)?,
         progress,
         max_pages: 1,
     };
@@ -163,7 +163,7 @@ fn first_pages(
             pages.push(None);
             continue;
         };
-        let (_, records) = runner.fetch(&info.name, &first).map_err(failed)?;
+        let (_, records) = runner.fetch(&info.name, first).map_err(failed)?;
         pages.push(Some(records));
     }
     Ok(pages)

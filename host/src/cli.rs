@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use sluice::run::DEFAULT_MAX_PAGES;
 use sluice::runtime::{Limits, Source, default_cache_dir};
+use sluice::sync::DEFAULT_CONCURRENCY;
 use sluice::sync::SyncOptions;
 use sluice_mock_api::Fault;
 use sluice_transport::{RetryPolicy, SecretResolver};
@@ -139,6 +140,11 @@ pub struct EngineArgs {
     /// Hard ceiling on the pages of one resource; past it the resource fails.
     #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
     max_pages: u64,
+    /// Requests of a resource in flight at once, at most (halved on a 429 or `Retry-After`,
+    /// grown back slowly). Pages that can be predicted (offset, page numbers) are fetched
+    /// ahead; every page is still loaded in order.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    concurrency: u16,
     /// Print only the summary and problems.
     #[arg(long, short)]
     pub quiet: bool,
@@ -195,6 +201,7 @@ impl EngineArgs {
             resolver,
             max_pages: self.max_pages.max(1),
             restart: self.restart,
+            concurrency: usize::from(self.concurrency),
         }
     }
 }

@@ -1,12 +1,18 @@
-//! The fetch stage: sends a planned request with its credentials, through the transport's
-//! retries, after checking the connector asks only for secrets the config references.
+//! The fetch stage: worker threads that send planned requests with their credentials,
+//! through the transport's retries, sharing one [`Client`] (one secret cache, one OAuth2
+//! token, one redactor). Requests go in through a bounded channel and each answer comes back
+//! tagged with its request's `seq`, in whatever order the network answers; retries are
+//! reported as they happen.
 
 use std::collections::BTreeSet;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use sluice_transport::{Auth, Client, Credential, Event, Response};
+use sluice_transport::{Auth, Client, Credential, Event, Response, TransportError};
 
 use crate::bindings::Planned;
-use crate::progress::Progress;
 use crate::redact;
 use crate::run::ResourceError;
 
@@ -17,47 +23,107 @@ pub struct Sent {
     pub retries: u64,
 }
 
-/// Sends requests for the connector.
+/// What comes back from the workers.
+#[derive(Debug)]
+pub enum Fetched {
+    /// Request `seq` failed an attempt and is tried again after `wait`.
+    Retry {
+        seq: u64,
+        attempt: u32,
+        reason: String,
+        wait: Duration,
+        url: String,
+        throttled: bool,
+    },
+    /// The final answer to request `seq`.
+    Done {
+        seq: u64,
+        result: Result<Response, TransportError>,
+    },
+}
+
+/// Sends requests for the connector on `workers` threads.
 #[derive(Debug)]
 pub struct Fetcher {
-    pub client: Client,
+    client: Arc<Client>,
     /// Secrets the config references; the connector may ask for no other.
-    pub secrets: BTreeSet<String>,
+    secrets: BTreeSet<String>,
+    /// Auths already checked and prepared: once per session, not per request.
+    prepared: Vec<Auth>,
+    /// Patterns of the client's redactor the process-wide redactor has.
+    redacting: usize,
+    jobs: Option<SyncSender<Planned>>,
+    answers: Receiver<Fetched>,
+    workers: Vec<JoinHandle<()>>,
 }
 
 impl Fetcher {
-    /// Sends `planned` (a request of `resource`) and returns the final response.
-    pub(crate) fn send(
-        &mut self,
-        resource: &str,
-        planned: &Planned,
-        sent: &mut Sent,
-        progress: &mut dyn Progress,
-    ) -> Result<Response, ResourceError> {
-        if let Some(auth) = &planned.request.auth {
+    /// Starts `workers` threads (at least one) sending through `client`.
+    pub fn start(
+        client: Client,
+        secrets: BTreeSet<String>,
+        workers: usize,
+    ) -> std::io::Result<Fetcher> {
+        let client = Arc::new(client);
+        let workers = workers.max(1);
+        let (jobs, queue) = sync_channel::<Planned>(workers);
+        let (done, answers) = sync_channel(workers * 4);
+        let queue = Arc::new(Mutex::new(queue));
+        let mut threads = Vec::with_capacity(workers);
+        for n in 0..workers {
+            let (client, queue, done) = (Arc::clone(&client), Arc::clone(&queue), done.clone());
+            let thread = std::thread::Builder::new()
+                .name(format!("sluice-fetch-{n}"))
+                .spawn(move || work(&client, &queue, &done))?;
+            threads.push(thread);
+        }
+        Ok(Fetcher {
+            client,
+            secrets,
+            prepared: Vec::new(),
+            redacting: 0,
+            jobs: Some(jobs),
+            answers,
+            workers: threads,
+        })
+    }
+
+    /// How many requests can be in flight at once.
+    pub fn workers(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Checks `planned`'s credentials (once per auth) and hands it to a worker.
+    pub(crate) fn submit(&mut self, planned: Planned) -> Result<(), ResourceError> {
+        if let Some(auth) = &planned.request.auth
+            && !self.prepared.contains(auth)
+        {
             self.check_secrets(auth)?;
             self.client.prepare(auth)?;
-            redact::remember(self.client.redactor());
+            self.prepared.push(auth.clone());
+            self.remember_secrets();
         }
-        let retries = &mut sent.retries;
-        let result = self
-            .client
-            .send(&planned.request, &mut |event| match event {
-                Event::Retry {
-                    attempt,
-                    reason,
-                    wait,
-                    url,
-                } => {
-                    *retries += 1;
-                    progress.retry(resource, attempt, &reason, wait, url);
-                }
-            });
+        let jobs = self.jobs.as_ref().ok_or(ResourceError::FetchStopped)?;
+        jobs.send(planned).map_err(|_| ResourceError::FetchStopped)
+    }
+
+    /// The next answer of a worker.
+    pub(crate) fn next(&mut self) -> Result<Fetched, ResourceError> {
+        let fetched = self
+            .answers
+            .recv()
+            .map_err(|_| ResourceError::FetchStopped)?;
         // An OAuth2 token fetched while sending joins the process-wide redactor.
-        redact::remember(self.client.redactor());
-        let response = result?;
-        sent.requests += 1;
-        Ok(response)
+        self.remember_secrets();
+        Ok(fetched)
+    }
+
+    fn remember_secrets(&mut self) {
+        let redactor = self.client.redactor();
+        if redactor.len() != self.redacting {
+            self.redacting = redactor.len();
+            redact::remember(&redactor);
+        }
     }
 
     fn check_secrets(&self, auth: &Auth) -> Result<(), ResourceError> {
@@ -69,5 +135,51 @@ impl Fetcher {
             }
         }
         Ok(())
+    }
+}
+
+impl Drop for Fetcher {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        // Workers finish the request in hand; answers nobody reads are dropped.
+        while self.answers.try_recv().is_ok() {}
+        for w in self.workers.drain(..) {
+            while !w.is_finished() {
+                while self.answers.try_recv().is_ok() {}
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let _ = w.join();
+        }
+    }
+}
+
+fn work(client: &Client, queue: &Mutex<Receiver<Planned>>, done: &SyncSender<Fetched>) {
+    loop {
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(planned) = job else {
+            return;
+        };
+        let seq = planned.seq;
+        let result = client.send(&planned.request, &mut |event| match event {
+            Event::Retry {
+                attempt,
+                reason,
+                wait,
+                url,
+                throttled,
+            } => {
+                let _ = done.send(Fetched::Retry {
+                    seq,
+                    attempt,
+                    reason,
+                    wait,
+                    url: url.to_string(),
+                    throttled,
+                });
+            }
+        });
+        if done.send(Fetched::Done { seq, result }).is_err() {
+            return;
+        }
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Stages, one module each: [`config`] reads the user's file, [`runtime`] compiles the
 //! component, [`guest`] runs it sandboxed (it plans requests and selects records),
-//! [`fetch`] sends the requests through `sluice_transport`, [`write`] loads pages into the
-//! sink on its own thread behind a bounded channel, [`progress`] reports; [`run`] drives
+//! [`fetch`] sends the requests through `sluice_transport` on worker threads, [`flight`]
+//! bounds the requests in flight and puts their answers back in order, [`write`] loads
+//! pages into the sink on its own thread behind a bounded channel, [`progress`] reports; [`run`] drives
 //! them resource by resource, [`sync`] wires them for the CLI, [`check`] validates a config
 //! (and fetches one page of each resource) without loading anything.
 
@@ -14,6 +15,7 @@ pub mod check;
 pub mod config;
 pub mod demo;
 pub mod fetch;
+pub mod flight;
 pub mod guest;
 pub mod progress;
 pub mod protocol;

@@ -1,5 +1,6 @@
-//! Driving a connector: for each resource, plan (the connector), fetch (the transport),
-//! select (the connector) and hand the page to the write stage, which runs on its own thread.
+//! Driving a connector: for each resource, plan (the connector), fetch (worker threads, up
+//! to a window of requests in flight), select (the connector, answers taken in the order
+//! planned) and hand each page to the write stage, which runs on its own thread.
 //!
 //! Resources are independent: one that fails does not stop the others. Every resource whose
 //! parent succeeded is attempted; each ends `completed`, `failed` or `skipped` (its parent
@@ -9,10 +10,11 @@ use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 use sluice_sink::{LoadId, TableSpec, Unfinished};
-use sluice_transport::TransportError;
+use sluice_transport::{Response, TransportError};
 
 use crate::bindings::Planned;
-use crate::fetch::{Fetcher, Sent};
+use crate::fetch::{Fetched, Fetcher, Sent};
+use crate::flight::Flight;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::{Page, ResourceInfo};
@@ -34,6 +36,8 @@ pub enum ResourceError {
         "more than {max} pages: stopped by the host's page ceiling (raise it with --max-pages)"
     )]
     TooManyPages { max: u64 },
+    #[error("the fetch stage stopped")]
+    FetchStopped,
 }
 
 /// A failure that stops the whole run.
@@ -112,11 +116,15 @@ impl ResourceSummary {
 /// Drives one open connector session.
 pub struct Runner<'a> {
     pub guest: Guest,
+    /// Its workers bound the requests in flight (`--concurrency`).
     pub fetcher: Fetcher,
     pub progress: &'a mut dyn Progress,
     /// Hard ceiling on the pages of one resource, enforced whatever the connector says.
     pub max_pages: u64,
 }
+
+/// Answers of one resource's requests, by seq.
+type Answers = Flight<Result<Response, TransportError>>;
 
 impl std::fmt::Debug for Runner<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -251,24 +259,64 @@ impl Runner<'_> {
     fn load(
         &mut self,
         resource: &str,
-        mut load: Option<&mut Load<'_>>,
+        load: Option<&mut Load<'_>>,
         summary: &mut ResourceSummary,
         sent: &mut Sent,
     ) -> Result<(), ResourceError> {
+        let mut flight = Flight::new(self.fetcher.workers());
+        let result = self.pump(resource, load, summary, sent, &mut flight);
+        // Requests still out (pages asked past the end, or after a failure) are waited
+        // for and dropped, not abandoned.
+        self.drain(resource, &mut flight, sent);
+        result
+    }
+
+    /// Keeps the window full of planned requests and hands the answers, in planned order,
+    /// to the connector and its pages to the write stage, until a page says `done` or
+    /// nothing is left to plan.
+    fn pump(
+        &mut self,
+        resource: &str,
+        mut load: Option<&mut Load<'_>>,
+        summary: &mut ResourceSummary,
+        sent: &mut Sent,
+        flight: &mut Answers,
+    ) -> Result<(), ResourceError> {
+        let mut planned_ahead = 0u64;
         loop {
-            // Every request sent so far was answered, so an empty plan means the resource
-            // is finished (e.g. a dependent resource whose parent yielded no records).
-            let planned = self.guest.next_requests(resource)?;
-            if planned.is_empty() {
-                return Ok(());
-            }
-            for p in planned {
-                if summary.pages >= self.max_pages {
+            while flight.has_room() {
+                let at_ceiling = summary.pages + planned_ahead >= self.max_pages;
+                if at_ceiling && !flight.is_empty() {
+                    break; // the pages in flight may end the resource
+                }
+                let planned = self.guest.next_requests(resource)?;
+                if planned.is_empty() {
+                    break;
+                }
+                if at_ceiling {
                     return Err(ResourceError::TooManyPages {
                         max: self.max_pages,
                     });
                 }
-                let page = self.select(resource, &p, sent)?;
+                for p in planned {
+                    let seq = p.seq;
+                    self.fetcher.submit(p)?;
+                    flight.sent(seq);
+                    planned_ahead += 1;
+                }
+            }
+            if flight.is_empty() {
+                // Every request was answered and the connector plans none: finished (e.g.
+                // a dependent resource whose parent yielded no records).
+                return Ok(());
+            }
+            self.receive(resource, flight, sent)?;
+            while let Some((seq, answer)) = flight.next_in_order() {
+                planned_ahead -= 1;
+                let response = answer?;
+                sent.requests += 1;
+                flight.answered();
+                let page = self.select(resource, seq, response)?;
                 summary.pages += 1;
                 summary.records += u64::from(page.count);
                 let done = page.done;
@@ -287,17 +335,53 @@ impl Runner<'_> {
         }
     }
 
-    /// Fetches one planned request and hands the response to the connector.
+    /// Waits for the next word from the fetch stage: a retry (reported; a throttled one
+    /// halves the window) or an answer.
+    fn receive(
+        &mut self,
+        resource: &str,
+        flight: &mut Answers,
+        sent: &mut Sent,
+    ) -> Result<(), ResourceError> {
+        match self.fetcher.next()? {
+            Fetched::Retry {
+                attempt,
+                reason,
+                wait,
+                url,
+                throttled,
+                ..
+            } => {
+                sent.retries += 1;
+                if throttled {
+                    flight.throttled();
+                }
+                self.progress.retry(resource, attempt, &reason, wait, &url);
+            }
+            Fetched::Done { seq, result } => flight.arrived(seq, result),
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, resource: &str, flight: &mut Answers, sent: &mut Sent) {
+        loop {
+            while let Some((_, answer)) = flight.next_in_order() {
+                sent.requests += u64::from(answer.is_ok());
+            }
+            if flight.is_empty() || self.receive(resource, flight, sent).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Hands one response to the connector.
     fn select(
         &mut self,
         resource: &str,
-        planned: &Planned,
-        sent: &mut Sent,
+        seq: u64,
+        response: Response,
     ) -> Result<Page, ResourceError> {
-        let response = self
-            .fetcher
-            .send(resource, planned, sent, &mut *self.progress)?;
-        let page = self.guest.on_response(resource, planned.seq, response)?;
+        let page = self.guest.on_response(resource, seq, response)?;
         for notice in &page.notices {
             self.progress.notice(resource, notice);
         }
@@ -308,10 +392,20 @@ impl Runner<'_> {
     pub(crate) fn fetch(
         &mut self,
         resource: &str,
-        planned: &Planned,
+        planned: Planned,
     ) -> Result<(Page, Vec<serde_json::Value>), ResourceError> {
+        let seq = planned.seq;
+        let mut flight = Flight::new(1);
+        self.fetcher.submit(planned)?;
+        flight.sent(seq);
         let mut sent = Sent::default();
-        let page = self.select(resource, planned, &mut sent)?;
+        let answer = loop {
+            self.receive(resource, &mut flight, &mut sent)?;
+            if let Some((_, answer)) = flight.next_in_order() {
+                break answer;
+            }
+        };
+        let page = self.select(resource, seq, answer?)?;
         let records = parse_records(&page)?;
         Ok((page, records))
     }

@@ -33,7 +33,12 @@ pub struct SyncOptions {
     /// Ignore unfinished loads: every resource starts from its first page (or its last
     /// completed incremental cursor).
     pub restart: bool,
+    /// Requests of a resource in flight at most ([`DEFAULT_CONCURRENCY`]).
+    pub concurrency: usize,
 }
+
+/// Default of [`SyncOptions::concurrency`].
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -48,7 +53,7 @@ pub enum SyncError {
     },
     #[error(transparent)]
     Run(#[from] RunError),
-    #[error("cannot start the write stage")]
+    #[error("cannot start a thread of the engine")]
     Thread(#[source] std::io::Error),
 }
 
@@ -82,13 +87,20 @@ impl SyncReport {
     }
 }
 
-/// The fetch stage of a run: an HTTP client with the options' retry policy and timeout and
-/// the config's allow-list, sending only the secrets the config references.
-pub(crate) fn fetcher(config: &SourceConfig, options: &SyncOptions) -> Result<Fetcher, SyncError> {
-    Ok(Fetcher {
-        client: http_client(config, options)?,
-        secrets: config.secrets.clone(),
-    })
+/// The fetch stage of a run: `workers` threads sharing an HTTP client with the options'
+/// retry policy and timeout and the config's allow-list, sending only the secrets the config
+/// references.
+pub(crate) fn fetcher(
+    config: &SourceConfig,
+    options: &SyncOptions,
+    workers: usize,
+) -> Result<Fetcher, SyncError> {
+    Fetcher::start(
+        http_client(config, options)?,
+        config.secrets.clone(),
+        workers,
+    )
+    .map_err(SyncError::Thread)
 }
 
 fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, SyncError> {
@@ -144,7 +156,7 @@ pub fn sync(
     };
     let mut runner = Runner {
         guest,
-        fetcher: fetcher(config, &options)?,
+        fetcher: fetcher(config, &options, options.concurrency)?,
         progress,
         max_pages: options.max_pages,
     };

@@ -19,7 +19,7 @@ use sluice_sink::{
 use crate::protocol::Page;
 
 /// Pages queued between selecting and writing.
-pub const PAGES_IN_FLIGHT: usize = 8;
+pub const PAGES_IN_FLIGHT: usize = 4;
 
 /// Why a page could not be written.
 #[derive(Debug, Clone, thiserror::Error)]

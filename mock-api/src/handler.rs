@@ -21,6 +21,8 @@ pub struct RecordedRequest {
     /// The headers as received (names as sent).
     pub headers: Vec<(String, String)>,
     pub status: u16,
+    /// Requests the server was answering when this one arrived, this one included.
+    pub concurrent: usize,
 }
 
 impl RecordedRequest {
@@ -135,6 +137,7 @@ impl State {
         path: String,
         query: Vec<(String, String)>,
         headers: Vec<(String, String)>,
+        concurrent: usize,
     ) -> Answer {
         let answer = self.answer(&method, &path, &query, &headers);
         self.requests.push(RecordedRequest {
@@ -143,6 +146,7 @@ impl State {
             query,
             headers,
             status: answer.status,
+            concurrent,
         });
         answer
     }

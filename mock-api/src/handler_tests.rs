@@ -14,7 +14,7 @@ fn get_with(state: &mut State, target: &str, headers: &[(&str, &str)]) -> (Answe
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
         .collect();
-    let answer = state.handle("GET".into(), path, query, headers);
+    let answer = state.handle("GET".into(), path, query, headers, 1);
     let body = serde_json::from_str(&answer.body).unwrap();
     (answer, body)
 }
@@ -106,6 +106,7 @@ fn unknown_path_and_method() {
         "/v1/inventory".into(),
         Vec::new(),
         Vec::new(),
+        1,
     );
     assert_eq!(answer.status, 405);
     let statuses: Vec<u16> = s.requests.iter().map(|r| r.status).collect();

@@ -27,6 +27,7 @@
 
 mod fault;
 mod handler;
+pub mod http;
 mod items;
 mod query;
 mod server;
@@ -34,8 +35,9 @@ mod server;
 use std::fmt;
 
 pub use fault::{Fault, FaultParseError};
+pub use http::{HttpReply, HttpRequest, HttpServer};
 pub use items::{CHANGE_MODULUS, changed_in_generation, item};
-pub use server::{MockServer, RecordedRequest, listen};
+pub use server::{MockServer, RecordedRequest};
 
 /// The path of the single endpoint.
 pub const INVENTORY_PATH: &str = "/v1/inventory";

@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod component;
+mod concurrency;
 mod dependent;
 mod dlt_compat;
 mod errors;

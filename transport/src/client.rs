@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
@@ -47,18 +48,22 @@ pub enum Event<'a> {
         reason: String,
         wait: Duration,
         url: &'a str,
+        /// The server asked to slow down: HTTP 429, or a `Retry-After` header.
+        throttled: bool,
     },
 }
 
-/// Sends planned requests over HTTP.
+/// Sends planned requests over HTTP. Shared by every thread that sends (`&self`): the
+/// secrets, the redactor and the OAuth2 tokens sit behind their own locks, and one token
+/// serves every thread (the first to need it fetches it while the others wait for it).
 pub struct Client {
     http: reqwest::blocking::Client,
     config: ClientConfig,
     allow: AllowList,
     resolver: SecretResolver,
-    secrets: HashMap<String, Secret>,
-    redactor: Redactor,
-    tokens: TokenCache,
+    secrets: RwLock<HashMap<String, Secret>>,
+    redactor: RwLock<Redactor>,
+    tokens: Mutex<TokenCache>,
 }
 
 impl fmt::Debug for Client {
@@ -66,8 +71,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("config", &self.config)
             .field("resolver", &self.resolver)
-            .field("secrets", &self.secrets.len())
-            .field("tokens", &self.tokens.len())
+            .field("secrets", &read(&self.secrets).len())
+            .field("tokens", &lock(&self.tokens).len())
             .finish_non_exhaustive()
     }
 }
@@ -89,25 +94,36 @@ impl Client {
             config,
             allow,
             resolver,
-            secrets: HashMap::new(),
-            redactor: Redactor::default(),
-            tokens: TokenCache::default(),
+            secrets: RwLock::default(),
+            redactor: RwLock::default(),
+            tokens: Mutex::default(),
         })
     }
 
     /// Resolves (and caches) every secret `auth` names, so a missing secret fails before any
     /// request. Sends nothing: an OAuth2 token is fetched by the first [`Client::send`].
-    pub fn prepare(&mut self, auth: &Auth) -> Result<(), TransportError> {
+    pub fn prepare(&self, auth: &Auth) -> Result<(), TransportError> {
+        let known = |name: &str| read(&self.secrets).contains_key(name);
+        let literal = |value: &str| read(&self.redactor).covers(value);
+        let ready = auth.credentials().iter().all(|c| match c {
+            Credential::Secret(name) => known(name),
+            Credential::Literal(value) => literal(value),
+        });
+        if ready {
+            return Ok(());
+        }
         for credential in auth.credentials() {
             match credential {
                 Credential::Secret(name) => {
-                    if !self.secrets.contains_key(name) {
+                    if !known(name) {
                         let secret = self.resolver.resolve(name)?;
-                        self.redactor.add(&secret);
-                        self.secrets.insert(name.clone(), secret);
+                        write(&self.redactor).add(&secret);
+                        write(&self.secrets).insert(name.clone(), secret);
                     }
                 }
-                Credential::Literal(value) => self.redactor.add(&Secret::new(value.clone())),
+                Credential::Literal(value) => {
+                    write(&self.redactor).add(&Secret::new(value.clone()));
+                }
             }
         }
         let pair = match auth {
@@ -118,37 +134,26 @@ impl Client {
             _ => None,
         };
         if let Some((user, password)) = pair {
-            let pair = basic_value(self.value(user), self.value(password));
-            self.redactor
-                .add_pattern(pair.trim_end_matches('=').to_string());
-            self.redactor.add_pattern(pair);
+            let pair = basic_value(self.value(user).expose(), self.value(password).expose());
+            let mut redactor = write(&self.redactor);
+            redactor.add_pattern(pair.trim_end_matches('=').to_string());
+            redactor.add_pattern(pair);
         }
         Ok(())
     }
 
     /// Every secret resolved so far and every literal credential seen.
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
+    pub fn redactor(&self) -> Redactor {
+        read(&self.redactor).clone()
     }
 
-    fn value<'a>(&'a self, credential: &'a Credential) -> &'a str {
+    fn value(&self, credential: &Credential) -> Secret {
         match credential {
-            Credential::Secret(name) => self.secrets.get(name).map_or("", Secret::expose),
-            Credential::Literal(value) => value,
-        }
-    }
-
-    fn injection<'a>(&'a self, auth: &'a Auth) -> Injection<'a> {
-        match auth {
-            Auth::Query { name, value } => Injection::Query(name, self.value(value)),
-            Auth::Header { name, value } => Injection::Header(name, self.value(value)),
-            Auth::Cookie { name, value } => Injection::Cookie(name, self.value(value)),
-            Auth::Bearer(value) => Injection::Bearer(self.value(value)),
-            Auth::Basic { username, password } => {
-                Injection::Basic(self.value(username), self.value(password))
-            }
-            // `send` injects the access token itself; this is never sent.
-            Auth::OAuth2(_) => Injection::Bearer(""),
+            Credential::Secret(name) => read(&self.secrets)
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| Secret::new(String::new())),
+            Credential::Literal(value) => Secret::new(value.clone()),
         }
     }
 
@@ -161,7 +166,7 @@ impl Client {
     /// as a bearer token; on a 401 the token is refreshed once and the request resent, and a
     /// second 401 is returned like any other response.
     pub fn send(
-        &mut self,
+        &self,
         request: &Request,
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Response, TransportError> {
@@ -169,35 +174,48 @@ impl Client {
         if let Some(auth) = &request.auth {
             self.prepare(auth)?;
         }
-        let display_url = self.redactor.redact(&request.url);
+        let display_url = read(&self.redactor).redact(&request.url);
         let Some(Auth::OAuth2(grant)) = &request.auth else {
-            let injection = request.auth.as_ref().map(|a| self.injection(a));
+            let values: Vec<Secret> = request
+                .auth
+                .iter()
+                .flat_map(Auth::credentials)
+                .map(|c| self.value(c))
+                .collect();
+            let injection = request.auth.as_ref().map(|a| injection(a, &values));
             return self.attempts(request, planned, injection, &display_url, on_event);
         };
-        let token = self.token(grant, on_event)?;
+        let token = self.token(grant, None, on_event)?;
         let injection = Some(Injection::Bearer(token.expose()));
         let response =
             self.attempts(request, planned.clone(), injection, &display_url, on_event)?;
         if response.status != 401 {
             return Ok(response);
         }
-        self.tokens.invalidate(grant);
-        let token = self.token(grant, on_event)?;
+        let token = self.token(grant, Some(&token), on_event)?;
         let injection = Some(Injection::Bearer(token.expose()));
         self.attempts(request, planned, injection, &display_url, on_event)
     }
 
-    /// The access token of `grant`: cached, or fetched from its token URL.
+    /// The access token of `grant`: cached, or fetched from its token URL. `rejected`: a
+    /// token the API answered 401 to, fetched again unless another thread already did.
     fn token(
-        &mut self,
+        &self,
         grant: &OAuth2,
+        rejected: Option<&Secret>,
         on_event: &mut dyn FnMut(Event<'_>),
     ) -> Result<Secret, TransportError> {
-        if let Some(token) = self.tokens.get(grant, Instant::now()) {
+        // Held while fetching: the other threads wait for this token instead of each
+        // fetching one.
+        let mut tokens = lock(&self.tokens);
+        if let Some(token) = tokens.get(grant, Instant::now())
+            && rejected.is_none_or(|r| r.expose() != token.expose())
+        {
             return Ok(token.clone());
         }
-        let id = self.value(&grant.client_id).to_string();
-        let secret = self.value(&grant.client_secret).to_string();
+        let id = self.value(&grant.client_id);
+        let secret = self.value(&grant.client_secret);
+        let (id, secret) = (id.expose(), secret.expose());
         let request = Request {
             method: Method::Post,
             url: grant.token_url.clone(),
@@ -208,13 +226,13 @@ impl Client {
                 ),
                 ("Accept".into(), "application/json".into()),
             ],
-            body: Some(oauth::form_body(grant, &id, &secret)),
+            body: Some(oauth::form_body(grant, id, secret)),
             auth: None,
         };
         let planned = self.check(&request)?;
-        let display_url = self.redactor.redact(&grant.token_url);
+        let display_url = read(&self.redactor).redact(&grant.token_url);
         let injection = match grant.client_auth {
-            ClientAuth::Basic => Some(Injection::Basic(&id, &secret)),
+            ClientAuth::Basic => Some(Injection::Basic(id, secret)),
             ClientAuth::Body => None,
         };
         let response = self.attempts(&request, planned, injection, &display_url, on_event)?;
@@ -223,11 +241,11 @@ impl Client {
                 url: display_url.clone(),
                 message,
             }
-            .scrubbed(&self.redactor)
+            .scrubbed(&read(&self.redactor))
         })?;
-        self.redactor.add(&token.value);
+        write(&self.redactor).add(&token.value);
         let value = token.value.clone();
-        self.tokens.insert(grant, token);
+        tokens.insert(grant, token);
         Ok(value)
     }
 
@@ -253,6 +271,9 @@ impl Client {
         let mut attempt = 1u32;
         loop {
             let outcome = exchange.run();
+            let throttled = outcome
+                .as_ref()
+                .is_ok_and(|r| r.status == 429 || r.header("retry-after").is_some());
             let (decision, reason) = match &outcome {
                 Ok(r) => {
                     let retry_after = r.header("retry-after");
@@ -282,6 +303,7 @@ impl Client {
                         reason,
                         wait,
                         url: display_url,
+                        throttled,
                     });
                     std::thread::sleep(wait);
                     attempt += 1;
@@ -296,7 +318,7 @@ impl Client {
 
     /// The planned URL, parsed and checked against the allow-list.
     fn check(&self, request: &Request) -> Result<Url, TransportError> {
-        let display = || self.redactor.redact(&request.url);
+        let display = || read(&self.redactor).redact(&request.url);
         let url = Url::parse(&request.url).map_err(|e| TransportError::InvalidUrl {
             url: display(),
             message: e.to_string(),
@@ -353,6 +375,32 @@ impl Client {
             },
             Err(Failure::Fatal(e)) => e,
         };
-        Err(error.scrubbed(&self.redactor))
+        Err(error.scrubbed(&read(&self.redactor)))
     }
+}
+
+/// The injection of `auth` with its credentials' `values`, in [`Auth::credentials`] order.
+fn injection<'a>(auth: &'a Auth, values: &'a [Secret]) -> Injection<'a> {
+    let at = |i: usize| values.get(i).map_or("", Secret::expose);
+    match auth {
+        Auth::Query { name, .. } => Injection::Query(name, at(0)),
+        Auth::Header { name, .. } => Injection::Header(name, at(0)),
+        Auth::Cookie { name, .. } => Injection::Cookie(name, at(0)),
+        Auth::Bearer(_) => Injection::Bearer(at(0)),
+        Auth::Basic { .. } => Injection::Basic(at(0), at(1)),
+        // `send` injects the access token itself; this is never sent.
+        Auth::OAuth2(_) => Injection::Bearer(""),
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock<T>(lock: &Mutex<T>) -> MutexGuard<'_, T> {
+    lock.lock().unwrap_or_else(PoisonError::into_inner)
 }

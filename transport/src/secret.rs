@@ -82,6 +82,20 @@ impl Redactor {
         self.patterns.insert(at, pattern);
     }
 
+    /// Whether `raw` is already redacted as a whole.
+    pub(crate) fn covers(&self, raw: &str) -> bool {
+        raw.is_empty() || self.patterns.iter().any(|p| p == raw)
+    }
+
+    /// How many patterns it redacts: grows whenever a secret or token is added.
+    pub fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
     /// Adds every pattern `other` knows: redactors of several clients merge, so no secret
     /// any of them saw stops being redacted.
     pub fn merge(&mut self, other: &Redactor) {

@@ -33,7 +33,7 @@ fn assert_clean(text: &str) {
 #[test]
 fn query_auth_is_percent_encoded_and_appended() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&[server.host()], 1, &[("API_KEY", SECRET)]);
+    let c = client(&[server.host()], 1, &[("API_KEY", SECRET)]);
     let auth = Auth::Query {
         name: "api_key".into(),
         value: secret("api_key"),
@@ -49,7 +49,7 @@ fn query_auth_is_percent_encoded_and_appended() {
 #[test]
 fn header_auth_is_injected() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(
+    let c = client(
         &[server.host()],
         1,
         &[("SOURCES__INVENTORY__API_KEY", SECRET)],
@@ -66,7 +66,7 @@ fn header_auth_is_injected() {
 #[test]
 fn cookie_auth_is_appended_to_an_existing_cookie() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&[server.host()], 1, &[("SESSION", "abc123")]);
+    let c = client(&[server.host()], 1, &[("SESSION", "abc123")]);
     let mut rq = request(
         server.url("/"),
         Auth::Cookie {
@@ -85,7 +85,7 @@ fn cookie_auth_is_appended_to_an_existing_cookie() {
 #[test]
 fn bearer_auth_is_injected() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&[server.host()], 1, &[("TOKEN", "tok-42")]);
+    let c = client(&[server.host()], 1, &[("TOKEN", "tok-42")]);
     c.send(
         &request(server.url("/"), Auth::Bearer(secret("token"))),
         &mut |_| {},
@@ -100,7 +100,7 @@ fn bearer_auth_is_injected() {
 #[test]
 fn basic_auth_is_injected_and_its_base64_redacted() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&[server.host()], 1, &[("PASSWORD", "pw")]);
+    let c = client(&[server.host()], 1, &[("PASSWORD", "pw")]);
     let auth = Auth::Basic {
         username: Credential::Literal("aladdin".into()),
         password: secret("password"),
@@ -121,7 +121,7 @@ fn basic_auth_is_injected_and_its_base64_redacted() {
 #[test]
 fn missing_secret_fails_before_any_request() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&[server.host()], 1, &[]);
+    let c = client(&[server.host()], 1, &[]);
     let auth = Auth::Bearer(secret("api_key"));
     let err = c.prepare(&auth).unwrap_err();
     assert!(matches!(err, TransportError::Secret(_)), "{err:?}");
@@ -137,7 +137,7 @@ fn missing_secret_fails_before_any_request() {
 fn credentials_are_stripped_on_cross_host_redirect() {
     let target = TestServer::start(vec![reply(200)]);
     let origin = TestServer::start(vec![reply(302).header("Location", &target.url("/landing"))]);
-    let mut c = client(&[origin.host(), target.host()], 1, &[("API_KEY", SECRET)]);
+    let c = client(&[origin.host(), target.host()], 1, &[("API_KEY", SECRET)]);
     let mut rq = request(
         origin.url("/start"),
         Auth::Header {
@@ -161,7 +161,7 @@ fn credentials_are_stripped_on_cross_host_redirect() {
 #[test]
 fn same_host_redirect_keeps_header_auth() {
     let server = TestServer::start(vec![reply(301).header("Location", "/v2/items"), reply(200)]);
-    let mut c = client(&[server.host()], 1, &[("TOKEN", "tok-42")]);
+    let c = client(&[server.host()], 1, &[("TOKEN", "tok-42")]);
     c.send(
         &request(server.url("/items"), Auth::Bearer(secret("token"))),
         &mut |_| {},
@@ -176,7 +176,7 @@ fn same_host_redirect_keeps_header_auth() {
 #[test]
 fn no_error_or_debug_string_contains_the_secret() {
     let server = TestServer::start(vec![reply(503)]);
-    let mut c = client(&[server.host()], 2, &[("API_KEY", SECRET)]);
+    let c = client(&[server.host()], 2, &[("API_KEY", SECRET)]);
     let auth = Auth::Query {
         name: "api_key".into(),
         value: secret("api_key"),
@@ -210,7 +210,7 @@ fn no_error_or_debug_string_contains_the_secret() {
         .local_addr()
         .unwrap()
         .port();
-    let mut c = client(&[format!("127.0.0.1:{port}")], 1, &[]);
+    let c = client(&[format!("127.0.0.1:{port}")], 1, &[]);
     let rq = request(
         format!("http://127.0.0.1:{port}/x"),
         Auth::Query {

@@ -93,7 +93,7 @@ fn oauth_client(s: &TestServer, attempts: u32) -> sluice_transport::Client {
     client(&[s.host()], attempts, &[("CLIENT_SECRET", CLIENT_SECRET)])
 }
 
-fn send(c: &mut sluice_transport::Client, rq: &Request) -> Result<Response, TransportError> {
+fn send(c: &sluice_transport::Client, rq: &Request) -> Result<Response, TransportError> {
     c.send(rq, &mut |_| {})
 }
 
@@ -110,8 +110,8 @@ fn assert_clean(text: &str) {
 #[test]
 fn client_secret_basic_sends_basic_auth_and_the_form() {
     let s = server(Behaviour::default());
-    let mut c = oauth_client(&s, 1);
-    let r = send(&mut c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
+    let c = oauth_client(&s, 1);
+    let r = send(&c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
     assert_eq!(r.status, 200);
     let seen = s.seen();
     let (token, calls) = split(&seen);
@@ -140,8 +140,8 @@ fn client_secret_basic_sends_basic_auth_and_the_form() {
 #[test]
 fn client_secret_post_sends_the_credentials_in_the_body() {
     let s = server(Behaviour::default());
-    let mut c = oauth_client(&s, 1);
-    send(&mut c, &api(&s, grant(&s, ClientAuth::Body))).unwrap();
+    let c = oauth_client(&s, 1);
+    send(&c, &api(&s, grant(&s, ClientAuth::Body))).unwrap();
     let seen = s.seen();
     let (token, _) = split(&seen);
     assert_eq!(token[0].header("authorization"), None);
@@ -155,14 +155,48 @@ fn client_secret_post_sends_the_credentials_in_the_body() {
 #[test]
 fn one_token_request_serves_many_calls() {
     let s = server(Behaviour::default());
-    let mut c = oauth_client(&s, 1);
+    let c = oauth_client(&s, 1);
     let rq = api(&s, grant(&s, ClientAuth::Basic));
     for _ in 0..5 {
-        assert_eq!(send(&mut c, &rq).unwrap().status, 200);
+        assert_eq!(send(&c, &rq).unwrap().status, 200);
     }
     let seen = s.seen();
     let (token, calls) = split(&seen);
     assert_eq!((token.len(), calls.len()), (1, 5));
+}
+
+#[test]
+fn threads_sharing_a_client_share_one_token_and_one_refresh() {
+    // Token 1 is refused by the API: every thread gets a 401 with it, yet only one thread
+    // fetches token 2, and the others send with it.
+    let s = server(Behaviour {
+        api_accepts: |n| n >= 2,
+        ..Behaviour::default()
+    });
+    let env = [("CLIENT_SECRET", CLIENT_SECRET)];
+    let c = common::client_with_timeout(&[s.host()], 1, &env, Duration::from_secs(10));
+    let rq = api(&s, grant(&s, ClientAuth::Basic));
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                for _ in 0..3 {
+                    assert_eq!(send(&c, &rq).unwrap().status, 200);
+                }
+            });
+        }
+    });
+    let seen = s.seen();
+    let (token, calls) = split(&seen);
+    assert_eq!(token.len(), 2, "one token, then one refresh, for 8 threads");
+    let accepted = calls
+        .iter()
+        .filter(|c| {
+            c.header("authorization")
+                .unwrap()
+                .starts_with("Bearer tok-2-")
+        })
+        .count();
+    assert_eq!(accepted, 24);
 }
 
 #[test]
@@ -171,12 +205,12 @@ fn an_expired_token_is_refreshed() {
         expires_in: Some(1),
         ..Behaviour::default()
     });
-    let mut c = oauth_client(&s, 1);
+    let c = oauth_client(&s, 1);
     let rq = api(&s, grant(&s, ClientAuth::Basic));
-    send(&mut c, &rq).unwrap();
-    send(&mut c, &rq).unwrap();
+    send(&c, &rq).unwrap();
+    send(&c, &rq).unwrap();
     std::thread::sleep(Duration::from_millis(700));
-    send(&mut c, &rq).unwrap();
+    send(&c, &rq).unwrap();
     let seen = s.seen();
     let (token, calls) = split(&seen);
     assert_eq!(token.len(), 2);
@@ -200,8 +234,9 @@ fn a_401_refreshes_the_token_once_and_resends() {
         api_accepts: |n| n >= 2,
         ..Behaviour::default()
     });
-    let mut c = oauth_client(&s, 1);
-    let r = send(&mut c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
+    let env = [("CLIENT_SECRET", CLIENT_SECRET)];
+    let c = common::client_with_timeout(&[s.host()], 1, &env, Duration::from_secs(10));
+    let r = send(&c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
     assert_eq!(r.status, 200);
     let seen = s.seen();
     let urls: Vec<&str> = seen.iter().map(|s| s.url.as_str()).collect();
@@ -214,8 +249,8 @@ fn a_second_401_is_returned_to_the_caller() {
         api_accepts: |_| false,
         ..Behaviour::default()
     });
-    let mut c = oauth_client(&s, 3);
-    let r = send(&mut c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
+    let c = oauth_client(&s, 3);
+    let r = send(&c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap();
     assert_eq!(r.status, 401);
     let seen = s.seen();
     let (token, calls) = split(&seen);
@@ -228,7 +263,7 @@ fn token_requests_get_the_retry_policy() {
         token_failures: 2,
         ..Behaviour::default()
     });
-    let mut c = oauth_client(&s, 3);
+    let c = oauth_client(&s, 3);
     let mut retries = Vec::new();
     let r = c
         .send(&api(&s, grant(&s, ClientAuth::Basic)), &mut |e| {
@@ -253,8 +288,8 @@ fn token_errors_name_status_and_url_but_no_secret() {
             "{{\"error\":\"invalid_client\",\"error_description\":\"bad secret {CLIENT_SECRET}\"}}"
         ))
     });
-    let mut c = oauth_client(&s, 1);
-    let e = send(&mut c, &api(&s, grant(&s, ClientAuth::Body))).unwrap_err();
+    let c = oauth_client(&s, 1);
+    let e = send(&c, &api(&s, grant(&s, ClientAuth::Body))).unwrap_err();
     let text = e.to_string();
     assert!(matches!(e, TransportError::Token { .. }), "{e:?}");
     assert!(text.contains("HTTP 401"), "{text}");
@@ -268,8 +303,8 @@ fn token_errors_name_status_and_url_but_no_secret() {
 #[test]
 fn a_token_without_access_token_is_an_error_without_the_body() {
     let s = TestServer::serve(|_, _| reply(200).body(&format!("{{\"token\":\"{TOKEN_MARK}\"}}")));
-    let mut c = oauth_client(&s, 1);
-    let e = send(&mut c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap_err();
+    let c = oauth_client(&s, 1);
+    let e = send(&c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap_err();
     let text = e.to_string();
     assert!(text.contains("access_token"), "{text}");
     assert_clean(&text);
@@ -278,9 +313,9 @@ fn a_token_without_access_token_is_an_error_without_the_body() {
 #[test]
 fn neither_token_nor_secret_shows_in_debug_or_redacted_text() {
     let s = server(Behaviour::default());
-    let mut c = oauth_client(&s, 1);
+    let c = oauth_client(&s, 1);
     let auth = grant(&s, ClientAuth::Basic);
-    send(&mut c, &api(&s, auth.clone())).unwrap();
+    send(&c, &api(&s, auth.clone())).unwrap();
     assert_clean(&format!("{c:?}"));
     assert_clean(&format!("{auth:?}"));
     let leaked = format!(
@@ -294,9 +329,9 @@ fn neither_token_nor_secret_shows_in_debug_or_redacted_text() {
 fn a_token_url_outside_the_allow_list_is_refused_before_sending() {
     let api_server = server(Behaviour::default());
     let token_server = server(Behaviour::default());
-    let mut c = oauth_client(&api_server, 1);
+    let c = oauth_client(&api_server, 1);
     let e = send(
-        &mut c,
+        &c,
         &api(&api_server, grant(&token_server, ClientAuth::Basic)),
     )
     .unwrap_err();
@@ -308,8 +343,8 @@ fn a_token_url_outside_the_allow_list_is_refused_before_sending() {
 #[test]
 fn a_missing_client_secret_fails_before_any_request() {
     let s = server(Behaviour::default());
-    let mut c = client(&[s.host()], 1, &[]);
-    let e = send(&mut c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap_err();
+    let c = client(&[s.host()], 1, &[]);
+    let e = send(&c, &api(&s, grant(&s, ClientAuth::Basic))).unwrap_err();
     assert!(e.to_string().contains("client_secret"), "{e}");
     assert!(s.seen().is_empty());
 }

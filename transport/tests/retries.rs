@@ -20,7 +20,7 @@ fn get(url: String) -> Request {
 #[test]
 fn retry_after_429_is_honoured_then_200_returned() {
     let server = TestServer::start(vec![reply(429).header("Retry-After", "1"), reply(200)]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     let started = Instant::now();
     let response = c
@@ -40,7 +40,7 @@ fn retry_after_429_is_honoured_then_200_returned() {
 #[test]
 fn retry_after_zero_seconds_retries_immediately() {
     let server = TestServer::start(vec![reply(429).header("Retry-After", "0"), reply(200)]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     assert_eq!(
         c.send(&get(server.url("/")), &mut recorder(&mut events))
@@ -54,7 +54,7 @@ fn retry_after_zero_seconds_retries_immediately() {
 #[test]
 fn two_503_then_200_backs_off_exponentially() {
     let server = TestServer::start(vec![reply(503), reply(503), reply(200)]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     let response = c
         .send(&get(server.url("/")), &mut recorder(&mut events))
@@ -73,7 +73,7 @@ fn two_503_then_200_backs_off_exponentially() {
 #[test]
 fn three_503_exhaust_the_retries() {
     let server = TestServer::start(vec![reply(503)]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     let url = server.url("/things?page=2");
     let err = c
@@ -103,7 +103,7 @@ fn three_503_exhaust_the_retries() {
 #[test]
 fn client_errors_are_returned_not_retried() {
     let server = TestServer::start(vec![reply(404), reply(200)]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     let response = c
         .send(&get(server.url("/missing")), &mut recorder(&mut events))
@@ -128,7 +128,7 @@ fn connection_refused_is_retried_then_fails() {
         .unwrap()
         .port();
     let host = format!("127.0.0.1:{port}");
-    let mut c = client(std::slice::from_ref(&host), 3, &[]);
+    let c = client(std::slice::from_ref(&host), 3, &[]);
     let mut events = Vec::new();
     let err = c
         .send(&get(format!("http://{host}/x")), &mut recorder(&mut events))
@@ -145,7 +145,7 @@ fn connection_refused_is_retried_then_fails() {
 #[test]
 fn timeout_is_retried_then_fails() {
     let server = TestServer::start(vec![reply(200).delay(Duration::from_millis(900))]);
-    let mut c = client(&[server.host()], 2, &[]);
+    let c = client(&[server.host()], 2, &[]);
     let mut events = Vec::new();
     let started = Instant::now();
     let err = c
@@ -169,7 +169,7 @@ fn timeout_then_success() {
         reply(200).delay(Duration::from_millis(800)),
         reply(200),
     ]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let mut events = Vec::new();
     let response = c
         .send(&get(server.url("/")), &mut recorder(&mut events))
@@ -181,7 +181,7 @@ fn timeout_then_success() {
 #[test]
 fn host_not_in_allow_list_is_refused_before_any_request() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&["127.0.0.1:1".to_string()], 3, &[]);
+    let c = client(&["127.0.0.1:1".to_string()], 3, &[]);
     let err = c.send(&get(server.url("/")), &mut |_| {}).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -203,7 +203,7 @@ fn host_not_in_allow_list_is_refused_before_any_request() {
 #[test]
 fn bare_host_entry_allows_any_port() {
     let server = TestServer::start(vec![reply(200)]);
-    let mut c = client(&["127.0.0.1".to_string()], 1, &[]);
+    let c = client(&["127.0.0.1".to_string()], 1, &[]);
     assert_eq!(
         c.send(&get(server.url("/")), &mut |_| {}).unwrap().status,
         200
@@ -215,7 +215,7 @@ fn redirect_to_disallowed_host_is_refused() {
     let server = TestServer::start(vec![
         reply(302).header("Location", "http://evil.example:8080/x"),
     ]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let err = c.send(&get(server.url("/start")), &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, TransportError::RedirectNotAllowed { .. }),
@@ -228,7 +228,7 @@ fn redirect_to_disallowed_host_is_refused() {
 #[test]
 fn redirects_are_followed_at_most_five_times() {
     let server = TestServer::start(vec![reply(302).header("Location", "/again")]);
-    let mut c = client(&[server.host()], 3, &[]);
+    let c = client(&[server.host()], 3, &[]);
     let err = c.send(&get(server.url("/start")), &mut |_| {}).unwrap_err();
     assert!(
         matches!(err, TransportError::TooManyRedirects { max: 5, .. }),
@@ -240,7 +240,7 @@ fn redirects_are_followed_at_most_five_times() {
 #[test]
 fn post_body_is_sent_and_303_turns_into_get() {
     let server = TestServer::start(vec![reply(303).header("Location", "/result"), reply(201)]);
-    let mut c = client(&[server.host()], 1, &[]);
+    let c = client(&[server.host()], 1, &[]);
     let request = Request {
         method: Method::Post,
         url: server.url("/search"),
@@ -267,7 +267,7 @@ fn post_body_is_sent_and_303_turns_into_get() {
 
 #[test]
 fn invalid_url_is_an_error() {
-    let mut c = client(&["127.0.0.1".to_string()], 1, &[]);
+    let c = client(&["127.0.0.1".to_string()], 1, &[]);
     let err = c.send(&get("not a url".into()), &mut |_| {}).unwrap_err();
     assert!(matches!(err, TransportError::InvalidUrl { .. }), "{err:?}");
 }

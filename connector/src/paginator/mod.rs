@@ -230,6 +230,13 @@ pub trait Paginate {
     fn state(&self) -> Map<String, Value>;
     /// Continues from a position [`Paginate::state`] wrote; false when `state` is not one.
     fn restore(&mut self, state: &Map<String, Value>) -> bool;
+    /// Moves on to the page after the one just prepared without its response, as if it
+    /// came back full: a host may then send both at once. False (and unchanged) when the
+    /// next page cannot be predicted (cursors, links, before the first response, or past a
+    /// known end).
+    fn skip_ahead(&mut self) -> bool {
+        false
+    }
 }
 
 /// A running paginator.
@@ -296,6 +303,14 @@ impl Paginate for Paginator {
             Paginator::HeaderCursor(p) => p.state(),
             Paginator::JsonLink(p) => p.state(),
             Paginator::HeaderLink(p) => p.state(),
+        }
+    }
+
+    fn skip_ahead(&mut self) -> bool {
+        match self {
+            Paginator::Offset(p) => p.skip_ahead(),
+            Paginator::PageNumber(p) => p.skip_ahead(),
+            _ => false,
         }
     }
 

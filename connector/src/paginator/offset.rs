@@ -99,6 +99,11 @@ pub struct OffsetPaginator {
     config: OffsetConfig,
     offset: u64,
     warned_capped: bool,
+    /// Set once a page came back full: the API serves `limit` records a page, so later
+    /// pages are `limit` apart and can be requested before the earlier ones are answered.
+    full_pages: bool,
+    /// The total the last response gave, if any.
+    total: Option<u64>,
 }
 
 impl OffsetPaginator {
@@ -107,6 +112,8 @@ impl OffsetPaginator {
             offset: config.offset,
             config,
             warned_capped: false,
+            full_pages: false,
+            total: None,
         }
     }
 
@@ -134,7 +141,15 @@ impl Paginate for OffsetPaginator {
         let count = page.count as u64;
         let total = self.total(page)?;
         let has_more = has_more_at(page, &c.has_more_path)?;
-        let step = if count > 0 { count } else { c.limit };
+        // Once the API served a full page, pages are `limit` apart (as in dlt), so that
+        // pages requested ahead ([`Paginate::skip_ahead`]) are the pages that follow.
+        self.full_pages |= count == c.limit;
+        self.total = total;
+        let step = if count > 0 && !self.full_pages {
+            count
+        } else {
+            c.limit
+        };
         let next = self.offset.saturating_add(step);
         let done = (count == 0 && c.stop_after_empty_page)
             || total.is_some_and(|t| next >= t)
@@ -165,6 +180,18 @@ impl Paginate for OffsetPaginator {
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
         super::restore_number(state, "offset", &mut self.offset)
+    }
+
+    fn skip_ahead(&mut self) -> bool {
+        let c = &self.config;
+        let next = self.offset.saturating_add(c.limit);
+        let past_end =
+            self.total.is_some_and(|t| next >= t) || c.maximum_offset.is_some_and(|m| next >= m);
+        if !self.full_pages || past_end {
+            return false;
+        }
+        self.offset = next;
+        true
     }
 }
 

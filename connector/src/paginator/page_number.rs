@@ -124,6 +124,10 @@ pub struct PageNumberPaginator {
     config: PageNumberConfig,
     page: u64,
     warned_capped: bool,
+    /// Whether a response arrived (before it, the next page is not predicted).
+    answered: bool,
+    /// The total (pages) the last response gave, if any.
+    total: Option<u64>,
 }
 
 impl PageNumberPaginator {
@@ -132,6 +136,8 @@ impl PageNumberPaginator {
             page: config.page,
             config,
             warned_capped: false,
+            answered: false,
+            total: None,
         }
     }
 
@@ -188,6 +194,8 @@ impl Paginate for PageNumberPaginator {
             )));
         }
         self.page = next;
+        self.answered = true;
+        self.total = total;
         Ok(Advance {
             done,
             notices,
@@ -203,6 +211,23 @@ impl Paginate for PageNumberPaginator {
 
     fn restore(&mut self, state: &Map<String, Value>) -> bool {
         super::restore_number(state, "page", &mut self.page)
+    }
+
+    fn skip_ahead(&mut self) -> bool {
+        let c = &self.config;
+        let next = self.page.saturating_add(1);
+        let past_end = self
+            .total
+            .is_some_and(|t| next >= t.saturating_add(c.base_page))
+            || c.maximum_page.is_some_and(|m| next >= m);
+        // Without a total, only an empty page ends the pages: those asked past it come
+        // back empty and are dropped.
+        let ends = self.total.is_some() || c.stop_after_empty_page;
+        if !self.answered || past_end || !ends {
+            return false;
+        }
+        self.page = next;
+        true
     }
 }
 

@@ -2,8 +2,9 @@
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::Duration;
+
+use sluice_mock_api::{HttpReply, HttpRequest, HttpServer};
 
 use sluice_transport::{Client, ClientConfig, Event, RetryPolicy, SecretResolver};
 
@@ -59,10 +60,9 @@ impl Seen {
 }
 
 pub struct TestServer {
-    server: Arc<tiny_http::Server>,
+    server: HttpServer,
     pub port: u16,
     pub seen: Arc<Mutex<Vec<Seen>>>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -72,48 +72,34 @@ impl TestServer {
     }
 
     /// Answers each request with `handler(request, how many requests so far, this one included)`.
-    pub fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + 'static) -> TestServer {
-        let server = Arc::new(listen_nodelay());
-        let port = server.server_addr().to_ip().unwrap().port();
+    pub fn serve(handler: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) -> TestServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let (srv, log) = (server.clone(), seen.clone());
-        let thread = std::thread::spawn(move || {
-            while let Ok(mut rq) = srv.recv() {
-                let mut body = String::new();
-                let _ = rq.as_reader().read_to_string(&mut body);
-                let headers = rq
-                    .headers()
-                    .iter()
-                    .map(|h| (h.field.as_str().to_string(), h.value.as_str().to_string()))
-                    .collect();
-                let this = Seen {
-                    method: rq.method().to_string(),
-                    url: rq.url().to_string(),
-                    headers,
-                    body,
-                };
-                let n = {
-                    let mut log = log.lock().unwrap();
-                    log.push(this.clone());
-                    log.len()
-                };
-                let r = handler(&this, n);
-                std::thread::sleep(r.delay);
-                let mut response =
-                    tiny_http::Response::from_string(r.body.clone()).with_status_code(r.status);
-                for (name, value) in &r.headers {
-                    response = response.with_header(
-                        tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap(),
-                    );
-                }
-                let _ = rq.respond(response);
+        let log = seen.clone();
+        let answer = move |rq: &HttpRequest| {
+            let this = Seen {
+                method: rq.method.clone(),
+                url: rq.target.clone(),
+                headers: rq.headers.clone(),
+                body: String::from_utf8_lossy(&rq.body).into_owned(),
+            };
+            let n = {
+                let mut log = log.lock().unwrap();
+                log.push(this.clone());
+                log.len()
+            };
+            let r = handler(&this, n);
+            HttpReply {
+                status: r.status,
+                headers: r.headers,
+                body: r.body.into_bytes(),
+                delay: r.delay,
             }
-        });
+        };
+        let server = HttpServer::start(([127, 0, 0, 1], 0).into(), Arc::new(answer)).unwrap();
         TestServer {
+            port: server.addr().port(),
             server,
-            port,
             seen,
-            thread: Some(thread),
         }
     }
 
@@ -130,15 +116,6 @@ impl TestServer {
     }
 }
 
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        self.server.unblock();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 /// A fast policy: 10ms, 20ms, ... no jitter.
 pub fn fast_policy(max_attempts: u32) -> RetryPolicy {
     RetryPolicy {
@@ -151,6 +128,16 @@ pub fn fast_policy(max_attempts: u32) -> RetryPolicy {
 }
 
 pub fn client(allowed: &[String], max_attempts: u32, env: &[(&str, &str)]) -> Client {
+    client_with_timeout(allowed, max_attempts, env, Duration::from_millis(500))
+}
+
+/// [`client`] with another timeout per attempt (for tests that load the machine).
+pub fn client_with_timeout(
+    allowed: &[String],
+    max_attempts: u32,
+    env: &[(&str, &str)],
+    timeout: Duration,
+) -> Client {
     let vars: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -160,7 +147,7 @@ pub fn client(allowed: &[String], max_attempts: u32, env: &[(&str, &str)]) -> Cl
         .with_env(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
     let config = ClientConfig {
         policy: fast_policy(max_attempts),
-        timeout: Duration::from_millis(500),
+        timeout,
         allowed_hosts: allowed.to_vec(),
         user_agent: "sluice-test".into(),
     };
@@ -177,15 +164,4 @@ pub fn recorder(events: &mut Vec<(u32, String, Duration)>) -> impl FnMut(Event<'
             ..
         } => events.push((attempt, reason, wait)),
     }
-}
-
-/// tiny_http on a free loopback port whose connections send each write at once
-/// (`TCP_NODELAY`, inherited by accepted sockets), so no answer waits ~40 ms for a delayed ACK.
-pub fn listen_nodelay() -> tiny_http::Server {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_tcp_nodelay(true).unwrap();
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
-    socket.bind(&addr.into()).unwrap();
-    socket.listen(64).unwrap();
-    tiny_http::Server::from_listener(std::net::TcpListener::from(socket), None).unwrap()
 }
