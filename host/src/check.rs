@@ -18,7 +18,7 @@ use crate::config::SourceConfig;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::ResourceInfo;
-use crate::run::{ResourceError, RunError, Runner};
+use crate::run::{ResourceError, RunError, Runner, Stop};
 use crate::runtime::Runtime;
 use crate::sync::{SyncError, SyncOptions, fetcher};
 
@@ -146,6 +146,7 @@ fn first_pages(
         fetcher: fetcher(config, options, 1)?,
         progress,
         max_pages: 1,
+        stop: Stop::default(),
     };
     let mut pages = Vec::with_capacity(infos.len());
     for info in infos {

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sluice::run::DEFAULT_MAX_PAGES;
+use sluice::run::Stop;
 use sluice::runtime::{Limits, Source, default_cache_dir};
 use sluice::sync::DEFAULT_CONCURRENCY;
 use sluice::sync::SyncOptions;
@@ -202,6 +203,7 @@ impl EngineArgs {
             max_pages: self.max_pages.max(1),
             restart: self.restart,
             concurrency: usize::from(self.concurrency),
+            stop: Stop::default(),
         }
     }
 }

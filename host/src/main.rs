@@ -12,7 +12,7 @@ use sluice::check::{CheckError, check, render};
 use sluice::config::SourceConfig;
 use sluice::progress::TerminalProgress;
 use sluice::redact;
-use sluice::run::Status;
+use sluice::run::{Status, Stop};
 use sluice::runtime::Runtime;
 use sluice::sync::{SyncError, SyncReport, sync};
 use sluice_mock_api::{Fault, MockConfig, MockServer};
@@ -43,6 +43,13 @@ macro_rules! outln {
 const EXIT_FAILED: u8 = 1;
 /// Exit code of an invalid config or command line.
 const EXIT_CONFIG: u8 = 2;
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A run stopped by Ctrl-C after finishing the pages in flight.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: the pages loaded so far are kept; rerun to continue where it stopped")]
+struct Interrupted;
 
 fn main() -> ExitCode {
     redact::install_panic_hook();
@@ -91,7 +98,12 @@ fn main() -> ExitCode {
                 .is_some_and(SyncError::is_config_error)
                 || e.downcast_ref::<CheckError>()
                     .is_some_and(CheckError::is_config_error);
-            ExitCode::from(if config { EXIT_CONFIG } else { EXIT_FAILED })
+            let code = match () {
+                _ if config => EXIT_CONFIG,
+                _ if e.is::<Interrupted>() => EXIT_INTERRUPTED,
+                _ => EXIT_FAILED,
+            };
+            ExitCode::from(code)
         }
     }
 }
@@ -101,8 +113,27 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
     let mut progress = TerminalProgress::new(engine.quiet);
-    let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
+    let options = engine.options(db.clone(), resolver);
+    stop_on_ctrl_c(&options.stop);
+    let report = sync(&config, options, &mut progress)?;
     report_outcome(&report, &db, engine.json)
+}
+
+/// The first Ctrl-C (or SIGTERM) asks the run to stop after the pages in flight, so the load
+/// ends `interrupted` with every fetched page committed; a second one ends the process at
+/// once (the next run then marks the load `interrupted`).
+fn stop_on_ctrl_c(stop: &Stop) {
+    let stop = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if stop.requested() {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        stop.request();
+        eprintln!("interrupted: finishing the pages in flight (Ctrl-C again to quit at once)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: cannot catch Ctrl-C ({e}); it will end the run at once");
+    }
 }
 
 /// Prints the summary (text or JSON) on stdout and each failed resource's cause on stderr;
@@ -124,6 +155,13 @@ fn report_outcome(report: &SyncReport, db: &Path, json: bool) -> anyhow::Result<
     for (name, error) in &failed {
         eprintln!("error: resource `{name}` failed: {}", redact::redact(error));
     }
+    if report
+        .resources
+        .iter()
+        .any(|r| r.status == Status::Interrupted)
+    {
+        return Err(Interrupted.into());
+    }
     if failed.is_empty() {
         return Ok(());
     }
@@ -143,7 +181,7 @@ fn summary_json(report: &SyncReport, db: &Path) -> serde_json::Value {
             let (error, reason) = match &r.status {
                 Status::Failed(e) => (Some(e.as_str()), None),
                 Status::Skipped(why) => (None, Some(why.as_str())),
-                Status::Completed => (None, None),
+                Status::Completed | Status::Interrupted => (None, None),
             };
             serde_json::json!({
                 "name": r.name,

@@ -7,6 +7,8 @@
 //! failed or was skipped), in the ledger and in the summary.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use sluice_sink::{LoadId, TableSpec, Unfinished};
@@ -38,6 +40,8 @@ pub enum ResourceError {
     TooManyPages { max: u64 },
     #[error("the fetch stage stopped")]
     FetchStopped,
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// A failure that stops the whole run.
@@ -66,6 +70,9 @@ pub enum Status {
     Failed(String),
     /// Not attempted, and why.
     Skipped(String),
+    /// Stopped by an interrupt (Ctrl-C): the pages committed so far stay, and the next
+    /// run continues after them.
+    Interrupted,
 }
 
 impl Status {
@@ -74,6 +81,7 @@ impl Status {
             Status::Completed => "completed",
             Status::Failed(_) => "failed",
             Status::Skipped(_) => "skipped",
+            Status::Interrupted => "interrupted",
         }
     }
 }
@@ -121,6 +129,23 @@ pub struct Runner<'a> {
     pub progress: &'a mut dyn Progress,
     /// Hard ceiling on the pages of one resource, enforced whatever the connector says.
     pub max_pages: u64,
+    /// Set (by Ctrl-C) to stop: no request is planned after it, the requests out are
+    /// drained, and the load in progress ends `interrupted`.
+    pub stop: Stop,
+}
+
+/// A flag that asks a run to stop at the next page.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    pub fn request(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
 }
 
 /// Answers of one resource's requests, by seq.
@@ -182,8 +207,13 @@ impl Runner<'_> {
         let mut broken: HashSet<String> = HashSet::new();
         for info in resources {
             let spec = spec_of(&info);
-            if let Some(parent) = info.parent.as_ref().filter(|p| broken.contains(*p)) {
-                let reason = format!("parent `{parent}` did not complete");
+            let skip = if self.stop.requested() {
+                Some("the run was interrupted".to_string())
+            } else {
+                let parent = info.parent.as_ref().filter(|p| broken.contains(*p));
+                parent.map(|p| format!("parent `{p}` did not complete"))
+            };
+            if let Some(reason) = skip {
                 let load = info
                     .selected
                     .then(|| writer.skip(&spec, &reason))
@@ -225,13 +255,21 @@ impl Runner<'_> {
         summary.requests = sent.requests;
         summary.retries = sent.retries;
         summary.seconds = started.elapsed().as_secs_f64();
+        let interrupted = matches!(result, Err(ResourceError::Interrupted));
         let failure = match &result {
-            Ok(()) => None,
+            Ok(()) | Err(ResourceError::Interrupted) => None,
             Err(e) => Some(redact::redact(&anyhow_like(e).to_string())),
         };
+        if interrupted {
+            summary.status = Status::Interrupted;
+        }
         if let Some(load) = load {
             let id = load.id_for(None).map_err(RunError::Write)?;
-            let end = failure.clone().map_or(End::Completed, End::Failed);
+            let end = match &failure {
+                _ if interrupted => End::Interrupted,
+                Some(f) => End::Failed(f.clone()),
+                None => End::Completed,
+            };
             summary.load_id = Some(id);
             summary.resumed_at = load.resumed_at;
             match load.writer.finish(id, end) {
@@ -284,7 +322,9 @@ impl Runner<'_> {
     ) -> Result<(), ResourceError> {
         let mut planned_ahead = 0u64;
         loop {
-            while flight.has_room() {
+            // After a stop request nothing more is planned; the pages in flight are still
+            // answered and committed.
+            while flight.has_room() && !self.stop.requested() {
                 let at_ceiling = summary.pages + planned_ahead >= self.max_pages;
                 if at_ceiling && !flight.is_empty() {
                     break; // the pages in flight may end the resource
@@ -306,6 +346,9 @@ impl Runner<'_> {
                 }
             }
             if flight.is_empty() {
+                if self.stop.requested() {
+                    return Err(ResourceError::Interrupted);
+                }
                 // Every request was answered and the connector plans none: finished (e.g.
                 // a dependent resource whose parent yielded no records).
                 return Ok(());

@@ -12,7 +12,7 @@ use crate::fetch::Fetcher;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::ConnectorError;
-use crate::run::{ResourceSummary, RunError, Runner};
+use crate::run::{ResourceSummary, RunError, Runner, Stop};
 use crate::runtime::{Limits, Runtime, RuntimeError, Source};
 use crate::write::Writer;
 
@@ -35,6 +35,8 @@ pub struct SyncOptions {
     pub restart: bool,
     /// Requests of a resource in flight at most ([`DEFAULT_CONCURRENCY`]).
     pub concurrency: usize,
+    /// Asks the run to stop after the pages in flight (Ctrl-C).
+    pub stop: Stop,
 }
 
 /// Default of [`SyncOptions::concurrency`].
@@ -159,6 +161,7 @@ pub fn sync(
         fetcher: fetcher(config, &options, options.concurrency)?,
         progress,
         max_pages: options.max_pages,
+        stop: options.stop.clone(),
     };
     let resources = runner.run(&writer, &unfinished)?;
     Ok(SyncReport {

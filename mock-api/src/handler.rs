@@ -1,5 +1,6 @@
 //! Deciding the answer to one request, independently of the HTTP library.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use serde_json::{Value, json};
@@ -102,7 +103,17 @@ pub(crate) struct State {
     pub requests: Vec<RecordedRequest>,
     /// xorshift state for [`MockConfig::fault_rate`]: the same faults on every run.
     random: u64,
+    /// Pages already rendered, by what they depend on, so a page asked again (benchmarks,
+    /// reruns) costs the server almost nothing: the client is what is measured.
+    pages: HashMap<PageKey, String>,
+    cached_bytes: usize,
 }
+
+/// Everything a page's body depends on: offset, limit, generation, items, total included.
+type PageKey = (usize, usize, u64, usize, bool);
+
+/// At most this much rendered page text is kept.
+const CACHE_BYTES: usize = 256 << 20;
 
 /// The statuses a [`MockConfig::fault_rate`] fault answers with.
 const TRANSIENT: [u16; 5] = [429, 500, 502, 503, 504];
@@ -113,6 +124,8 @@ impl State {
             config,
             requests: Vec::new(),
             random: 0x9e37_79b9_7f4a_7c15,
+            pages: HashMap::new(),
+            cached_bytes: 0,
         }
     }
 
@@ -190,8 +203,16 @@ impl State {
             limit = limit.min(max);
         }
         let total = self.config.items;
-        let end = offset.saturating_add(limit).min(total);
         let generation = self.config.generation;
+        let key = (offset, limit, generation, total, self.config.include_total);
+        if let Some(body) = self.pages.get(&key) {
+            return Answer {
+                status: 200,
+                body: body.clone(),
+                retry_after: None,
+            };
+        }
+        let end = offset.saturating_add(limit).min(total);
         let data: Vec<Value> = (offset.min(end)..end)
             .map(|index| item(index as u64 + 1, generation))
             .collect();
@@ -200,7 +221,12 @@ impl State {
         if self.config.include_total {
             body.insert("total".into(), json!(total));
         }
-        Answer::json(200, &Value::Object(body))
+        let answer = Answer::json(200, &Value::Object(body));
+        if self.cached_bytes + answer.body.len() <= CACHE_BYTES {
+            self.cached_bytes += answer.body.len();
+            self.pages.insert(key, answer.body.clone());
+        }
+        answer
     }
 
     /// Consumes one use of the first fault matching this offset.

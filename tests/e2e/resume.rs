@@ -447,3 +447,50 @@ fn thirty_percent_transient_faults_finish_within_a_few_reruns() {
         "{answered} pages answered for {PAGES}: pages re-sent"
     );
 }
+
+#[test]
+fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
+    let world = World::new(MockConfig {
+        items: 20_000,
+        latency: Duration::from_millis(20),
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+    let started = Instant::now();
+    while world.server.requests().len() < 30 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "the exit code of an interrupted run"
+    );
+    let (state, _, pages) = ledger(&world).pop().unwrap();
+    assert_eq!(
+        state, "interrupted",
+        "the load ends interrupted, not running"
+    );
+    let kept = world.count("inventory_items");
+    assert_eq!(kept, pages * 100, "every committed page, and only those");
+    assert!(pages > 0 && pages < 200, "{pages} pages committed");
+    let asked = world.server.requests().len() as i64;
+    assert_eq!(
+        asked, pages,
+        "the pages in flight were answered and committed"
+    );
+
+    world.server.clear_requests();
+    let run = world.run(&config, Some(KEY), &[]);
+    run.ok();
+    let next = format!("resumed at page {}", pages + 1);
+    assert!(run.stdout.contains(&next), "{}", run.stdout);
+    assert_eq!(offsets(&world).iter().min(), Some(&(pages as u64 * 100)));
+    assert_table_equals_source(&world, 20_000);
+}
