@@ -275,3 +275,63 @@ fn parent_record_without_the_field_is_a_response_error() {
         crate::protocol::Error::Response { status: 200, .. }
     ));
 }
+
+#[test]
+fn single_page_chains_of_different_parents_go_out_together() {
+    let cfg = json!({"client": client(), "resources": [
+        {"name": "issues", "endpoint": {"path": "/issues", "paginator": "single_page"}},
+        {"name": "details", "include_from_parent": ["id"],
+         "endpoint": {"path": "/issues/{resources.issues.id}", "paginator": "single_page"}}]});
+    let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
+    let parent = s.next_requests("issues").unwrap().remove(0);
+    let rows: Vec<Value> = (1..=5).map(|i| json!({"id": i})).collect();
+    let ok = |seq: u64, body: Value| Response {
+        seq,
+        status: 200,
+        headers: vec![],
+        body: body.to_string().into_bytes(),
+    };
+    assert!(
+        s.on_response("issues", ok(parent.seq, json!(rows)))
+            .unwrap()
+            .done
+    );
+    let mut planned = Vec::new();
+    loop {
+        let next = s.next_requests("details").unwrap();
+        if next.is_empty() {
+            break;
+        }
+        planned.extend(next);
+    }
+    let urls: Vec<&str> = planned.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        (1..=5)
+            .map(|i| format!("https://api.example.com/issues/{i}"))
+            .collect::<Vec<_>>(),
+        "one request per parent row, all at once"
+    );
+    let mut pages = Vec::new();
+    for req in &planned {
+        // Every parent's details are the same record: not a repeated page.
+        pages.push(
+            s.on_response("details", ok(req.seq, json!({"title": "same"})))
+                .unwrap(),
+        );
+    }
+    assert!(pages[..4].iter().all(|p| !p.done) && pages[4].done);
+    for (i, page) in pages.iter().enumerate() {
+        let records: Vec<Value> = serde_json::from_str(&page.records).unwrap();
+        assert_eq!(
+            records[0]["_issues_id"],
+            json!(i + 1),
+            "its own parent's field"
+        );
+    }
+    let state: Value = serde_json::from_str(&pages[1].state).unwrap();
+    assert_eq!(
+        state["resume"]["chain"]["done"], 2,
+        "chains done in order: a prefix"
+    );
+}

@@ -18,7 +18,9 @@ use crate::config::{Config, Resource};
 use crate::dependent::{self, Chains};
 use crate::extract::extract;
 use crate::incremental::{self, Tracker};
-use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
+use crate::paginator::{
+    DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, PaginatorConfig, RequestParts,
+};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
 use crate::resume::{self, ChainPosition, Position};
 use crate::selector::Selector;
@@ -33,6 +35,8 @@ struct InFlight {
     seq: u64,
     method: Method,
     url: String,
+    /// The parent row of the chain it belongs to (dependent resources).
+    row: Option<dependent::Row>,
 }
 
 /// The progress of one resource.
@@ -145,7 +149,7 @@ impl Session {
         &self.config
     }
 
-    /// Sets the ceiling on pages per resource (default 100 000); past it `on_response` errors.
+    /// Sets a ceiling on pages per resource (none by default); past it `on_response` errors.
     pub fn set_max_pages(&mut self, max_pages: u64) {
         self.max_pages = max_pages;
         for run in &mut self.runs {
@@ -222,13 +226,28 @@ impl Session {
         if run.done {
             return Ok(Vec::new());
         }
+        // Chains of one request each (a `single_page` endpoint) are independent: the next
+        // parent rows' requests may go out while earlier ones are in flight.
+        let one_page_chains = res.parent.is_some()
+            && res.endpoint.paginator == PaginatorConfig::SinglePage
+            && run.resume.is_none();
         if !run.in_flight.is_empty() {
-            let Some(ahead) = run.ahead.as_mut() else {
+            if run.in_flight.len() >= MAX_AHEAD {
                 return Ok(Vec::new());
-            };
-            // A dependent resource's chains stay sequential.
-            if res.parent.is_some() || run.in_flight.len() >= MAX_AHEAD || !ahead.skip_ahead() {
-                return Ok(Vec::new());
+            }
+            if one_page_chains {
+                let Some(row) = run.chains.queue.pop_front() else {
+                    return Ok(Vec::new());
+                };
+                run.chains.current = Some(row);
+            } else {
+                let Some(ahead) = run.ahead.as_mut() else {
+                    return Ok(Vec::new());
+                };
+                // A dependent resource's longer chains stay sequential.
+                if res.parent.is_some() || !ahead.skip_ahead() {
+                    return Ok(Vec::new());
+                }
             }
         } else if res.parent.is_some() && run.chains.current.is_none() {
             // A new chain per parent row, with a fresh paginator; none while the parent
@@ -290,6 +309,7 @@ impl Session {
             seq,
             method: ep.method,
             url: url.clone(),
+            row: run.chains.current.clone(),
         });
         Ok(vec![Request {
             seq,
@@ -305,6 +325,7 @@ impl Session {
     /// After an error the resource sends no further request.
     pub fn on_response(&mut self, resource: &str, response: Response) -> Result<Page, Error> {
         let literal = self.config.has_literal_secret() && !self.literal_warned;
+        let max_pages = self.max_pages;
         let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
         // Responses come in the order the requests were planned.
@@ -326,6 +347,19 @@ impl Session {
             })
         })?;
         run.pages += 1;
+        if let Some(row) = &flight.row
+            && run
+                .chains
+                .current
+                .as_ref()
+                .is_none_or(|c| c.number != row.number)
+        {
+            // The chain this response belongs to (later chains may have been planned since),
+            // with a guard of its own.
+            run.chains.started = row.number;
+            run.chains.current = Some(row.clone());
+            run.guard = Guard::new(max_pages).named(&res.name);
+        }
         let result = page_of(res, run, &flight, &response, parent_done);
         let mut page = match result {
             Ok(page) => page,
@@ -474,6 +508,12 @@ fn page_state(res: &Resource, run: &Run) -> String {
     // Pages of this load so far: a host compares it with the pages it committed to tell a
     // resumed load from one that started over.
     state.insert("pages".into(), Value::from(run.pages));
+    // The records the API announced, for a host's progress bar.
+    if res.parent.is_none()
+        && let Some(total) = run.paginator.records_total()
+    {
+        state.insert("records_total".into(), Value::from(total));
+    }
     if !run.done {
         state.insert(resume::KEY.into(), position(res, run).to_value());
     }
@@ -609,7 +649,7 @@ fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) -> bool {
 fn end_chain(res: &Resource, run: &mut Run, chain_done: bool, parent_done: bool) {
     if chain_done && res.parent.is_some() {
         run.chains.current = None;
-        run.done = parent_done && run.chains.queue.is_empty();
+        run.done = parent_done && run.chains.queue.is_empty() && run.in_flight.is_empty();
     } else {
         run.done = chain_done;
     }

@@ -114,7 +114,7 @@ fn full_run_with_total() {
     assert_eq!(first["offset"], 100);
     assert_eq!(first["resume"]["paginator"]["offset"], 100);
     assert_eq!(
-        pages[24].state, r#"{"offset":2500,"pages":25}"#,
+        pages[24].state, r#"{"offset":2500,"pages":25,"records_total":2500}"#,
         "done: no resume"
     );
     assert!(pages.iter().all(|p| p.notices.is_empty()));
@@ -421,6 +421,11 @@ fn offset_pages_are_planned_ahead_up_to_the_total() {
     assert_eq!(all_ids(&pages), (0..1000).collect::<Vec<_>>());
     assert!(pages.last().unwrap().done);
     assert!(pages[..9].iter().all(|p| !p.done));
+    let state: Value = serde_json::from_str(&pages[0].state).unwrap();
+    assert_eq!(
+        state["records_total"], 1000,
+        "the API's total, for progress"
+    );
     // Answered out of the planned order: a protocol error.
     let mut s = Session::open(SEED, &[]).unwrap();
     let first = plan_all(&mut s);
@@ -454,4 +459,37 @@ fn without_a_total_pages_ahead_stop_at_the_short_page() {
     assert_eq!(all_ids(&pages), (0..250).collect::<Vec<_>>());
     assert_eq!(pages.len(), 3);
     assert!(s.next_requests(R).unwrap().is_empty(), "done");
+}
+
+#[test]
+fn no_page_ceiling_of_its_own_the_host_sets_the_one_ceiling() {
+    // Past the 100,000 pages a component used to stop at (which the host's --max-pages could
+    // not raise): the connector goes on until the data ends.
+    let cfg = json!({
+        "client": {"base_url": "https://api.example.com"},
+        "resources": [{"name": "items", "endpoint": {"path": "/items", "data_selector": "data",
+            "paginator": {"type": "offset", "limit": 1}}}]
+    });
+    let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
+    let total = 100_003u64;
+    let mut pages = 0u64;
+    while let Some(req) = s.next_requests("items").unwrap().pop() {
+        let body = format!(r#"{{"data":[{{"id":{pages}}}],"total":{total}}}"#);
+        let page = s
+            .on_response(
+                "items",
+                Response {
+                    seq: req.seq,
+                    status: 200,
+                    headers: vec![],
+                    body: body.into_bytes(),
+                },
+            )
+            .unwrap();
+        pages += 1;
+        if page.done {
+            break;
+        }
+    }
+    assert_eq!(pages, total);
 }

@@ -1,8 +1,14 @@
 //! What a run tells its user while it works. Every text that reaches the terminal passes the
 //! redactor first.
+//!
+//! On a terminal each resource gets a live bar (indicatif): records loaded, records/s, and
+//! the percentage and ETA when the API announced a total; notices and retries print above
+//! it. Elsewhere (a pipe, a log file) only plain lines are written.
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::protocol::{Level, Notice};
 use crate::redact::redact;
@@ -10,7 +16,8 @@ use crate::redact::redact;
 /// Observes a run.
 pub trait Progress {
     fn resource_started(&mut self, resource: &str);
-    fn page(&mut self, resource: &str, pages: u64, records: u64);
+    /// `total`: the records the API announced for the resource, when it did.
+    fn page(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>);
     fn retry(&mut self, resource: &str, attempt: u32, reason: &str, wait: Duration, url: &str);
     fn notice(&mut self, resource: &str, notice: &Notice);
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool);
@@ -23,40 +30,71 @@ pub trait Progress {
 pub struct TerminalProgress {
     live: bool,
     quiet: bool,
+    /// The bar of the resource loading now (on a terminal).
+    bar: Option<ProgressBar>,
 }
+
+/// Bar templates: without and with a known total.
+const COUNTING: &str = "{spinner} {prefix}: {human_pos} records, {msg} ({elapsed})";
+const MEASURED: &str =
+    "{prefix}: [{bar:30}] {human_pos}/{human_len} records, {msg} ({percent}%, ETA {eta})";
 
 impl TerminalProgress {
     pub fn new(quiet: bool) -> Self {
         TerminalProgress {
             live: std::io::stderr().is_terminal(),
             quiet,
+            bar: None,
         }
     }
 
     fn line(&self, text: &str) {
-        let mut err = std::io::stderr().lock();
-        let clear = if self.live { "\r\x1b[2K" } else { "" };
-        let _ = writeln!(err, "{clear}{}", redact(text));
+        let text = redact(text);
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    fn style(template: &str) -> ProgressStyle {
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .progress_chars("=> ")
     }
 }
 
 impl Progress for TerminalProgress {
     fn resource_started(&mut self, resource: &str) {
-        if !self.quiet {
-            self.line(&format!("{resource}: loading"));
+        if self.quiet {
+            return;
         }
+        if !self.live {
+            self.line(&format!("{resource}: loading"));
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+            .with_style(Self::style(COUNTING))
+            .with_prefix(redact(resource))
+            .with_message("0 pages");
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.bar = Some(bar);
     }
 
-    fn page(&mut self, resource: &str, pages: u64, records: u64) {
-        if self.live && !self.quiet {
-            let mut err = std::io::stderr().lock();
-            let _ = write!(
-                err,
-                "\r\x1b[2K{}: {pages} pages, {records} records",
-                redact(resource)
-            );
-            let _ = err.flush();
+    fn page(&mut self, _resource: &str, pages: u64, records: u64, total: Option<u64>) {
+        let Some(bar) = &self.bar else {
+            return;
+        };
+        if let Some(total) = total
+            && bar.length() != Some(total.max(records))
+        {
+            bar.set_length(total.max(records));
+            bar.set_style(Self::style(MEASURED));
         }
+        bar.set_position(records);
+        let rate = records as f64 / bar.elapsed().as_secs_f64().max(1e-3);
+        bar.set_message(format!("{pages} pages, {rate:.0} records/s"));
     }
 
     fn retry(&mut self, resource: &str, attempt: u32, reason: &str, wait: Duration, url: &str) {
@@ -83,6 +121,9 @@ impl Progress for TerminalProgress {
     }
 
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         if !self.quiet || !ok {
             let status = if ok { "done" } else { "failed" };
             self.line(&format!(
@@ -98,7 +139,7 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn resource_started(&mut self, _: &str) {}
-    fn page(&mut self, _: &str, _: u64, _: u64) {}
+    fn page(&mut self, _: &str, _: u64, _: u64, _: Option<u64>) {}
     fn retry(&mut self, _: &str, _: u32, _: &str, _: Duration, _: &str) {}
     fn notice(&mut self, _: &str, _: &Notice) {}
     fn resource_finished(&mut self, _: &str, _: u64, _: u64, _: bool) {}

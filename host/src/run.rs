@@ -189,8 +189,13 @@ impl Load<'_> {
 
 /// The `pages` a page's state reports (the pages of its load so far), if it does.
 fn page_number(state: &str) -> Option<u64> {
+    state_number(state, "pages")
+}
+
+/// A number at the top of a page's state (`pages`, `records_total`).
+fn state_number(state: &str, key: &str) -> Option<u64> {
     let v: serde_json::Value = serde_json::from_str(state).ok()?;
-    v.get("pages")?.as_u64()
+    v.get(key)?.as_u64()
 }
 
 impl Runner<'_> {
@@ -363,6 +368,7 @@ impl Runner<'_> {
                 summary.pages += 1;
                 summary.records += u64::from(page.count);
                 let done = page.done;
+                let total = state_number(&page.state, "records_total");
                 if let Some(load) = load.as_deref_mut() {
                     let id = load.id_for(Some(&page))?;
                     load.writer.page(id, page)?;
@@ -370,7 +376,8 @@ impl Runner<'_> {
                         return Err(e.into());
                     }
                 }
-                self.progress.page(resource, summary.pages, summary.records);
+                self.progress
+                    .page(resource, summary.pages, summary.records, total);
                 if done {
                     return Ok(());
                 }

@@ -36,3 +36,73 @@ fn the_connector_is_a_standard_component_exporting_source() {
         "the types interface declares no functions"
     );
 }
+
+/// A build of the connector from before the load engine (commit 23db354): a component
+/// against `sluice:connector@0.1.0` that plans one request at a time and writes no resume
+/// position, as a third party's may.
+const OLD_CONNECTOR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/connector-0.1.0-23db354.wasm"
+);
+
+#[test]
+fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
+    use crate::support::{KEY, World};
+    use sluice_mock_api::{Fault, MockConfig};
+
+    let bytes = std::fs::read(OLD_CONNECTOR).unwrap();
+    let decoded = wit_component::decode(&bytes).expect("decodes as a component");
+    let mut printer = wit_component::WitPrinter::default();
+    printer
+        .print(decoded.resolve(), decoded.package(), &[])
+        .unwrap();
+    assert!(
+        printer
+            .output
+            .to_string()
+            .contains("export sluice:connector/source@0.1.0;")
+    );
+
+    let world = World::new(MockConfig {
+        items: 2500,
+        faults: vec!["503x3@1200".parse::<Fault>().unwrap()],
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let args = ["--connector", OLD_CONNECTOR];
+    let first = world.run(&config, Some(KEY), &args);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    assert_eq!(
+        world.count("inventory_items"),
+        1200,
+        "pages before the failure kept"
+    );
+    assert_eq!(
+        world.server.max_concurrent(),
+        1,
+        "it plans one request at a time"
+    );
+
+    // It writes no resume position, so the unfinished load starts over from page 1,
+    // correctly: merged, no duplicates.
+    world.server.clear_requests();
+    let second = world.run(&config, Some(KEY), &args);
+    second.ok();
+    assert!(!second.stdout.contains("resumed"), "{}", second.stdout);
+    let offsets: Vec<String> = world
+        .server
+        .requests()
+        .iter()
+        .filter_map(|r| r.query_param("offset").map(str::to_string))
+        .collect();
+    assert_eq!(offsets.first().map(String::as_str), Some("0"));
+    assert_eq!(offsets.len(), 25);
+    assert_eq!(world.count("inventory_items"), 2500);
+    let distinct: i64 = world
+        .conn()
+        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(distinct, 2500);
+}

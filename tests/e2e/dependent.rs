@@ -198,3 +198,43 @@ fn a_parent_without_records_leaves_its_child_empty_and_the_run_succeeds() {
         vec!["completed".to_string(), "completed".to_string()]
     );
 }
+
+#[test]
+fn single_page_chains_of_different_parents_are_fetched_concurrently() {
+    // One slow detail request per item: the chains go out together, up to the window.
+    let env = Scenario::new(|r: &Req| {
+        let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["items"] => serve(r),
+            ["items", id] => match id.parse::<usize>() {
+                Ok(item) => Reply::json(json!({"id": item * 10, "item": item}))
+                    .after(std::time::Duration::from_millis(30)),
+                Err(_) => Reply::status(404, "no such item"),
+            },
+            _ => Reply::status(404, "no such route"),
+        }
+    });
+    let child = json!({"path": "items/{resources.items.id}", "paginator": "single_page",
+                       "data_selector": "$"});
+    let run = env.run(&config(&env.base_url(), child), &["--concurrency", "8"]);
+    run.ok();
+    let details = env.ids("item_events");
+    assert_eq!(
+        details,
+        (1..=ITEMS as i64).map(|i| i * 10).collect::<Vec<_>>()
+    );
+    assert!(
+        env.server.max_concurrent() >= 4,
+        "at most {} detail requests at once",
+        env.server.max_concurrent()
+    );
+    let conn = env.conn();
+    let wrong: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM item_events WHERE _items_id * 10 != id",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(wrong, 0, "each detail row carries its own parent's id");
+}

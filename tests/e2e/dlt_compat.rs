@@ -251,7 +251,8 @@ fn a_page_number_api_as_in_the_dlt_docs() {
     let run = env.run(&config, &[]);
     run.ok();
     let expected: Vec<String> = (1..=4).map(|p| format!("GET /posts?page={p}")).collect();
-    assert_eq!(env.server.lines(), expected, "{}", run.output());
+    // Pages 2-4 are asked together once page 1 gave the total: each once.
+    assert_eq!(env.server.sorted_lines(), expected, "{}", run.output());
     assert_eq!(env.ids("posts"), (1..=34).collect::<Vec<i64>>());
 }
 

@@ -8,8 +8,11 @@ use std::hash::{Hash, Hasher};
 
 use crate::protocol::Error;
 
-/// Pages a resource may have before the connector gives up with an error.
-pub const DEFAULT_MAX_PAGES: u64 = 100_000;
+/// Pages a resource may have before the connector gives up with an error: no ceiling of its
+/// own. The host sets the one ceiling (`sluice run --max-pages`), which a component cannot
+/// be told over `sluice:connector@0.1.0`; an embedder of [`crate::Session`] sets one with
+/// `set_max_pages`.
+pub const DEFAULT_MAX_PAGES: u64 = u64::MAX;
 
 /// Counts a resource's pages and remembers the last one.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -237,6 +237,10 @@ pub trait Paginate {
     fn skip_ahead(&mut self) -> bool {
         false
     }
+    /// The number of records the API said the resource has, when it said so.
+    fn records_total(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// A running paginator.
@@ -311,6 +315,13 @@ impl Paginate for Paginator {
             Paginator::Offset(p) => p.skip_ahead(),
             Paginator::PageNumber(p) => p.skip_ahead(),
             _ => false,
+        }
+    }
+
+    fn records_total(&self) -> Option<u64> {
+        match self {
+            Paginator::Offset(p) => p.records_total(),
+            _ => None,
         }
     }
 

@@ -182,6 +182,10 @@ impl Paginate for OffsetPaginator {
         super::restore_number(state, "offset", &mut self.offset)
     }
 
+    fn records_total(&self) -> Option<u64> {
+        self.total
+    }
+
     fn skip_ahead(&mut self) -> bool {
         let c = &self.config;
         let next = self.offset.saturating_add(c.limit);

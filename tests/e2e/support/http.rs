@@ -84,6 +84,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// How long the server waits before answering (a slow endpoint).
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -92,6 +94,7 @@ impl Reply {
             status: 200,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: value.to_string().into_bytes(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
@@ -100,11 +103,17 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: body.as_bytes().to_vec(),
+            delay: std::time::Duration::ZERO,
         }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Reply {
         self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn after(mut self, delay: std::time::Duration) -> Reply {
+        self.delay = delay;
         self
     }
 }

@@ -33,7 +33,7 @@ impl Server {
                 status: reply.status,
                 headers: reply.headers,
                 body: reply.body,
-                delay: std::time::Duration::ZERO,
+                delay: reply.delay,
             }
         };
         let http =
@@ -44,6 +44,11 @@ impl Server {
     /// `http://127.0.0.1:PORT` without a trailing slash.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.http.addr())
+    }
+
+    /// The most requests the server was answering at once.
+    pub fn max_concurrent(&self) -> usize {
+        self.http.max_concurrent()
     }
 
     pub fn requests(&self) -> Vec<Req> {
