@@ -100,13 +100,17 @@ pub struct OAuth2ClientCredentials {
 }
 
 impl Auth {
-    /// True when any credential of this auth is a literal written in the config.
-    pub fn has_literal(&self) -> bool {
+    /// The config key (under `auth`) of a secret written literally in the config, if any.
+    /// A user name or an OAuth2 client id is not a secret and may be written as it is.
+    pub fn literal_secret(&self) -> Option<&'static str> {
         match self {
-            Auth::Query(n) | Auth::Header(n) | Auth::Cookie(n) => n.value.is_literal(),
-            Auth::Bearer(c) => c.is_literal(),
-            Auth::Basic(b) => b.username.is_literal() || b.password.is_literal(),
-            Auth::OAuth2(o) => o.client_id.is_literal() || o.client_secret.is_literal(),
+            Auth::Query(n) | Auth::Header(n) | Auth::Cookie(n) if n.value.is_literal() => {
+                Some("api_key")
+            }
+            Auth::Bearer(c) if c.is_literal() => Some("token"),
+            Auth::Basic(b) if b.password.is_literal() => Some("password"),
+            Auth::OAuth2(o) if o.client_secret.is_literal() => Some("client_secret"),
+            _ => None,
         }
     }
 }
@@ -261,7 +265,7 @@ mod tests {
         let shown = format!("{auth:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("redacted"));
-        assert!(auth.has_literal());
+        assert_eq!(auth.literal_secret(), Some("token"));
         let named = format!("{:?}", Credential::Secret("api_key".into()));
         assert_eq!(named, "Secret(\"api_key\")");
     }

@@ -324,7 +324,10 @@ impl Session {
     /// Takes the final response to request `response.seq` of `resource` and returns its page.
     /// After an error the resource sends no further request.
     pub fn on_response(&mut self, resource: &str, response: Response) -> Result<Page, Error> {
-        let literal = self.config.has_literal_secret() && !self.literal_warned;
+        let literal = self
+            .config
+            .literal_secret()
+            .filter(|_| !self.literal_warned);
         let max_pages = self.max_pages;
         let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
@@ -369,13 +372,13 @@ impl Session {
             }
         };
         self.feed_children(resource, &page, response.status)?;
-        if literal {
+        if let Some(key) = literal {
             self.literal_warned = true;
             page.notices.insert(
                 0,
-                Notice::warn(
-                    "client.auth: a credential is written literally in the config; write {\"secret\": NAME} so the host injects it",
-                ),
+                Notice::warn(format!(
+                    "{key}: a secret is written literally in the config; write {{\"secret\": NAME}} so the host injects it"
+                )),
             );
         }
         Ok(page)

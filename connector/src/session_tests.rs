@@ -273,6 +273,11 @@ fn params_headers_and_literal_warning() {
     assert!(page.done, "short page, no total");
     assert_eq!(page.notices[0].level, Level::Warn);
     assert!(page.notices[0].message.contains("written literally"));
+    assert!(
+        page.notices[0].message.starts_with("client.auth."),
+        "names the key: {}",
+        page.notices[0].message
+    );
     assert!(!page.notices[0].message.contains("literal-token"));
     assert_eq!(
         page.notices[1].message,

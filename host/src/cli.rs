@@ -121,7 +121,7 @@ pub struct EngineArgs {
     #[command(flatten)]
     runtime: RuntimeArgs,
     /// Attempts per request (first try included) on 429, 500, 502, 503, 504 and connection errors.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = at_least_one::<u32>)]
     max_attempts: u32,
     /// Exponential backoff factor between attempts.
     #[arg(long, default_value_t = 2.0)]
@@ -139,7 +139,7 @@ pub struct EngineArgs {
     #[arg(long = "allow-host")]
     allow_hosts: Vec<String>,
     /// Hard ceiling on the pages of one resource; past it the resource fails.
-    #[arg(long, default_value_t = DEFAULT_MAX_PAGES)]
+    #[arg(long, default_value_t = DEFAULT_MAX_PAGES, value_parser = at_least_one::<u64>)]
     max_pages: u64,
     /// Requests of a resource in flight at once, at most (halved on a 429 or `Retry-After`,
     /// grown back slowly). Pages that can be predicted (offset, page numbers) are fetched
@@ -156,6 +156,18 @@ pub struct EngineArgs {
     /// Print the summary on stdout as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A count that makes sense only from 1 (pages, attempts).
+fn at_least_one<T: std::str::FromStr + PartialEq + From<u8>>(text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let n: T = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if n == T::from(0) {
+        return Err("must be at least 1".into());
+    }
+    Ok(n)
 }
 
 fn seconds(s: f64) -> Duration {
@@ -191,7 +203,7 @@ impl EngineArgs {
             cache_dir: self.runtime.cache_dir(),
             limits: self.runtime.limits(),
             retry: RetryPolicy {
-                max_attempts: self.max_attempts.max(1),
+                max_attempts: self.max_attempts,
                 backoff_factor: self.backoff_factor,
                 base_delay: seconds(self.retry_initial_delay),
                 max_delay: seconds(self.max_retry_delay),
@@ -200,7 +212,7 @@ impl EngineArgs {
             timeout: seconds(self.request_timeout),
             extra_hosts: self.allow_hosts.clone(),
             resolver,
-            max_pages: self.max_pages.max(1),
+            max_pages: self.max_pages,
             restart: self.restart,
             concurrency: usize::from(self.concurrency),
             stop: Stop::default(),

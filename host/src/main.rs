@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use cli::{Cli, Command, EngineArgs, RuntimeArgs};
 use sluice::check::{CheckError, check, render};
-use sluice::config::SourceConfig;
+use sluice::config::{ConfigFileError, SourceConfig};
 use sluice::progress::TerminalProgress;
 use sluice::redact;
 use sluice::run::{Status, Stop};
@@ -93,9 +93,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", redact::redact(&format!("{e:#}")));
-            let config = e
-                .downcast_ref::<SyncError>()
-                .is_some_and(SyncError::is_config_error)
+            // A config file that is missing, unreadable or not an object is a config error
+            // like any other (exit 2), as is one the connector rejects.
+            let config = e.is::<ConfigFileError>()
+                || e.downcast_ref::<SyncError>()
+                    .is_some_and(SyncError::is_config_error)
                 || e.downcast_ref::<CheckError>()
                     .is_some_and(CheckError::is_config_error);
             let code = match () {

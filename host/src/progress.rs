@@ -105,7 +105,8 @@ impl Progress for TerminalProgress {
     }
 
     fn notice(&mut self, resource: &str, notice: &Notice) {
-        if notice.level == Level::Debug && self.quiet {
+        // Quiet: the summary and problems only (warnings stay).
+        if self.quiet && notice.level != Level::Warn {
             return;
         }
         let level = match notice.level {

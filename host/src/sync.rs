@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
-use sluice_transport::{Client, ClientConfig, RetryPolicy, SecretResolver, TransportError};
+use sluice_transport::{
+    Client, ClientConfig, RetryPolicy, SecretError, SecretResolver, TransportError,
+};
 
 use crate::config::SourceConfig;
 use crate::fetch::Fetcher;
@@ -57,6 +59,9 @@ pub enum SyncError {
     Run(#[from] RunError),
     #[error("cannot start a thread of the engine")]
     Thread(#[source] std::io::Error),
+    /// A secret the config references is missing: nothing was opened or sent.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
 }
 
 impl SyncError {
@@ -122,6 +127,10 @@ pub fn sync(
     options: SyncOptions,
     progress: &mut dyn Progress,
 ) -> Result<SyncReport, SyncError> {
+    // Every secret the config references, before the database or the network is touched.
+    for name in &config.secrets {
+        options.resolver.resolve(name)?;
+    }
     let runtime = Runtime::load(
         &options.connector,
         options.cache_dir.as_deref(),

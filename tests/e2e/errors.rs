@@ -28,7 +28,20 @@ fn a_missing_secret_is_named_and_nothing_is_sent() {
         world.server.requests().is_empty(),
         "no request without the secret"
     );
-    assert_nothing_loaded(&world);
+    assert!(
+        run.stderr
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("api_key"),
+        "the first line names the secret: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("loading"), "{}", run.stderr);
+    assert!(
+        !world.dir.path().join("out.db").exists(),
+        "nothing happens: no database, no ledger row"
+    );
 }
 
 #[test]
@@ -193,4 +206,65 @@ fn every_config_error_names_the_key_path_before_any_request() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn a_config_file_that_cannot_be_used_exits_2_naming_it() {
+    let world = World::inventory(10);
+    let dir = world.dir.path();
+    std::fs::write(dir.join("list.json"), "[1, 2]").unwrap();
+    std::fs::write(dir.join("broken.json"), "{\"client\": ").unwrap();
+    std::fs::write(dir.join("broken.yaml"), "client: [").unwrap();
+    for (file, needle) in [
+        ("missing.json", "cannot read config"),
+        ("list.json", "the top level must be an object"),
+        ("broken.json", "is not valid JSON"),
+        ("broken.yaml", "broken.yaml"),
+    ] {
+        let run = world.run(&dir.join(file), Some(KEY), &[]);
+        assert_eq!(run.code, Some(2), "{file}: {}", run.output());
+        let first = run.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.contains(needle) && first.contains(file),
+            "{file}: {first}"
+        );
+    }
+    assert!(world.server.requests().is_empty());
+    assert!(!dir.join("out.db").exists(), "no database for a bad config");
+}
+
+#[test]
+fn counts_that_make_no_sense_are_refused() {
+    let world = World::inventory(10);
+    let config = world.write_config("inventory.json", &world.seed_config());
+    for flag in ["--max-pages", "--max-attempts", "--concurrency"] {
+        let run = world.run(&config, Some(KEY), &[flag, "0"]);
+        assert_eq!(run.code, Some(2), "{flag} 0: {}", run.output());
+        assert!(run.stderr.contains(flag), "{}", run.stderr);
+    }
+    assert!(world.server.requests().is_empty());
+}
+
+#[test]
+fn quiet_prints_the_summary_and_warnings_only() {
+    let world = World::inventory(150);
+    // No data_selector: the connector finds `data` and says so at info level.
+    let mut config = world.seed_config();
+    config["resources"][0]["endpoint"]
+        .as_object_mut()
+        .unwrap()
+        .remove("data_selector");
+    let path = world.write_config("inventory.json", &config);
+    let loud = world.run(&path, Some(KEY), &[]);
+    loud.ok();
+    assert!(
+        loud.stderr.contains("data_selector not set"),
+        "{}",
+        loud.stderr
+    );
+    std::fs::remove_file(world.dir.path().join("out.db")).unwrap();
+    let quiet = world.run(&path, Some(KEY), &["-q"]);
+    quiet.ok();
+    assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
+    assert!(quiet.stdout.contains("inventory_items"), "{}", quiet.stdout);
 }

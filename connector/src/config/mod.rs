@@ -141,9 +141,10 @@ impl Config {
         Ok(Config { client, resources })
     }
 
-    /// True when any credential is a literal written in the config.
-    pub fn has_literal_secret(&self) -> bool {
-        self.client.auth.as_ref().is_some_and(Auth::has_literal)
+    /// The key path of a secret written literally in the config (`client.auth.token`), if any.
+    pub fn literal_secret(&self) -> Option<String> {
+        let key = self.client.auth.as_ref()?.literal_secret()?;
+        Some(format!("client.auth.{key}"))
     }
 
     /// The resource named `name`.

@@ -160,7 +160,9 @@ fn auth_variants_and_errors() {
     let a =
         auth(json!({"type": "http_basic", "username": "u", "password": {"secret": "pw"}})).unwrap();
     assert!(matches!(a, Auth::Basic(ref b) if b.password == Credential::Secret("pw".into())));
-    assert!(a.has_literal());
+    assert_eq!(a.literal_secret(), None, "a literal user name is no secret");
+    let a = auth(json!({"type": "http_basic", "username": "u", "password": "pw"})).unwrap();
+    assert_eq!(a.literal_secret(), Some("password"));
     let e = auth(json!({"type": "oauth2"})).unwrap_err().to_string();
     assert_eq!(
         e,
@@ -212,7 +214,7 @@ fn secret_values_never_appear_in_errors() {
     ))
     .unwrap();
     assert!(!format!("{cfg:?}").contains("s3cr3t"));
-    assert!(cfg.has_literal_secret());
+    assert_eq!(cfg.literal_secret().as_deref(), Some("client.auth.token"));
 }
 
 #[test]
