@@ -44,10 +44,20 @@ pub struct Page {
 pub enum ConnectorError {
     #[error("invalid config: {path}: {message}")]
     Config { path: String, message: String },
-    #[error("bad response (HTTP {status}): {message}")]
+    /// A response the connector could not use; with a 2xx status the data was the problem
+    /// (a paging loop, a parent record without a field), not the status.
+    #[error("{}", response_text(*status, message))]
     Response { status: u16, message: String },
     #[error("unreadable saved state: {0}")]
     State(String),
     #[error("connector protocol error: {0}")]
     Protocol(String),
+}
+
+fn response_text(status: u16, message: &str) -> String {
+    if (200..300).contains(&status) {
+        message.to_string()
+    } else {
+        format!("bad response (HTTP {status}): {message}")
+    }
 }

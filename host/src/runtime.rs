@@ -27,6 +27,8 @@ pub enum RuntimeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{origin} is not a WebAssembly component: it does not start with the `\\0asm` header")]
+    NotWasm { origin: String },
     #[error("{origin} is not a valid connector component")]
     Compile {
         origin: String,
@@ -102,6 +104,9 @@ impl Runtime {
         config.wasm_component_model(true).epoch_interruption(true);
         let cache = cache_dir.and_then(open_cache);
         config.cache(cache.clone());
+        if !bytes.starts_with(b"\0asm") {
+            return Err(RuntimeError::NotWasm { origin });
+        }
         let engine = Engine::new(&config).map_err(RuntimeError::Engine)?;
         let component = Component::new(&engine, &bytes)
             .map_err(|source| RuntimeError::Compile { origin, source })?;

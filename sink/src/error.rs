@@ -33,7 +33,9 @@ pub enum SinkError {
     },
     #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
     Busy { path: PathBuf, holder: String },
-    #[error("cannot lock database {path}: {source}")]
+    #[error("the directory {dir} does not exist")]
+    NoDirectory { dir: PathBuf },
+    #[error("cannot lock database {path}")]
     Lock {
         path: PathBuf,
         #[source]

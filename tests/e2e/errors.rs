@@ -268,3 +268,43 @@ fn quiet_prints_the_summary_and_warnings_only() {
     assert!(quiet.stderr.trim().is_empty(), "{}", quiet.stderr);
     assert!(quiet.stdout.contains("inventory_items"), "{}", quiet.stdout);
 }
+
+#[test]
+fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
+    let world = World::inventory(10);
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let missing = world.dir.path().join("no-such-dir/x.db");
+    let run = world.sluice(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--db",
+            missing.to_str().unwrap(),
+        ],
+        &[("API_KEY", Some(KEY))],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let first = run.stderr.lines().next().unwrap_or_default().to_string();
+    assert!(
+        first.contains("no-such-dir") && first.contains("does not exist"),
+        "{first}"
+    );
+    assert_eq!(first.matches("os error").count(), 0, "{first}");
+
+    let bogus = world.dir.path().join("bogus.wasm");
+    std::fs::write(&bogus, "not a component").unwrap();
+    let run = world.run(
+        &config,
+        Some(KEY),
+        &["--connector", bogus.to_str().unwrap()],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert_eq!(run.stderr.lines().count(), 1, "one line: {}", run.stderr);
+    assert!(
+        run.stderr.contains("is not a WebAssembly component"),
+        "{}",
+        run.stderr
+    );
+    assert!(world.server.requests().is_empty());
+}

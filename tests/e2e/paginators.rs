@@ -279,6 +279,11 @@ fn check(case: &Case, concurrency: &str) {
         }
         Outcome::Failed { needles, kept } => {
             assert_eq!(run.code, Some(1), "exit code\n--- output:\n{output}");
+            // A loop or a bad record in a 2xx answer is not blamed on the status.
+            assert!(
+                !run.stderr.contains("bad response (HTTP 2"),
+                "a 2xx status is not a bad response:\n{output}"
+            );
             for needle in *needles {
                 assert!(
                     run.stderr.contains(needle),

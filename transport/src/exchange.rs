@@ -192,15 +192,17 @@ fn classify(e: &reqwest::Error) -> Failure {
     if e.is_builder() {
         return Failure::Builder;
     }
+    let host = e.url().and_then(|u| u.host_str().map(str::to_string));
     let mut source = e.source();
+    let mut dns = false;
     while let Some(s) = source {
+        // hyper-util reports a failed lookup as "dns error" around an uncategorized io error.
+        dns |= s.to_string().starts_with("dns error");
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Failure::Connect(match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-                std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
-                std::io::ErrorKind::TimedOut => return Failure::Timeout,
-                kind => format!("connection failed ({kind})"),
-            });
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return Failure::Timeout;
+            }
+            return Failure::Connect(io_reason(io, dns, host.as_deref()));
         }
         source = s.source();
     }
@@ -211,9 +213,33 @@ fn classify(e: &reqwest::Error) -> Failure {
     }
 }
 
+/// What an I/O failure while connecting to `host` means, in words.
+fn io_reason(io: &std::io::Error, dns: bool, host: Option<&str>) -> String {
+    let lookup = dns || io.to_string().contains("failed to lookup address");
+    match io.kind() {
+        _ if lookup => format!("cannot resolve host \"{}\"", host.unwrap_or("?")),
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        std::io::ErrorKind::ConnectionReset => "connection reset".to_string(),
+        kind => format!("connection failed ({kind}: {io})"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_lookup_names_the_host() {
+        let io = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert_eq!(
+            io_reason(&io, false, Some("no-such-host.invalid")),
+            "cannot resolve host \"no-such-host.invalid\""
+        );
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(io_reason(&refused, false, Some("h")), "connection refused");
+    }
 
     #[test]
     fn body_over_the_cap_is_refused() {

@@ -106,6 +106,13 @@ impl SqliteSink {
             path: path.to_owned(),
             source,
         };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(SinkError::NoDirectory {
+                dir: dir.to_owned(),
+            });
+        }
         let lease = Lease::acquire(path)
             .map_err(|source| SinkError::Lock {
                 path: path.to_owned(),
