@@ -147,8 +147,11 @@ pub struct EngineArgs {
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     /// Print only the summary and problems.
-    #[arg(long, short)]
+    #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print details too: debug notices, and a failed connector's wasm backtrace.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Ignore unfinished loads: start every resource from its first page (or its last
     /// completed incremental cursor) instead of resuming where a failed or killed run stopped.
     #[arg(long)]

@@ -1,23 +1,39 @@
 //! One running connector instance: a sandboxed store and an open session.
 //!
 //! The WASI context grants nothing: no preopened directories, no environment, no sockets,
-//! no inherited stdio. A guest that traps, runs past its deadline or grows past its memory
-//! limit fails the call with an error; the host process is unaffected.
+//! no inherited stdio (the guest's stderr is kept in memory, its last 16 KiB, for error
+//! messages). A guest that traps, runs past its deadline or grows past its memory limit
+//! fails the call with an error that names the cause first (the limit and its flag, or the
+//! panic's message); the host process is unaffected.
 
 use wasmtime::component::{Linker, ResourceAny, ResourceTable};
-use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, ConnectorWorld, Planned};
 use crate::protocol::{ConnectorError, Page, ResourceInfo};
 use crate::runtime::{EPOCH_TICK, Runtime};
+use crate::stderr::StderrTail;
+
+/// Instances, tables and memories a component may create: enough for the components the
+/// standard toolchains make (Rust with wit-bindgen; Python with componentize-py, which
+/// nests CPython and its adapters in several core instances; JavaScript with jco).
+pub const MAX_INSTANCES: usize = 64;
+pub const MAX_TABLES: usize = 64;
+pub const MAX_MEMORIES: usize = 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuestError {
     #[error(transparent)]
     Connector(#[from] ConnectorError),
-    #[error("the connector failed in `{call}`: {message}")]
-    Trap { call: &'static str, message: String },
+    /// `message` names the cause; `detail` is wasmtime's whole error (the wasm backtrace),
+    /// for `--verbose`.
+    #[error("{message} (in `{call}`)")]
+    Trap {
+        call: &'static str,
+        message: String,
+        detail: String,
+    },
     #[error("cannot instantiate the connector: {0}")]
     Instantiate(String),
 }
@@ -25,7 +41,49 @@ pub enum GuestError {
 struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limiter,
+    stderr: StderrTail,
+}
+
+/// The store's limits, remembering a memory growth it refused (to name it in the error).
+struct Limiter {
+    inner: StoreLimits,
+    max_memory_bytes: usize,
+    refused_memory: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum)?;
+        self.refused_memory |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
 }
 
 impl WasiView for HostState {
@@ -63,7 +121,7 @@ impl Guest {
             .sluice_connector_source()
             .session()
             .call_open(&mut store, config, state)
-            .map_err(|e| trap("open", &e))??;
+            .map_err(|e| trap("open", &e, store.data()))??;
         Ok(Guest {
             store,
             world,
@@ -79,7 +137,7 @@ impl Guest {
         world
             .sluice_connector_source()
             .call_config_schema(&mut store)
-            .map_err(|e| trap("config-schema", &e))
+            .map_err(|e| trap("config-schema", &e, store.data()))
     }
 
     fn arm(&mut self) {
@@ -92,7 +150,7 @@ impl Guest {
         self.world
             .sluice_connector_source()
             .call_config_schema(&mut self.store)
-            .map_err(|e| trap("config-schema", &e))
+            .map_err(|e| trap("config-schema", &e, self.store.data()))
     }
 
     pub fn resources(&mut self) -> Result<Vec<ResourceInfo>, GuestError> {
@@ -100,7 +158,7 @@ impl Guest {
         let source = self.world.sluice_connector_source().session();
         let list = source
             .call_resources(&mut self.store, self.session)
-            .map_err(|e| trap("resources", &e))?;
+            .map_err(|e| trap("resources", &e, self.store.data()))?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -109,7 +167,7 @@ impl Guest {
         let source = self.world.sluice_connector_source().session();
         let list = source
             .call_next_requests(&mut self.store, self.session, resource)
-            .map_err(|e| trap("next-requests", &e))??;
+            .map_err(|e| trap("next-requests", &e, self.store.data()))??;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
@@ -128,26 +186,32 @@ impl Guest {
                 resource,
                 &bindings::response(seq, response),
             )
-            .map_err(|e| trap("on-response", &e))??;
+            .map_err(|e| trap("on-response", &e, self.store.data()))??;
         Ok(page.into())
     }
 }
 
 /// A sandboxed store with the connector instantiated in it, and its call deadline in ticks.
 fn instantiate(runtime: &Runtime) -> Result<(Store<HostState>, ConnectorWorld, u64), GuestError> {
-    let instantiate = |e: wasmtime::Error| GuestError::Instantiate(format!("{e:#}"));
+    let instantiate = |e: wasmtime::Error| GuestError::Instantiate(instantiate_error(&e));
     let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(instantiate)?;
-    let limits = StoreLimitsBuilder::new()
-        .memory_size(runtime.limits.max_memory_bytes)
-        .instances(4)
-        .tables(16)
-        .memories(4)
-        .build();
+    let limits = Limiter {
+        inner: StoreLimitsBuilder::new()
+            .memory_size(runtime.limits.max_memory_bytes)
+            .instances(MAX_INSTANCES)
+            .tables(MAX_TABLES)
+            .memories(MAX_MEMORIES)
+            .build(),
+        max_memory_bytes: runtime.limits.max_memory_bytes,
+        refused_memory: false,
+    };
+    let stderr = StderrTail::default();
     let state = HostState {
-        wasi: WasiCtx::builder().build(),
+        wasi: WasiCtx::builder().stderr(stderr.clone()).build(),
         table: ResourceTable::new(),
         limits,
+        stderr,
     };
     let mut store = Store::new(&runtime.engine, state);
     store.limiter(|s| &mut s.limits);
@@ -159,16 +223,62 @@ fn instantiate(runtime: &Runtime) -> Result<(Store<HostState>, ConnectorWorld, u
     Ok((store, world, deadline_ticks))
 }
 
+impl GuestError {
+    /// wasmtime's whole error (the wasm backtrace) behind a trap, for `--verbose`.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            GuestError::Trap { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
+}
+
 impl From<bindings::sluice::connector::types::Error> for GuestError {
     fn from(e: bindings::sluice::connector::types::Error) -> Self {
         GuestError::Connector(e.into())
     }
 }
 
-fn trap(call: &'static str, e: &wasmtime::Error) -> GuestError {
-    let message = match e.downcast_ref::<wasmtime::Trap>() {
-        Some(wasmtime::Trap::Interrupt) => "it ran past its time limit and was stopped".to_string(),
-        _ => format!("{e:#}"),
+/// The error of a failed call, its cause first: the memory limit, the deadline, the panic's
+/// message, or the trap.
+fn trap(call: &'static str, e: &wasmtime::Error, state: &HostState) -> GuestError {
+    let detail = crate::redact::redact(&format!("{e:?}"));
+    let message = if state.limits.refused_memory {
+        format!(
+            "the connector exceeded its memory limit of {} MiB (--connector-memory-mb)",
+            state.limits.max_memory_bytes >> 20
+        )
+    } else if let Some(wasmtime::Trap::Interrupt) = e.downcast_ref::<wasmtime::Trap>() {
+        "the connector ran past its time limit and was stopped (--connector-call-timeout)"
+            .to_string()
+    } else if let Some(panic) = state.stderr.panic_message() {
+        format!("the connector panicked: {panic}")
+    } else {
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or("trapped").to_string();
+        format!("the connector failed: {}", crate::redact::redact(&first))
     };
-    GuestError::Trap { call, message }
+    GuestError::Trap {
+        call,
+        message,
+        detail,
+    }
+}
+
+/// Why a component could not be instantiated, naming the store limit it hit.
+fn instantiate_error(e: &wasmtime::Error) -> String {
+    let text = format!("{e:#}");
+    let limit = [
+        ("instance count too high", "instances", MAX_INSTANCES),
+        ("table count too high", "tables", MAX_TABLES),
+        ("memory count too high", "memories", MAX_MEMORIES),
+    ]
+    .into_iter()
+    .find(|(needle, _, _)| text.contains(needle));
+    match limit {
+        Some((_, what, max)) => format!(
+            "the component needs more than the {max} {what} a connector may create ({text})"
+        ),
+        None => text,
+    }
 }

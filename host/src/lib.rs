@@ -22,5 +22,6 @@ pub mod protocol;
 pub mod redact;
 pub mod run;
 pub mod runtime;
+mod stderr;
 pub mod sync;
 pub mod write;

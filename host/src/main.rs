@@ -12,7 +12,7 @@ use sluice::check::{CheckError, check, render};
 use sluice::config::{ConfigFileError, SourceConfig};
 use sluice::progress::TerminalProgress;
 use sluice::redact;
-use sluice::run::{Status, Stop};
+use sluice::run::{RunError, Status, Stop};
 use sluice::runtime::Runtime;
 use sluice::sync::{SyncError, SyncReport, sync};
 use sluice_mock_api::{Fault, MockConfig, MockServer};
@@ -89,10 +89,18 @@ fn main() -> ExitCode {
         }
         Command::Demo { db, items, engine } => demo(db, items, engine),
     };
+    let verbose = std::env::args().any(|a| a == "-v" || a == "--verbose");
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", redact::redact(&format!("{e:#}")));
+            let detail = match e.downcast_ref::<SyncError>() {
+                Some(SyncError::Run(RunError::Open(guest))) => guest.detail(),
+                _ => None,
+            };
+            if let Some(detail) = detail.filter(|_| verbose) {
+                eprintln!("the connector's error in full:\n{detail}");
+            }
             // A config file that is missing, unreadable or not an object is a config error
             // like any other (exit 2), as is one the connector rejects.
             let config = e.is::<ConfigFileError>()
@@ -114,7 +122,7 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
     let config = SourceConfig::load(config_path)?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
-    let mut progress = TerminalProgress::new(engine.quiet);
+    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
     let options = engine.options(db.clone(), resolver);
     stop_on_ctrl_c(&options.stop);
     let report = sync(&config, options, &mut progress)?;
@@ -213,7 +221,7 @@ fn check_config(config_path: &Path, connect: bool, engine: EngineArgs) -> anyhow
     let config = SourceConfig::load(config_path)?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
-    let mut progress = TerminalProgress::new(engine.quiet);
+    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
     // `check` writes no database: the path is never opened.
     let options = engine.options(PathBuf::new(), resolver);
     let report = check(&config, &options, connect, &mut progress)?;
@@ -312,7 +320,7 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
     let key = sluice::demo::DEMO_API_KEY.to_string();
     let resolver =
         SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
-    let mut progress = TerminalProgress::new(engine.quiet);
+    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
     report_outcome(&report, &db, engine.json)?;
     let rows = sluice::demo::sample_rows(

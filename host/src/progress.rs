@@ -30,6 +30,7 @@ pub trait Progress {
 pub struct TerminalProgress {
     live: bool,
     quiet: bool,
+    verbose: bool,
     /// The bar of the resource loading now (on a terminal).
     bar: Option<ProgressBar>,
 }
@@ -40,10 +41,11 @@ const MEASURED: &str =
     "{prefix}: [{bar:30}] {human_pos}/{human_len} records, {msg} ({percent}%, ETA {eta})";
 
 impl TerminalProgress {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, verbose: bool) -> Self {
         TerminalProgress {
             live: std::io::stderr().is_terminal(),
             quiet,
+            verbose,
             bar: None,
         }
     }
@@ -105,8 +107,13 @@ impl Progress for TerminalProgress {
     }
 
     fn notice(&mut self, resource: &str, notice: &Notice) {
-        // Quiet: the summary and problems only (warnings stay).
-        if self.quiet && notice.level != Level::Warn {
+        // Quiet: the summary and problems only (warnings stay); debug only when verbose.
+        let shown = match notice.level {
+            Level::Warn => true,
+            Level::Info => !self.quiet,
+            Level::Debug => self.verbose,
+        };
+        if !shown {
             return;
         }
         let level = match notice.level {

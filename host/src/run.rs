@@ -19,7 +19,7 @@ use crate::fetch::{Fetched, Fetcher, Sent};
 use crate::flight::Flight;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
-use crate::protocol::{Page, ResourceInfo};
+use crate::protocol::{Level, Notice, Page, ResourceInfo};
 use crate::redact;
 use crate::write::{End, WriteError, Writer, parse_records};
 
@@ -260,6 +260,13 @@ impl Runner<'_> {
         summary.requests = sent.requests;
         summary.retries = sent.retries;
         summary.seconds = started.elapsed().as_secs_f64();
+        if let Err(ResourceError::Guest(GuestError::Trap { detail, .. })) = &result {
+            let detail = Notice {
+                level: Level::Debug,
+                message: format!("the connector's error in full:\n{detail}"),
+            };
+            self.progress.notice(&info.name, &detail);
+        }
         let interrupted = matches!(result, Err(ResourceError::Interrupted));
         let failure = match &result {
             Ok(()) | Err(ResourceError::Interrupted) => None,

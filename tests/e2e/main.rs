@@ -14,4 +14,5 @@ mod paginator_servers;
 mod paginators;
 mod resume;
 mod retries;
+mod sandbox;
 mod support;
