@@ -106,3 +106,71 @@ fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
         .unwrap();
     assert_eq!(distinct, 2500);
 }
+
+/// The Python connector in `tests/python-connector`, built with componentize-py (0.25, from
+/// the package index, into a venv under `target/`), once per test process.
+fn python_connector() -> &'static std::path::PathBuf {
+    use std::path::PathBuf;
+    use std::process::Command;
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let venv = root.join("target/componentize-py");
+        let tool = venv.join("bin/componentize-py");
+        if !tool.exists() {
+            let made = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("python3 runs");
+            assert!(made.success(), "python3 -m venv");
+            let pip = Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "componentize-py==0.25.*"])
+                .status()
+                .expect("pip runs");
+            assert!(pip.success(), "pip install componentize-py");
+        }
+        let out = root.join("target/python-connector.wasm");
+        let built = Command::new(&tool)
+            .arg("-d")
+            .arg(root.join("wit"))
+            .args(["-w", "connector", "componentize", "app", "-o"])
+            .arg(&out)
+            .current_dir(root.join("tests/python-connector"))
+            .output()
+            .expect("componentize-py runs");
+        assert!(
+            built.status.success(),
+            "componentize-py: {}",
+            String::from_utf8_lossy(&built.stderr)
+        );
+        out
+    })
+}
+
+#[test]
+fn a_python_connector_built_with_componentize_py_syncs_the_seed_config() {
+    use crate::support::{KEY, World};
+
+    let wasm = python_connector();
+    let bytes = std::fs::read(wasm).unwrap();
+    assert!(
+        bytes.len() > 5 << 20,
+        "CPython inside: {} bytes",
+        bytes.len()
+    );
+    let world = World::inventory(2500);
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let run = world.run(&config, Some(KEY), &["--connector", wasm.to_str().unwrap()]);
+    run.ok();
+    assert_eq!(world.count("inventory_items"), 2500);
+    let distinct: i64 = world
+        .conn()
+        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(distinct, 2500);
+    assert_eq!(world.server.requests().len(), 25);
+    world.assert_db_has_no_secret();
+}
