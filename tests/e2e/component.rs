@@ -98,13 +98,7 @@ fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
     assert_eq!(offsets.first().map(String::as_str), Some("0"));
     assert_eq!(offsets.len(), 25);
     assert_eq!(world.count("inventory_items"), 2500);
-    let distinct: i64 = world
-        .conn()
-        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(distinct, 2500);
+    assert_eq!(world.distinct_ids("inventory_items"), 2500);
 }
 
 /// The Python connector in `tests/python-connector`, built with componentize-py (0.25, from
@@ -164,13 +158,7 @@ fn a_python_connector_built_with_componentize_py_syncs_the_seed_config() {
     let run = world.run(&config, Some(KEY), &["--connector", wasm.to_str().unwrap()]);
     run.ok();
     assert_eq!(world.count("inventory_items"), 2500);
-    let distinct: i64 = world
-        .conn()
-        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(distinct, 2500);
+    assert_eq!(world.distinct_ids("inventory_items"), 2500);
     assert_eq!(world.server.requests().len(), 25);
     world.assert_db_has_no_secret();
 }

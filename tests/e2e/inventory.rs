@@ -31,13 +31,7 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
     );
 
     assert_eq!(world.count("inventory_items"), 2500);
-    let distinct: i64 = world
-        .conn()
-        .query_row("SELECT count(DISTINCT id) FROM inventory_items", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert_eq!(distinct, 2500);
+    assert_eq!(world.distinct_ids("inventory_items"), 2500);
 
     let types = column_types(&world);
     for (column, expected) in [

@@ -18,6 +18,17 @@ impl<S: ApiServer> Harness<S> {
             .expect("count")
     }
 
+    /// The distinct `id`s in `table`.
+    pub fn distinct_ids(&self, table: &str) -> i64 {
+        self.conn()
+            .query_row(
+                &format!("SELECT count(DISTINCT id) FROM \"{table}\""),
+                [],
+                |r| r.get(0),
+            )
+            .expect("count distinct ids")
+    }
+
     /// Whether the database exists and has `table`.
     pub fn has_table(&self, table: &str) -> bool {
         self.db().exists()
