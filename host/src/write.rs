@@ -1,5 +1,6 @@
-//! The write stage: a thread that owns the [`Sink`], parses each page's records and writes
-//! them with the page's state, one transaction per page, in the order the pages come.
+//! The write stage: a thread that owns the [`Sink`] and writes each page's records (the JSON
+//! text the connector returned, flattened by the sink as it parses it) with the page's
+//! state, one transaction per page, in the order the pages come.
 //!
 //! Pages reach it through a bounded channel ([`PAGES_IN_FLIGHT`]), so selecting the next
 //! page overlaps writing this one and memory stays bounded: a full channel makes the
@@ -152,10 +153,15 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
                 if failure(load).is_some() {
                     continue; // the load failed: its later pages are dropped
                 }
-                let written = parse_records(&page).and_then(|records| {
-                    sink.write_page(load, &records, &page.state)
-                        .map_err(sink_err)
-                });
+                // The sink flattens the records straight from the page's text.
+                let written = sink
+                    .write_page_text(load, &page.records, page.count, &page.state)
+                    .map_err(|e| match e {
+                        SinkError::Records { expected, message } => {
+                            WriteError::Records { expected, message }
+                        }
+                        other => sink_err(other),
+                    });
                 if let Err(e) = written {
                     fail(load, e);
                 }

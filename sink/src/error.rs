@@ -33,6 +33,8 @@ pub enum SinkError {
     },
     #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
     Busy { path: PathBuf, holder: String },
+    #[error("the page's records are not a JSON array of {expected} records: {message}")]
+    Records { expected: u32, message: String },
     #[error("the directory {dir} does not exist")]
     NoDirectory { dir: PathBuf },
     #[error("cannot lock database {path}")]

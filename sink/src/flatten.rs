@@ -40,7 +40,7 @@ impl Flattener {
         out
     }
 
-    fn name(&mut self, key: &str) -> &str {
+    pub(crate) fn name(&mut self, key: &str) -> &str {
         if !self.names.contains_key(key) {
             let name = normalize_identifier(key);
             if !self.normalized.insert(name.clone()) {
@@ -65,7 +65,7 @@ impl Flattener {
                 None => leaf.to_owned(),
             };
             let cell = match value {
-                Value::Object(child) if self.max_nesting.is_none_or(|max| depth < max) => {
+                Value::Object(child) if self.flattens(depth) => {
                     self.walk(child, Some(&name), depth + 1, out);
                     continue;
                 }
@@ -76,18 +76,27 @@ impl Flattener {
                     Some(i) => Cell::Int(i),
                     None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
                 },
-                Value::String(s) => Cell::Str(s, string_type(s)),
+                Value::String(s) => Cell::Str(s.into(), string_type(s)),
                 Value::Array(_) => Cell::Json(value.to_string()),
             };
-            // Two raw keys normalizing to the same name: the last one wins. Only scanned
-            // for once such a pair has been seen, so the common case stays linear.
-            if self.ambiguous
-                && let Some(slot) = out.iter_mut().find(|(n, _)| *n == name)
-            {
-                slot.1 = cell;
-            } else {
-                out.push((name, cell));
-            }
+            self.push(out, name, cell);
+        }
+    }
+
+    /// Whether an object `depth` levels down is flattened into columns (else kept as JSON).
+    pub(crate) fn flattens(&self, depth: u32) -> bool {
+        self.max_nesting.is_none_or(|max| depth < max)
+    }
+
+    /// Adds a cell to a row. Two raw keys normalizing to the same name: the last one wins.
+    /// Only scanned for once such a pair has been seen, so the common case stays linear.
+    pub(crate) fn push<'a>(&self, out: &mut FlatRow<'a>, name: String, cell: Cell<'a>) {
+        if self.ambiguous
+            && let Some(slot) = out.iter_mut().find(|(n, _)| *n == name)
+        {
+            slot.1 = cell;
+        } else {
+            out.push((name, cell));
         }
     }
 }
@@ -118,7 +127,7 @@ mod tests {
             ]
         );
         assert_eq!(row[0].1, Cell::Int(1));
-        assert_eq!(row[1].1, Cell::Str("W1", DataType::Text));
+        assert_eq!(row[1].1, Cell::Str("W1".into(), DataType::Text));
         assert_eq!(row[2].1, Cell::Float(1.5));
         assert_eq!(row[3].1, Cell::Json(r#"["a","b"]"#.to_owned()));
         assert_eq!(row[4].1.data_type(), Some(DataType::Timestamp));
@@ -167,6 +176,6 @@ mod tests {
         let row = f.flatten(v.as_object().unwrap());
         let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["a", "updated_at", "b"]);
-        assert_eq!(row[1].1, Cell::Str("y", DataType::Text));
+        assert_eq!(row[1].1, Cell::Str("y".into(), DataType::Text));
     }
 }

@@ -62,6 +62,7 @@
 
 mod error;
 mod flatten;
+mod flatten_json;
 mod lease;
 mod naming;
 mod schema;
@@ -165,6 +166,29 @@ pub trait Sink {
         records: &[serde_json::Value],
         state: &str,
     ) -> Result<u64, SinkError>;
+    /// Writes one page given as the JSON array text of its `count` records (as a connector
+    /// returns it), with its state, in ONE transaction. The default parses the records and
+    /// calls [`Sink::write_page`]; a sink may flatten the text directly instead.
+    fn write_page_text(
+        &mut self,
+        load: LoadId,
+        records: &str,
+        count: u32,
+        state: &str,
+    ) -> Result<u64, SinkError> {
+        let parsed: Vec<serde_json::Value> =
+            serde_json::from_str(records).map_err(|e| SinkError::Records {
+                expected: count,
+                message: e.to_string(),
+            })?;
+        if parsed.len() != count as usize {
+            return Err(SinkError::Records {
+                expected: count,
+                message: format!("it holds {}", parsed.len()),
+            });
+        }
+        self.write_page(load, &parsed, state)
+    }
     /// Ends a load. Completed: for Replace, swap the staged table in (atomically); ledger -> "completed".
     /// Failed: for Replace, drop the staged data (old table untouched); ledger -> "failed" with the error text.
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError>;

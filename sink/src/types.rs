@@ -73,8 +73,9 @@ pub(crate) enum Cell<'a> {
     Int(i64),
     Float(f64),
     Bool(bool),
-    /// A string, with its inferred type (`Text` or `Timestamp`).
-    Str(&'a str, DataType),
+    /// A string (borrowed from the page when it has no escapes), with its inferred type
+    /// (`Text` or `Timestamp`).
+    Str(std::borrow::Cow<'a, str>, DataType),
     /// A list, as its JSON text.
     Json(String),
 }
@@ -99,7 +100,7 @@ impl Cell<'_> {
             Cell::Int(i) => i.to_string(),
             Cell::Float(f) => serde_json::Value::from(*f).to_string(),
             Cell::Bool(b) => b.to_string(),
-            Cell::Str(s, _) => (*s).to_owned(),
+            Cell::Str(s, _) => s.to_string(),
             Cell::Json(j) => j.clone(),
         })
     }

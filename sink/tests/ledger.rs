@@ -273,3 +273,57 @@ fn database_error_mid_page_rolls_back_ddl_rows_and_state() {
         .unwrap();
     assert_eq!((summary.rows, summary.pages), (0, 0));
 }
+
+#[test]
+fn a_page_given_as_text_loads_like_parsed_records_and_bad_text_writes_nothing() {
+    let mut db = Db::new();
+    let s = spec("orders", &["id"], Merge);
+    let id = db.sink.begin(&s).unwrap();
+    let page = r#"[{"id": 1, "v": "a\"b", "at": "2024-05-01", "n": {"x": 2}},
+                   {"id": 2, "v": "plain", "tags": ["t"]}]"#;
+    assert_eq!(
+        db.sink.write_page_text(id, page, 2, r#"{"p":1}"#).unwrap(),
+        2
+    );
+    assert_eq!(
+        db.rows("SELECT id, v, at, n__x, tags FROM orders ORDER BY id"),
+        [
+            [
+                Sql::Integer(1),
+                text("a\"b"),
+                text("2024-05-01"),
+                Sql::Integer(2),
+                Sql::Null
+            ],
+            [
+                Sql::Integer(2),
+                text("plain"),
+                Sql::Null,
+                Sql::Null,
+                text(r#"["t"]"#)
+            ],
+        ]
+    );
+    for (bad, count, needle) in [
+        (r#"[{"id": 3}]"#, 2, "it holds 1"),
+        (r#"[{"id": 3}, "#, 2, "JSON array of 2 records"),
+        (
+            r#"[{"id": 3}, 4]"#,
+            2,
+            "record 1 of the page is a JSON number",
+        ),
+        (r#"[{"v": "no key"}]"#, 1, "primary key `id`"),
+    ] {
+        let err = db.sink.write_page_text(id, bad, count, "{}").unwrap_err();
+        assert!(err.to_string().contains(needle), "{bad}: {err}");
+    }
+    assert_eq!(
+        db.count("orders"),
+        2,
+        "nothing of the bad pages was written"
+    );
+    assert_eq!(
+        latest(db.sink.states().unwrap()),
+        [("orders".to_owned(), r#"{"p":1}"#.to_owned())]
+    );
+}

@@ -202,6 +202,20 @@ impl Sink for SqliteSink {
         write::write_page(&mut self.conn, active, load, records, state)
     }
 
+    fn write_page_text(
+        &mut self,
+        load: LoadId,
+        records: &str,
+        count: u32,
+        state: &str,
+    ) -> Result<u64, SinkError> {
+        let active = self
+            .loads
+            .get_mut(&load.0)
+            .ok_or(SinkError::UnknownLoad(load))?;
+        write::write_page_text(&mut self.conn, active, load, records, count, state)
+    }
+
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError> {
         let active = self
             .loads

@@ -8,6 +8,7 @@ use super::{ActiveLoad, NOW, ddl};
 use crate::LoadId;
 use crate::error::{SinkError, db};
 use crate::flatten::FlatRow;
+use crate::flatten_json::{self, PageError};
 use crate::schema::{self, TableSchema};
 use crate::types::{Cell, DataType};
 
@@ -19,6 +20,50 @@ pub(super) fn write_page(
     state: &str,
 ) -> Result<u64, SinkError> {
     let rows = flatten_page(load, records)?;
+    write_rows(conn, load, id, &rows, state)
+}
+
+/// Writes a page given as the JSON array text of its `count` records, flattened straight
+/// from the text.
+pub(super) fn write_page_text(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    text: &str,
+    count: u32,
+    state: &str,
+) -> Result<u64, SinkError> {
+    let rows = flatten_json::flatten_page(&mut load.flattener, text).map_err(|e| match e {
+        PageError::NotAnObject { index, found } => SinkError::NotAnObject {
+            table: load.table.clone(),
+            index,
+            found,
+        },
+        PageError::Json(message) => SinkError::Records {
+            expected: count,
+            message,
+        },
+    })?;
+    if rows.len() != count as usize {
+        return Err(SinkError::Records {
+            expected: count,
+            message: format!("it holds {}", rows.len()),
+        });
+    }
+    for (index, row) in rows.iter().enumerate() {
+        check_keys(load, index, row)?;
+    }
+    write_rows(conn, load, id, &rows, state)
+}
+
+/// One transaction: the DDL the rows need, the rows, the state and the ledger counters.
+fn write_rows(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    rows: &[FlatRow<'_>],
+    state: &str,
+) -> Result<u64, SinkError> {
     let err = || db(&load.table, "writing a page");
     let tx = conn.transaction().map_err(err())?;
     let mut updated = None;
@@ -26,7 +71,7 @@ pub(super) fn write_page(
         let empty = TableSchema::default();
         let creating = load.schema.is_none();
         let current = load.schema.as_ref().unwrap_or(&empty);
-        let changes = schema::plan(current, &rows, &load.primary_key, creating);
+        let changes = schema::plan(current, rows, &load.primary_key, creating);
         if creating && changes.added.is_empty() {
             // Only empty objects so far: nothing to create a table from.
         } else if creating || !changes.is_empty() {
@@ -47,7 +92,7 @@ pub(super) fn write_page(
                 ddl::ensure_pk_index(&tx, &load.target, &load.primary_key)?;
             }
             let pk = load.upserts().then_some(&load.primary_key[..]);
-            insert_rows(&tx, &load.target, effective, &rows, pk)?;
+            insert_rows(&tx, &load.target, effective, rows, pk)?;
         }
     }
     let count = rows.len() as u64;
@@ -76,18 +121,24 @@ fn flatten_page<'a>(
             });
         };
         let row = load.flattener.flatten(obj);
-        for key in &load.primary_key {
-            if !row.iter().any(|(n, c)| n == key && *c != Cell::Null) {
-                return Err(SinkError::MissingPrimaryKey {
-                    table: load.table.clone(),
-                    index,
-                    key: key.clone(),
-                });
-            }
-        }
+        check_keys(load, index, &row)?;
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// Checks that record `index` has a value for every primary key column.
+fn check_keys(load: &ActiveLoad, index: usize, row: &FlatRow<'_>) -> Result<(), SinkError> {
+    for key in &load.primary_key {
+        if !row.iter().any(|(n, c)| n == key && *c != Cell::Null) {
+            return Err(SinkError::MissingPrimaryKey {
+                table: load.table.clone(),
+                index,
+                key: key.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn kind(v: &Value) -> &'static str {
