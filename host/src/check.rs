@@ -12,7 +12,7 @@ use sluice_sink::{
     ColumnInfo, DataType, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition,
     normalize_identifier,
 };
-use sluice_transport::SecretError;
+use sluice_transport::{Auth, Credential, SecretError};
 
 use crate::config::SourceConfig;
 use crate::guest::{Guest, GuestError};
@@ -107,6 +107,23 @@ pub fn check(
         connected: false,
     };
     if !connect || !report.missing_secrets.is_empty() {
+        // Without pages the connector's own warning (it comes with the first page) is not
+        // seen: warn from the first planned request's credentials instead.
+        if let Some(info) = infos.first()
+            && let Ok(planned) = guest.next_requests(&info.name)
+            && let Some(key) = planned
+                .first()
+                .and_then(|p| p.request.auth.as_ref())
+                .and_then(literal_secret)
+        {
+            let warning = crate::protocol::Notice {
+                level: crate::protocol::Level::Warn,
+                message: format!(
+                    "client.auth.{key}: a secret is written literally in the config; write {{\"secret\": NAME}} so the host injects it"
+                ),
+            };
+            progress.notice(&info.name, &warning);
+        }
         return Ok(report);
     }
     let pages = first_pages(guest, config, options, &infos, progress)?;
@@ -256,4 +273,21 @@ pub fn render(report: &CheckReport) -> String {
         }
     }
     out
+}
+
+/// The config key of a secret the planned `auth` carries as a literal, if any (a user name or
+/// an OAuth2 client id is no secret).
+fn literal_secret(auth: &Auth) -> Option<&'static str> {
+    let literal = |c: &Credential| matches!(c, Credential::Literal(_));
+    match auth {
+        Auth::Query { value, .. } | Auth::Header { value, .. } | Auth::Cookie { value, .. }
+            if literal(value) =>
+        {
+            Some("api_key")
+        }
+        Auth::Bearer(c) if literal(c) => Some("token"),
+        Auth::Basic { password, .. } if literal(password) => Some("password"),
+        Auth::OAuth2(o) if literal(&o.client_secret) => Some("client_secret"),
+        _ => None,
+    }
 }

@@ -121,3 +121,26 @@ fn the_host_page_ceiling_stops_a_resource_and_names_it() {
         .expect("ledger row");
     assert_eq!(status, "failed");
 }
+
+#[test]
+fn check_warns_about_a_literal_secret_naming_its_key_but_not_about_a_user_name() {
+    let world = World::inventory(10);
+    let mut config = world.seed_config();
+    config["client"]["auth"] = json!({"type": "bearer", "token": "literal-T0KEN"});
+    let run = check(&world, &config, &[], None);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains("client.auth.token: a secret is written literally"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.output().contains("literal-T0KEN"), "{}", run.output());
+
+    config["client"]["auth"] = json!({"type": "http_basic", "username": "reader",
+                                      "password": {"secret": "api_key"}});
+    let run = check(&world, &config, &[], Some(KEY));
+    run.ok();
+    assert!(!run.stderr.contains("written literally"), "{}", run.stderr);
+    assert!(world.server.requests().is_empty());
+}
