@@ -1,14 +1,16 @@
 //! Flattening of nested records into `parent__child` leaf cells (dialect-free).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::naming::{NESTING, normalize_identifier};
 use crate::types::{Cell, string_type};
 
-/// A flattened record: `(column name, cell)` in first-seen order.
-pub(crate) type FlatRow<'a> = Vec<(String, Cell<'a>)>;
+/// A flattened record: `(column name, cell)` in first-seen order. Names are shared: the
+/// cells of one column in every row of a page point to one name.
+pub(crate) type FlatRow<'a> = Vec<(Arc<str>, Cell<'a>)>;
 
 /// Flattens records, caching the normalization of raw keys so a page of similar records
 /// normalizes each distinct key once.
@@ -21,6 +23,12 @@ pub(crate) struct Flattener {
     normalized: HashSet<String>,
     /// True once two raw keys normalized to the same name: rows must then be deduplicated.
     ambiguous: bool,
+    /// The cells of the previous record, by position: `(prefix, raw key, column name)`.
+    /// Records of a page repeat their keys in order, so a cell's name is usually found here
+    /// without hashing or allocating.
+    recent: Vec<(Option<Arc<str>>, String, Arc<str>)>,
+    /// Position of the next cell in the record being flattened.
+    cursor: usize,
 }
 
 impl Flattener {
@@ -36,8 +44,41 @@ impl Flattener {
     /// they become JSON text); lists become JSON text.
     pub(crate) fn flatten<'a>(&mut self, record: &'a Map<String, Value>) -> FlatRow<'a> {
         let mut out = Vec::with_capacity(record.len());
+        self.start_record();
         self.walk(record, None, 0, &mut out);
         out
+    }
+
+    /// Starts a record: its cells are matched with the previous record's by position.
+    pub(crate) fn start_record(&mut self) {
+        self.cursor = 0;
+    }
+
+    /// The column name of the next cell: `key` normalized, under `prefix`.
+    pub(crate) fn column(&mut self, prefix: Option<&Arc<str>>, key: &str) -> Arc<str> {
+        let at = self.cursor;
+        self.cursor += 1;
+        if let Some((p, k, name)) = self.recent.get(at)
+            && k == key
+            && match (p, prefix) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                _ => false,
+            }
+        {
+            return Arc::clone(name);
+        }
+        let leaf = self.name(key);
+        let name: Arc<str> = match prefix {
+            Some(p) => format!("{p}{NESTING}{leaf}").into(),
+            None => leaf.into(),
+        };
+        let entry = (prefix.cloned(), key.to_owned(), Arc::clone(&name));
+        match self.recent.get_mut(at) {
+            Some(slot) => *slot = entry,
+            None => self.recent.push(entry),
+        }
+        name
     }
 
     pub(crate) fn name(&mut self, key: &str) -> &str {
@@ -54,16 +95,12 @@ impl Flattener {
     fn walk<'a>(
         &mut self,
         obj: &'a Map<String, Value>,
-        prefix: Option<&str>,
+        prefix: Option<&Arc<str>>,
         depth: u32,
         out: &mut FlatRow<'a>,
     ) {
         for (key, value) in obj {
-            let leaf = self.name(key);
-            let name = match prefix {
-                Some(p) => format!("{p}{NESTING}{leaf}"),
-                None => leaf.to_owned(),
-            };
+            let name = self.column(prefix, key);
             let cell = match value {
                 Value::Object(child) if self.flattens(depth) => {
                     self.walk(child, Some(&name), depth + 1, out);
@@ -90,7 +127,7 @@ impl Flattener {
 
     /// Adds a cell to a row. Two raw keys normalizing to the same name: the last one wins.
     /// Only scanned for once such a pair has been seen, so the common case stays linear.
-    pub(crate) fn push<'a>(&self, out: &mut FlatRow<'a>, name: String, cell: Cell<'a>) {
+    pub(crate) fn push<'a>(&self, out: &mut FlatRow<'a>, name: Arc<str>, cell: Cell<'a>) {
         if self.ambiguous
             && let Some(slot) = out.iter_mut().find(|(n, _)| *n == name)
         {
@@ -113,7 +150,7 @@ mod tests {
                        "updatedAt": "2024-05-01T12:00:00Z", "ok": true, "gone": null});
         let mut f = Flattener::default();
         let row = f.flatten(v.as_object().unwrap());
-        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = row.iter().map(|(n, _)| &**n).collect();
         assert_eq!(
             names,
             [
@@ -174,7 +211,7 @@ mod tests {
         let v = json!({"a": 1, "updatedAt": "x", "updated_at": "y", "b": 2});
         let mut f = Flattener::default();
         let row = f.flatten(v.as_object().unwrap());
-        let names: Vec<&str> = row.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = row.iter().map(|(n, _)| &**n).collect();
         assert_eq!(names, ["a", "updated_at", "b"]);
         assert_eq!(row[1].1, Cell::Str("y".into(), DataType::Text));
     }

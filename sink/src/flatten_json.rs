@@ -5,12 +5,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::flatten::{FlatRow, Flattener};
-use crate::naming::NESTING;
 use crate::types::{Cell, string_type};
 
 /// Why a page's text could not be flattened.
@@ -95,6 +95,7 @@ impl<'de> Visitor<'de> for Record<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let mut row = Vec::with_capacity(map.size_hint().unwrap_or(16));
+        self.flattener.start_record();
         walk(self.flattener, map, None, 0, &mut row)?;
         Ok(row)
     }
@@ -138,16 +139,12 @@ impl Record<'_> {
 fn walk<'de, A: MapAccess<'de>>(
     flattener: &mut Flattener,
     mut map: A,
-    prefix: Option<&str>,
+    prefix: Option<&Arc<str>>,
     depth: u32,
     row: &mut FlatRow<'de>,
 ) -> Result<(), A::Error> {
     while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-        let leaf = flattener.name(&key);
-        let name = match prefix {
-            Some(p) => format!("{p}{NESTING}{leaf}"),
-            None => leaf.to_owned(),
-        };
+        let name = flattener.column(prefix, &key);
         let value = map.next_value_seed(Leaf {
             flattener: &mut *flattener,
             name: &name,
@@ -164,7 +161,7 @@ fn walk<'de, A: MapAccess<'de>>(
 /// One value of an object: a cell, or (a nested object flattened in place) nothing.
 struct Leaf<'f, 'de> {
     flattener: &'f mut Flattener,
-    name: &'f str,
+    name: &'f Arc<str>,
     depth: u32,
     row: &'f mut FlatRow<'de>,
 }

@@ -68,10 +68,25 @@ pub(crate) fn plan(
     let mut retyped: HashMap<usize, DataType> = HashMap::new();
     let mut added: Vec<(String, Option<DataType>)> = Vec::new();
     let mut added_index: HashMap<String, usize> = HashMap::new();
+    // The position of each cell of the previous row: rows share their names (see
+    // `FlatRow`), so a pointer comparison replaces most lookups.
+    let mut previous: Vec<(*const str, Option<usize>)> = Vec::new();
     for row in rows {
-        for (name, cell) in row {
+        for (j, (name, cell)) in row.iter().enumerate() {
             let value_type = cell.data_type();
-            if let Some(i) = schema.position(name) {
+            let here = std::sync::Arc::as_ptr(name);
+            let position = match previous.get(j) {
+                Some(&(p, position)) if std::ptr::addr_eq(p, here) => position,
+                _ => {
+                    let position = schema.position(name);
+                    match previous.get_mut(j) {
+                        Some(slot) => *slot = (here, position),
+                        None => previous.push((here, position)),
+                    }
+                    position
+                }
+            };
+            if let Some(i) = position {
                 let Some(t) = value_type else { continue };
                 let current = retyped
                     .get(&i)
@@ -81,15 +96,15 @@ pub(crate) fn plan(
                 if merged != current {
                     retyped.insert(i, merged);
                 }
-            } else if let Some(&j) = added_index.get(name) {
+            } else if let Some(&j) = added_index.get(&**name) {
                 let slot = &mut added[j].1;
                 *slot = match (*slot, value_type) {
                     (Some(a), Some(b)) => Some(a.merge(b)),
                     (a, b) => a.or(b),
                 };
             } else {
-                added_index.insert(name.clone(), added.len());
-                added.push((name.clone(), value_type));
+                added_index.insert(name.to_string(), added.len());
+                added.push((name.to_string(), value_type));
             }
         }
     }

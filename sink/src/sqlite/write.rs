@@ -1,5 +1,7 @@
 //! `write_page`: one transaction with the DDL, the rows, the state and the ledger counters.
 
+use std::sync::Arc;
+
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Transaction, params};
 use serde_json::Value;
@@ -130,7 +132,7 @@ fn flatten_page<'a>(
 /// Checks that record `index` has a value for every primary key column.
 fn check_keys(load: &ActiveLoad, index: usize, row: &FlatRow<'_>) -> Result<(), SinkError> {
     for key in &load.primary_key {
-        if !row.iter().any(|(n, c)| n == key && *c != Cell::Null) {
+        if !row.iter().any(|(n, c)| **n == **key && *c != Cell::Null) {
             return Err(SinkError::MissingPrimaryKey {
                 table: load.table.clone(),
                 index,
@@ -211,6 +213,9 @@ fn insert_rows(
     let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
     let mut sql_cache: Vec<(usize, String)> = Vec::with_capacity(2);
     let mut slots: Vec<Option<&Cell<'_>>> = vec![None; width];
+    // The column of each cell of the previous row, by position: rows of a page share their
+    // names (one `Arc` per column), so a pointer comparison finds most without a lookup.
+    let mut previous: Vec<(*const str, Option<usize>)> = Vec::new();
     for chunk in rows.chunks(per_statement) {
         let sql = match sql_cache.iter().find(|(n, _)| *n == chunk.len()) {
             Some((_, sql)) => sql,
@@ -225,9 +230,21 @@ fn insert_rows(
         let mut stmt = tx.prepare_cached(sql).map_err(err())?;
         for (r, row) in chunk.iter().enumerate() {
             slots.iter_mut().for_each(|s| *s = None);
-            for (name, cell) in row {
+            for (j, (name, cell)) in row.iter().enumerate() {
+                let here = Arc::as_ptr(name);
+                let position = match previous.get(j) {
+                    Some(&(p, position)) if std::ptr::addr_eq(p, here) => position,
+                    _ => {
+                        let position = schema.position(name);
+                        match previous.get_mut(j) {
+                            Some(slot) => *slot = (here, position),
+                            None => previous.push((here, position)),
+                        }
+                        position
+                    }
+                };
                 // Null-only fields of later pages have no column yet: their value is NULL anyway.
-                if let Some(i) = schema.position(name) {
+                if let Some(i) = position {
                     slots[i] = Some(cell);
                 }
             }
