@@ -1,6 +1,7 @@
 //! Table schemas and schema evolution decisions (dialect-free).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::flatten::FlatRow;
 use crate::types::{ColumnInfo, DataType};
@@ -68,25 +69,11 @@ pub(crate) fn plan(
     let mut retyped: HashMap<usize, DataType> = HashMap::new();
     let mut added: Vec<(String, Option<DataType>)> = Vec::new();
     let mut added_index: HashMap<String, usize> = HashMap::new();
-    // The position of each cell of the previous row: rows share their names (see
-    // `FlatRow`), so a pointer comparison replaces most lookups.
-    let mut previous: Vec<(*const str, Option<usize>)> = Vec::new();
+    let mut positions = Positions::default();
     for row in rows {
         for (j, (name, cell)) in row.iter().enumerate() {
             let value_type = cell.data_type();
-            let here = std::sync::Arc::as_ptr(name);
-            let position = match previous.get(j) {
-                Some(&(p, position)) if std::ptr::addr_eq(p, here) => position,
-                _ => {
-                    let position = schema.position(name);
-                    match previous.get_mut(j) {
-                        Some(slot) => *slot = (here, position),
-                        None => previous.push((here, position)),
-                    }
-                    position
-                }
-            };
-            if let Some(i) = position {
+            if let Some(i) = positions.of(schema, j, name) {
                 let Some(t) = value_type else { continue };
                 let current = retyped
                     .get(&i)
@@ -128,6 +115,32 @@ pub(crate) fn plan(
     let mut retyped: Vec<(usize, DataType)> = retyped.into_iter().collect();
     retyped.sort_unstable_by_key(|&(i, _)| i);
     Changes { added, retyped }
+}
+
+/// Finds the columns of a page's cells: rows of a page share their names (see [`FlatRow`]),
+/// so the column of the cell at the same position in the previous row is found by comparing
+/// pointers, and only a new name is looked up.
+#[derive(Debug, Default)]
+pub(crate) struct Positions {
+    previous: Vec<(*const str, Option<usize>)>,
+}
+
+impl Positions {
+    /// The column of `name`, the cell at position `j` of its row.
+    pub(crate) fn of(&mut self, schema: &TableSchema, j: usize, name: &Arc<str>) -> Option<usize> {
+        let here = Arc::as_ptr(name);
+        match self.previous.get(j) {
+            Some(&(p, position)) if std::ptr::addr_eq(p, here) => position,
+            _ => {
+                let position = schema.position(name);
+                match self.previous.get_mut(j) {
+                    Some(slot) => *slot = (here, position),
+                    None => self.previous.push((here, position)),
+                }
+                position
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -195,10 +195,7 @@ impl Sink for SqliteSink {
         records: &[serde_json::Value],
         state: &str,
     ) -> Result<u64, SinkError> {
-        let active = self
-            .loads
-            .get_mut(&load.0)
-            .ok_or(SinkError::UnknownLoad(load))?;
+        let active = active(&mut self.loads, load)?;
         write::write_page(&mut self.conn, active, load, records, state)
     }
 
@@ -209,10 +206,7 @@ impl Sink for SqliteSink {
         count: u32,
         state: &str,
     ) -> Result<u64, SinkError> {
-        let active = self
-            .loads
-            .get_mut(&load.0)
-            .ok_or(SinkError::UnknownLoad(load))?;
+        let active = active(&mut self.loads, load)?;
         write::write_page_text(&mut self.conn, active, load, records, count, state)
     }
 
@@ -225,4 +219,12 @@ impl Sink for SqliteSink {
         self.loads.remove(&load.0);
         Ok(summary)
     }
+}
+
+/// The running load `load` of a sink.
+fn active(
+    loads: &mut HashMap<i64, ActiveLoad>,
+    load: LoadId,
+) -> Result<&mut ActiveLoad, SinkError> {
+    loads.get_mut(&load.0).ok_or(SinkError::UnknownLoad(load))
 }

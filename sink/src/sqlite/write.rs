@@ -1,7 +1,5 @@
 //! `write_page`: one transaction with the DDL, the rows, the state and the ledger counters.
 
-use std::sync::Arc;
-
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Transaction, params};
 use serde_json::Value;
@@ -11,7 +9,7 @@ use crate::LoadId;
 use crate::error::{SinkError, db};
 use crate::flatten::FlatRow;
 use crate::flatten_json::{self, PageError};
-use crate::schema::{self, TableSchema};
+use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, DataType};
 
 pub(super) fn write_page(
@@ -213,9 +211,7 @@ fn insert_rows(
     let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
     let mut sql_cache: Vec<(usize, String)> = Vec::with_capacity(2);
     let mut slots: Vec<Option<&Cell<'_>>> = vec![None; width];
-    // The column of each cell of the previous row, by position: rows of a page share their
-    // names (one `Arc` per column), so a pointer comparison finds most without a lookup.
-    let mut previous: Vec<(*const str, Option<usize>)> = Vec::new();
+    let mut positions = Positions::default();
     for chunk in rows.chunks(per_statement) {
         let sql = match sql_cache.iter().find(|(n, _)| *n == chunk.len()) {
             Some((_, sql)) => sql,
@@ -231,20 +227,8 @@ fn insert_rows(
         for (r, row) in chunk.iter().enumerate() {
             slots.iter_mut().for_each(|s| *s = None);
             for (j, (name, cell)) in row.iter().enumerate() {
-                let here = Arc::as_ptr(name);
-                let position = match previous.get(j) {
-                    Some(&(p, position)) if std::ptr::addr_eq(p, here) => position,
-                    _ => {
-                        let position = schema.position(name);
-                        match previous.get_mut(j) {
-                            Some(slot) => *slot = (here, position),
-                            None => previous.push((here, position)),
-                        }
-                        position
-                    }
-                };
                 // Null-only fields of later pages have no column yet: their value is NULL anyway.
-                if let Some(i) = position {
+                if let Some(i) = positions.of(schema, j, name) {
                     slots[i] = Some(cell);
                 }
             }
