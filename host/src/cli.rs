@@ -123,6 +123,9 @@ pub struct EngineArgs {
     /// Attempts per request (first try included) on 429, 500, 502, 503, 504 and connection errors.
     #[arg(long, default_value_t = 3, value_parser = at_least_one::<u32>)]
     max_attempts: u32,
+    /// Largest response body, in MiB: a longer one fails its request while it is read.
+    #[arg(long, default_value_t = sluice_transport::MAX_BODY >> 20, value_parser = at_least_one::<u64>)]
+    max_response_mb: u64,
     /// Exponential backoff factor between attempts.
     #[arg(long, default_value_t = 2.0)]
     backoff_factor: f64,
@@ -219,6 +222,7 @@ impl EngineArgs {
             restart: self.restart,
             concurrency: usize::from(self.concurrency),
             stop: Stop::default(),
+            max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
         }
     }
 }

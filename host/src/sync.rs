@@ -39,6 +39,8 @@ pub struct SyncOptions {
     pub concurrency: usize,
     /// Asks the run to stop after the pages in flight (Ctrl-C).
     pub stop: Stop,
+    /// Largest response body a request may have (`--max-response-mb`).
+    pub max_response_bytes: u64,
 }
 
 /// Default of [`SyncOptions::concurrency`].
@@ -116,6 +118,7 @@ fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, S
         timeout: options.timeout,
         allowed_hosts: config.allow_list(&options.extra_hosts),
         user_agent: format!("sluice/{}", env!("CARGO_PKG_VERSION")),
+        max_body: options.max_response_bytes,
     };
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }

@@ -308,3 +308,37 @@ fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
     );
     assert!(world.server.requests().is_empty());
 }
+
+#[test]
+fn a_response_past_max_response_mb_fails_naming_the_limit() {
+    use crate::support::{Reply, Req, Scenario};
+    // 2 MiB of records in one answer.
+    let env = Scenario::new(|_: &Req| {
+        let big: Vec<Value> = (0..20_000)
+            .map(|i| json!({"id": i, "pad": "x".repeat(90)}))
+            .collect();
+        Reply::json(json!({"data": big}))
+    });
+    let config = json!({
+        "client": {"base_url": env.base_url()},
+        "resources": [{"name": "items", "primary_key": "id",
+                       "endpoint": {"path": "/items", "data_selector": "data",
+                                    "paginator": "single_page"}}]
+    });
+    let run = env.run(&config, &["--max-response-mb", "1", "--max-attempts", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error: resource"))
+        .unwrap_or_default();
+    assert!(
+        error.contains("larger than 1 MiB (--max-response-mb)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.has_table("items"));
+    // Within the limit it loads.
+    env.run(&config, &["--max-response-mb", "4"]).ok();
+    assert_eq!(env.ids("items").len(), 20_000);
+}

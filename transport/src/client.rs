@@ -25,6 +25,9 @@ pub struct ClientConfig {
     /// `host:port` entries, or `host` for any port.
     pub allowed_hosts: Vec<String>,
     pub user_agent: String,
+    /// Largest response body, in bytes ([`MAX_BODY`] by default); a longer one fails the
+    /// request while it is read, without holding more of it in memory.
+    pub max_body: u64,
 }
 
 impl Default for ClientConfig {
@@ -34,6 +37,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             allowed_hosts: Vec::new(),
             user_agent: format!("sluice-transport/{}", env!("CARGO_PKG_VERSION")),
+            max_body: MAX_BODY,
         }
     }
 }
@@ -265,6 +269,7 @@ impl Client {
             planned,
             injection,
             display_url,
+            max_body: self.config.max_body,
         };
         let policy = &self.config.policy;
         let mut rng = rand::rng();
@@ -367,7 +372,10 @@ impl Client {
             },
             Err(Failure::TooLarge) => TransportError::Body {
                 url,
-                message: format!("larger than {MAX_BODY} bytes"),
+                message: format!(
+                    "it is larger than {} MiB (--max-response-mb)",
+                    self.config.max_body >> 20
+                ),
             },
             Err(Failure::Builder) => TransportError::Http {
                 url,

@@ -12,8 +12,8 @@ use crate::request::{Method, Request, Response};
 
 /// Redirects followed at most per attempt.
 pub(crate) const MAX_REDIRECTS: u32 = 5;
-/// Largest response body accepted.
-pub(crate) const MAX_BODY: u64 = 256 << 20;
+/// Largest response body accepted by default (`ClientConfig::max_body`).
+pub const MAX_BODY: u64 = 64 << 20;
 
 /// How an attempt failed.
 pub(crate) enum Failure {
@@ -21,7 +21,7 @@ pub(crate) enum Failure {
     Connect(String),
     /// Retryable: the request timed out.
     Timeout,
-    /// Not retryable: the body exceeded [`MAX_BODY`].
+    /// Not retryable: the body exceeded the client's `max_body`.
     TooLarge,
     /// Not retryable: reqwest could not build the request.
     Builder,
@@ -37,6 +37,8 @@ pub(crate) struct Exchange<'a> {
     pub planned: Url,
     pub injection: Option<Injection<'a>>,
     pub display_url: &'a str,
+    /// Largest body read; a longer one fails while reading (the connection is dropped).
+    pub max_body: u64,
 }
 
 impl Exchange<'_> {
@@ -106,7 +108,7 @@ impl Exchange<'_> {
                 first = false;
                 continue;
             }
-            return read_response(response);
+            return read_response(response, self.max_body);
         }
         Err(Failure::Fatal(TransportError::TooManyRedirects {
             url: self.display_url.to_string(),
@@ -126,7 +128,10 @@ fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-fn read_response(response: reqwest::blocking::Response) -> Result<Response, Failure> {
+fn read_response(
+    response: reqwest::blocking::Response,
+    max_body: u64,
+) -> Result<Response, Failure> {
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -138,10 +143,10 @@ fn read_response(response: reqwest::blocking::Response) -> Result<Response, Fail
             )
         })
         .collect();
-    if response.content_length().is_some_and(|n| n > MAX_BODY) {
+    if response.content_length().is_some_and(|n| n > max_body) {
         return Err(Failure::TooLarge);
     }
-    let body = read_capped(response, MAX_BODY)?;
+    let body = read_capped(response, max_body)?;
     Ok(Response {
         status,
         headers,
@@ -248,7 +253,7 @@ mod tests {
             read_capped(&b"123456"[..], 5),
             Err(Failure::TooLarge)
         ));
-        assert_eq!(MAX_BODY, 256 * 1024 * 1024);
+        assert_eq!(MAX_BODY, 64 * 1024 * 1024);
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod secret;
 pub use allow::host_of;
 pub use client::{Client, ClientConfig, Event};
 pub use error::TransportError;
+pub use exchange::MAX_BODY;
 pub use request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 pub use retry::{Attempt, Decision, RetryPolicy, parse_retry_after};
 pub use secret::{Redactor, Secret, SecretError, SecretResolver, env_var_name};

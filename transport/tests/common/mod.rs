@@ -150,6 +150,7 @@ pub fn client_with_timeout(
         timeout,
         allowed_hosts: allowed.to_vec(),
         user_agent: "sluice-test".into(),
+        max_body: sluice_transport::MAX_BODY,
     };
     Client::new(config, resolver).unwrap()
 }
