@@ -163,6 +163,7 @@ fn first_pages(
         fetcher: fetcher(config, options, 1)?,
         progress,
         max_pages: 1,
+        max_page_bytes: options.max_page_bytes,
         stop: Stop::default(),
     };
     let mut pages = Vec::with_capacity(infos.len());

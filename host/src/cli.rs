@@ -126,6 +126,9 @@ pub struct EngineArgs {
     /// Largest response body, in MiB: a longer one fails its request while it is read.
     #[arg(long, default_value_t = sluice_transport::MAX_BODY >> 20, value_parser = at_least_one::<u64>)]
     max_response_mb: u64,
+    /// Largest page of records a connector may return, in MiB (as JSON text).
+    #[arg(long, default_value_t = 64, value_parser = at_least_one::<usize>)]
+    max_page_mb: usize,
     /// Exponential backoff factor between attempts.
     #[arg(long, default_value_t = 2.0)]
     backoff_factor: f64,
@@ -223,6 +226,7 @@ impl EngineArgs {
             concurrency: usize::from(self.concurrency),
             stop: Stop::default(),
             max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
+            max_page_bytes: self.max_page_mb.saturating_mul(1 << 20),
         }
     }
 }

@@ -40,6 +40,10 @@ pub enum ResourceError {
     TooManyPages { max: u64 },
     #[error("the fetch stage stopped")]
     FetchStopped,
+    #[error(
+        "the connector returned a page of {size:.1} MiB of records, more than {max} MiB (--max-page-mb)"
+    )]
+    PageTooLarge { size: f64, max: usize },
     #[error("interrupted")]
     Interrupted,
 }
@@ -129,6 +133,8 @@ pub struct Runner<'a> {
     pub progress: &'a mut dyn Progress,
     /// Hard ceiling on the pages of one resource, enforced whatever the connector says.
     pub max_pages: u64,
+    /// Largest page of records (JSON text) a connector may return, in bytes.
+    pub max_page_bytes: usize,
     /// Set (by Ctrl-C) to stop: no request is planned after it, the requests out are
     /// drained, and the load in progress ends `interrupted`.
     pub stop: Stop,
@@ -439,6 +445,12 @@ impl Runner<'_> {
         response: Response,
     ) -> Result<Page, ResourceError> {
         let page = self.guest.on_response(resource, seq, response)?;
+        if page.records.len() > self.max_page_bytes {
+            return Err(ResourceError::PageTooLarge {
+                size: page.records.len() as f64 / f64::from(1 << 20),
+                max: self.max_page_bytes >> 20,
+            });
+        }
         for notice in &page.notices {
             self.progress.notice(resource, notice);
         }

@@ -41,6 +41,8 @@ pub struct SyncOptions {
     pub stop: Stop,
     /// Largest response body a request may have (`--max-response-mb`).
     pub max_response_bytes: u64,
+    /// Largest page of records a connector may return (`--max-page-mb`).
+    pub max_page_bytes: usize,
 }
 
 /// Default of [`SyncOptions::concurrency`].
@@ -173,6 +175,7 @@ pub fn sync(
         fetcher: fetcher(config, &options, options.concurrency)?,
         progress,
         max_pages: options.max_pages,
+        max_page_bytes: options.max_page_bytes,
         stop: options.stop.clone(),
     };
     let resources = runner.run(&writer, &unfinished)?;

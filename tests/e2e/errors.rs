@@ -310,7 +310,7 @@ fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
 }
 
 #[test]
-fn a_response_past_max_response_mb_fails_naming_the_limit() {
+fn a_response_or_page_past_its_limit_fails_naming_the_flag() {
     use crate::support::{Reply, Req, Scenario};
     // 2 MiB of records in one answer.
     let env = Scenario::new(|_: &Req| {
@@ -334,6 +334,16 @@ fn a_response_past_max_response_mb_fails_naming_the_limit() {
         .unwrap_or_default();
     assert!(
         error.contains("larger than 1 MiB (--max-response-mb)"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.has_table("items"));
+    // The answer fits, but the page of records the connector makes of it does not.
+    let run = env.run(&config, &["--max-response-mb", "4", "--max-page-mb", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("a page of 2.1 MiB of records, more than 1 MiB (--max-page-mb)"),
         "{}",
         run.stderr
     );
