@@ -141,13 +141,10 @@ impl Fetcher {
 impl Drop for Fetcher {
     fn drop(&mut self) {
         drop(self.jobs.take());
-        // Workers finish the request in hand; answers nobody reads are dropped.
-        while self.answers.try_recv().is_ok() {}
+        // Workers finish the request in hand and end; answers nobody reads are dropped. The
+        // channel disconnects once the last worker (the last sender) is gone.
+        while self.answers.recv().is_ok() {}
         for w in self.workers.drain(..) {
-            while !w.is_finished() {
-                while self.answers.try_recv().is_ok() {}
-                std::thread::sleep(Duration::from_millis(1));
-            }
             let _ = w.join();
         }
     }

@@ -37,6 +37,11 @@ impl<T> Flight<T> {
         self.order.len() < self.window()
     }
 
+    /// Requests sent and not handed on yet.
+    pub fn len(&self) -> u64 {
+        self.order.len() as u64
+    }
+
     /// Nothing sent is unanswered or waiting to be handed on.
     pub fn is_empty(&self) -> bool {
         self.order.is_empty()

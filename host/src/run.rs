@@ -338,12 +338,11 @@ impl Runner<'_> {
         sent: &mut Sent,
         flight: &mut Answers,
     ) -> Result<(), ResourceError> {
-        let mut planned_ahead = 0u64;
         loop {
             // After a stop request nothing more is planned; the pages in flight are still
             // answered and committed.
             while flight.has_room() && !self.stop.requested() {
-                let at_ceiling = summary.pages + planned_ahead >= self.max_pages;
+                let at_ceiling = summary.pages + flight.len() >= self.max_pages;
                 if at_ceiling && !flight.is_empty() {
                     break; // the pages in flight may end the resource
                 }
@@ -360,7 +359,6 @@ impl Runner<'_> {
                     let seq = p.seq;
                     self.fetcher.submit(p)?;
                     flight.sent(seq);
-                    planned_ahead += 1;
                 }
             }
             if flight.is_empty() {
@@ -373,7 +371,6 @@ impl Runner<'_> {
             }
             self.receive(resource, flight, sent)?;
             while let Some((seq, answer)) = flight.next_in_order() {
-                planned_ahead -= 1;
                 let response = answer?;
                 sent.requests += 1;
                 flight.answered();
