@@ -203,6 +203,7 @@ fn summary_json(report: &SyncReport, db: &Path) -> serde_json::Value {
                 "pages": r.pages,
                 "records": r.records,
                 "rows_written": r.rows_written,
+                "tables": r.tables.iter().map(|(t, n)| (t.clone(), serde_json::json!(n))).collect::<serde_json::Map<_, _>>(),
                 "requests": r.requests,
                 "retries": r.retries,
                 "seconds": r.seconds,
@@ -281,6 +282,11 @@ fn print_summary(report: &SyncReport, db: &Path) {
             r.seconds,
             notes.join(", ")
         );
+        if r.tables.len() > 1 {
+            for (table, rows) in &r.tables {
+                outln!("    {table:<22} {rows:>8} rows");
+            }
+        }
     }
     if report.component_from_cache {
         outln!("  connector: compiled code loaded from cache");

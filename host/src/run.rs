@@ -103,6 +103,8 @@ pub struct ResourceSummary {
     pub pages: u64,
     pub records: u64,
     pub rows_written: u64,
+    /// Rows written per table: the resource's table, then its child tables.
+    pub tables: Vec<(String, u64)>,
     pub requests: u64,
     pub retries: u64,
     pub seconds: f64,
@@ -118,6 +120,7 @@ impl ResourceSummary {
             pages: 0,
             records: 0,
             rows_written: 0,
+            tables: Vec::new(),
             requests: 0,
             retries: 0,
             seconds: 0.0,
@@ -291,7 +294,10 @@ impl Runner<'_> {
             summary.load_id = Some(id);
             summary.resumed_at = load.resumed_at;
             match load.writer.finish(id, end) {
-                Ok(written) => summary.rows_written = written.rows,
+                Ok(written) => {
+                    summary.rows_written = written.rows;
+                    summary.tables = written.tables;
+                }
                 Err(WriteError::Stopped) => return Err(RunError::Write(WriteError::Stopped)),
                 // A page that could not be written fails the resource with that cause.
                 Err(e) if failure.is_none() => {

@@ -31,6 +31,15 @@ pub enum SinkError {
         index: usize,
         found: &'static str,
     },
+    #[error(
+        "table `{table}`: record {index} of the page has two keys that both become column `{column}` (the second is {key:?}); dlt's naming maps them to one name"
+    )]
+    Collision {
+        table: String,
+        index: usize,
+        column: String,
+        key: String,
+    },
     #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
     Busy { path: PathBuf, holder: String },
     #[error("the page's records are not a JSON array of {expected} records: {message}")]

@@ -1,64 +1,216 @@
-//! Flattening of nested records into `parent__child` leaf cells (dialect-free).
+//! dlt's relational normalization (dialect-free): a record becomes a row of its resource's
+//! table, nested objects become `parent__child` columns, and lists become rows of child
+//! tables (`<table>__<field>`), linked by dlt's `_dlt_id`, `_dlt_parent_id`, `_dlt_list_idx`
+//! and (under merge) `_dlt_root_id` columns. The parsing itself is in `flatten_json`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use base64::Engine as _;
+use rand::RngCore as _;
 
-use crate::naming::{NESTING, normalize_identifier};
-use crate::types::{Cell, string_type};
+use crate::naming::{self, NESTING, normalize_identifier};
+use crate::types::Cell;
 
-/// A flattened record: `(column name, cell)` in first-seen order. Names are shared: the
-/// cells of one column in every row of a page point to one name.
+/// A flattened row: `(column name, cell)` in first-seen order. Names are shared: the cells of
+/// one column in every row of a table point to one name.
 pub(crate) type FlatRow<'a> = Vec<(Arc<str>, Cell<'a>)>;
 
-/// Flattens records, caching the normalization of raw keys so a page of similar records
-/// normalizes each distinct key once.
+/// One row of a page, in one of the resource's tables.
+#[derive(Debug)]
+pub(crate) struct Row<'a> {
+    /// Position of the record (root row) this row comes from, within the page.
+    pub(crate) root: usize,
+    pub(crate) cells: FlatRow<'a>,
+}
+
+/// The rows of a page by table: `tables[t]` holds the rows of [`Flattener::table_name`]`(t)`;
+/// table 0 is the resource's own table, and a child table comes after its parent.
 #[derive(Debug, Default)]
+pub(crate) struct PageRows<'a> {
+    pub(crate) tables: Vec<Vec<Row<'a>>>,
+}
+
+impl PageRows<'_> {
+    /// The records of the page (rows of the root table).
+    pub(crate) fn roots(&self) -> &[Row<'_>] {
+        self.tables.first().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// dlt's bookkeeping column names.
+pub(crate) const DLT_LOAD_ID: &str = "_dlt_load_id";
+pub(crate) const DLT_ID: &str = "_dlt_id";
+pub(crate) const DLT_PARENT_ID: &str = "_dlt_parent_id";
+pub(crate) const DLT_LIST_IDX: &str = "_dlt_list_idx";
+pub(crate) const DLT_ROOT_ID: &str = "_dlt_root_id";
+
+/// Bytes of a `_dlt_id` (dlt's `DLT_ID_LENGTH_BYTES`): 14 base64 characters.
+const ID_BYTES: usize = 10;
+
+/// What the flattener knows of one table: its name, its child tables and the column names
+/// of its last row (to name the next row's cells without hashing).
+#[derive(Debug)]
+struct Table {
+    name: Arc<str>,
+    /// Child tables by the normalized key of their list.
+    children: HashMap<String, usize>,
+    /// The cells of the previous row, by position: `(prefix, raw key, column name)`.
+    recent: Vec<(Option<Arc<str>>, String, Arc<str>)>,
+}
+
+/// The row being flattened.
+#[derive(Debug)]
+pub(crate) struct RowCtx {
+    pub(crate) table: usize,
+    /// dlt's nesting level of the row: 0 for a record, +1 per list it sits in.
+    pub(crate) level: u32,
+    /// Position of the next cell (for [`Flattener::column`]).
+    cursor: usize,
+    pub(crate) id: Arc<str>,
+    pub(crate) root: usize,
+    pub(crate) root_id: Arc<str>,
+}
+
+/// Flattens the records of one resource, page after page.
+#[derive(Debug)]
 pub(crate) struct Flattener {
-    /// Levels of nested objects flattened; deeper objects stay JSON. `None`: no limit.
+    /// dlt's `max_table_nesting`: objects and lists at this level stay JSON. `None`: no limit.
     max_nesting: Option<u32>,
+    /// Whether child rows carry `_dlt_root_id` (merge).
+    root_ids: bool,
+    load_id: String,
+    tables: Vec<Table>,
+    /// Normalized names of raw keys.
     names: HashMap<String, String>,
     /// Every normalized name produced so far.
-    normalized: HashSet<String>,
-    /// True once two raw keys normalized to the same name: rows must then be deduplicated.
+    normalized: std::collections::HashSet<String>,
+    /// True once two raw keys normalized to the same name: rows must then be checked for
+    /// two cells of one column.
     ambiguous: bool,
-    /// The cells of the previous record, by position: `(prefix, raw key, column name)`.
-    /// Records of a page repeat their keys in order, so a cell's name is usually found here
-    /// without hashing or allocating.
-    recent: Vec<(Option<Arc<str>>, String, Arc<str>)>,
-    /// Position of the next cell in the record being flattened.
-    cursor: usize,
+    /// Shared names of dlt's columns and of `value`/`list`.
+    pub(crate) fixed: Fixed,
+}
+
+/// Column names shared by every row.
+#[derive(Debug)]
+pub(crate) struct Fixed {
+    load_id: Arc<str>,
+    id: Arc<str>,
+    parent_id: Arc<str>,
+    list_idx: Arc<str>,
+    root_id: Arc<str>,
+    pub(crate) value: Arc<str>,
+    pub(crate) list: Arc<str>,
 }
 
 impl Flattener {
-    /// A flattener that flattens at most `max_nesting` levels of nested objects.
-    pub(crate) fn new(max_nesting: Option<u32>) -> Self {
+    /// A flattener for the table `table` (normalized), loaded by `load_id`.
+    pub(crate) fn new(table: &str, max_nesting: Option<u32>, merge: bool, load_id: &str) -> Self {
         Flattener {
             max_nesting,
-            ..Flattener::default()
+            root_ids: merge,
+            load_id: load_id.to_owned(),
+            tables: vec![Table {
+                name: table.into(),
+                children: HashMap::new(),
+                recent: Vec::new(),
+            }],
+            names: HashMap::new(),
+            normalized: std::collections::HashSet::new(),
+            ambiguous: false,
+            fixed: Fixed {
+                load_id: DLT_LOAD_ID.into(),
+                id: DLT_ID.into(),
+                parent_id: DLT_PARENT_ID.into(),
+                list_idx: DLT_LIST_IDX.into(),
+                root_id: DLT_ROOT_ID.into(),
+                value: "value".into(),
+                list: "list".into(),
+            },
         }
     }
 
-    /// Flattens one object. Nested objects recurse (down to the nesting limit, below which
-    /// they become JSON text); lists become JSON text.
-    pub(crate) fn flatten<'a>(&mut self, record: &'a Map<String, Value>) -> FlatRow<'a> {
-        let mut out = Vec::with_capacity(record.len());
-        self.start_record();
-        self.walk(record, None, 0, &mut out);
-        out
+    /// The name of table `t` of a page.
+    pub(crate) fn table_name(&self, t: usize) -> &Arc<str> {
+        &self.tables[t].name
     }
 
-    /// Starts a record: its cells are matched with the previous record's by position.
-    pub(crate) fn start_record(&mut self) {
-        self.cursor = 0;
+    /// Number of tables seen so far.
+    pub(crate) fn table_count(&self) -> usize {
+        self.tables.len()
     }
 
-    /// The column name of the next cell: `key` normalized, under `prefix`.
-    pub(crate) fn column(&mut self, prefix: Option<&Arc<str>>, key: &str) -> Arc<str> {
-        let at = self.cursor;
-        self.cursor += 1;
-        if let Some((p, k, name)) = self.recent.get(at)
+    /// Starts record `root` of a page: a row of the root table with a fresh random `_dlt_id`.
+    pub(crate) fn start_record(&mut self, root: usize) -> RowCtx {
+        let mut bytes = [0u8; ID_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        let id: Arc<str> = encode_id(&bytes).into();
+        RowCtx {
+            table: 0,
+            level: 0,
+            cursor: 0,
+            id: Arc::clone(&id),
+            root,
+            root_id: id,
+        }
+    }
+
+    /// Starts element `idx` of the list `key` of the row `parent` (its normalized key path
+    /// under the parent's table): a row of the child table, whose `_dlt_id` is dlt's hash of
+    /// the parent's id, the table and the position. `extra_level`: 1 for the rows dlt adds
+    /// for a list inside a list.
+    pub(crate) fn start_child(
+        &mut self,
+        parent: &RowCtx,
+        child_table: usize,
+        idx: usize,
+        extra_level: u32,
+    ) -> RowCtx {
+        let name = &self.tables[child_table].name;
+        let mut bytes = [0u8; ID_BYTES];
+        naming::shake128(
+            format!("{}_{}_{}", parent.id, name, idx).as_bytes(),
+            &mut bytes,
+        );
+        RowCtx {
+            table: child_table,
+            level: parent.level + 1 + extra_level,
+            cursor: 0,
+            id: encode_id(&bytes).into(),
+            root: parent.root,
+            root_id: Arc::clone(&parent.root_id),
+        }
+    }
+
+    /// The child table of table `parent` for the list at `key_path` (normalized keys joined by
+    /// `__`), created on first use.
+    pub(crate) fn child_table(&mut self, parent: usize, key_path: &str) -> usize {
+        if let Some(&t) = self.tables[parent].children.get(key_path) {
+            return t;
+        }
+        let name = format!("{}{NESTING}{key_path}", self.tables[parent].name);
+        let t = self.tables.len();
+        self.tables.push(Table {
+            name: name.into(),
+            children: HashMap::new(),
+            recent: Vec::new(),
+        });
+        self.tables[parent].children.insert(key_path.to_owned(), t);
+        t
+    }
+
+    /// The column name of the next cell of `row`: `key` normalized, under `prefix`.
+    pub(crate) fn column(
+        &mut self,
+        row: &mut RowCtx,
+        prefix: Option<&Arc<str>>,
+        key: &str,
+    ) -> Arc<str> {
+        let at = row.cursor;
+        row.cursor += 1;
+        let recent = &self.tables[row.table].recent;
+        if let Some((p, k, name)) = recent.get(at)
             && k == key
             && match (p, prefix) {
                 (None, None) => true,
@@ -74,13 +226,15 @@ impl Flattener {
             None => leaf.into(),
         };
         let entry = (prefix.cloned(), key.to_owned(), Arc::clone(&name));
-        match self.recent.get_mut(at) {
+        let recent = &mut self.tables[row.table].recent;
+        match recent.get_mut(at) {
             Some(slot) => *slot = entry,
-            None => self.recent.push(entry),
+            None => recent.push(entry),
         }
         name
     }
 
+    /// The normalized form of a raw key.
     pub(crate) fn name(&mut self, key: &str) -> &str {
         if !self.names.contains_key(key) {
             let name = normalize_identifier(key);
@@ -92,127 +246,71 @@ impl Flattener {
         self.names.get(key).map_or("_", String::as_str)
     }
 
-    fn walk<'a>(
-        &mut self,
-        obj: &'a Map<String, Value>,
-        prefix: Option<&Arc<str>>,
-        depth: u32,
-        out: &mut FlatRow<'a>,
+    /// Whether an object or list at `level` is flattened (else kept as JSON).
+    pub(crate) fn flattens(&self, level: u32) -> bool {
+        self.max_nesting.is_none_or(|max| level < max)
+    }
+
+    /// Ends a row: appends dlt's columns (root: `_dlt_load_id`, `_dlt_id`; child:
+    /// `_dlt_root_id` under merge, `_dlt_parent_id`, `_dlt_list_idx`, `_dlt_id`).
+    pub(crate) fn finish_row<'a>(
+        &self,
+        row: &RowCtx,
+        link: Option<(&RowCtx, usize)>,
+        cells: &mut FlatRow<'a>,
     ) {
-        for (key, value) in obj {
-            let name = self.column(prefix, key);
-            let cell = match value {
-                Value::Object(child) if self.flattens(depth) => {
-                    self.walk(child, Some(&name), depth + 1, out);
-                    continue;
+        let f = &self.fixed;
+        let text = |s: &str| Cell::Str(s.to_owned().into(), crate::types::DataType::Text);
+        match link {
+            None => cells.push((Arc::clone(&f.load_id), text(&self.load_id))),
+            Some((parent, idx)) => {
+                if self.root_ids {
+                    cells.push((Arc::clone(&f.root_id), text(&row.root_id)));
                 }
-                Value::Object(_) => Cell::Json(value.to_string()),
-                Value::Null => Cell::Null,
-                Value::Bool(b) => Cell::Bool(*b),
-                Value::Number(n) => match n.as_i64() {
-                    Some(i) => Cell::Int(i),
-                    None => Cell::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                Value::String(s) => Cell::Str(s.into(), string_type(s)),
-                Value::Array(_) => Cell::Json(value.to_string()),
-            };
-            self.push(out, name, cell);
+                cells.push((Arc::clone(&f.parent_id), text(&parent.id)));
+                let idx = i64::try_from(idx).unwrap_or(i64::MAX);
+                cells.push((Arc::clone(&f.list_idx), Cell::Int(idx)));
+            }
         }
+        cells.push((Arc::clone(&f.id), text(&row.id)));
     }
+}
 
-    /// Whether an object `depth` levels down is flattened into columns (else kept as JSON).
-    pub(crate) fn flattens(&self, depth: u32) -> bool {
-        self.max_nesting.is_none_or(|max| depth < max)
-    }
-
-    /// Adds a cell to a row. Two raw keys normalizing to the same name: the last one wins.
-    /// Only scanned for once such a pair has been seen, so the common case stays linear.
-    pub(crate) fn push<'a>(&self, out: &mut FlatRow<'a>, name: Arc<str>, cell: Cell<'a>) {
-        if self.ambiguous
-            && let Some(slot) = out.iter_mut().find(|(n, _)| *n == name)
-        {
-            slot.1 = cell;
-        } else {
-            out.push((name, cell));
+impl Flattener {
+    /// Adds a cell to a row, refusing a second cell of the same column from another raw key.
+    /// Only scanned for once two raw keys normalized to one name, so the common case stays
+    /// linear.
+    pub(crate) fn push<'a>(
+        &self,
+        cells: &mut FlatRow<'a>,
+        name: Arc<str>,
+        cell: Cell<'a>,
+        key: &str,
+    ) -> Result<(), Collision> {
+        if self.ambiguous && cells.iter().any(|(n, _)| *n == name) {
+            return Err(Collision {
+                column: name.to_string(),
+                key: key.to_owned(),
+            });
         }
+        cells.push((name, cell));
+        Ok(())
     }
+}
+
+/// A `_dlt_id`: base64 without padding, as dlt writes it.
+fn encode_id(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+}
+
+/// Two keys of one object that normalize to the same column: the second would silently
+/// overwrite the first, so the page is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Collision {
+    pub(crate) column: String,
+    pub(crate) key: String,
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::types::DataType;
-    use serde_json::json;
-
-    #[test]
-    fn flattens_nested_objects_and_keeps_lists_as_json() {
-        let v = json!({"id": 1, "warehouse": {"code": "W1", "geo": {"lat": 1.5}}, "tags": ["a", "b"],
-                       "updatedAt": "2024-05-01T12:00:00Z", "ok": true, "gone": null});
-        let mut f = Flattener::default();
-        let row = f.flatten(v.as_object().unwrap());
-        let names: Vec<&str> = row.iter().map(|(n, _)| &**n).collect();
-        assert_eq!(
-            names,
-            [
-                "id",
-                "warehouse__code",
-                "warehouse__geo__lat",
-                "tags",
-                "updated_at",
-                "ok",
-                "gone"
-            ]
-        );
-        assert_eq!(row[0].1, Cell::Int(1));
-        assert_eq!(row[1].1, Cell::Str("W1".into(), DataType::Text));
-        assert_eq!(row[2].1, Cell::Float(1.5));
-        assert_eq!(row[3].1, Cell::Json(r#"["a","b"]"#.to_owned()));
-        assert_eq!(row[4].1.data_type(), Some(DataType::Timestamp));
-        assert_eq!(row[5].1, Cell::Bool(true));
-        assert_eq!(row[6].1, Cell::Null);
-    }
-
-    #[test]
-    fn objects_below_the_nesting_limit_stay_json() {
-        let v = json!({"id": 1, "w": {"code": "W1", "geo": {"lat": 1.5, "p": {"x": 1}}}});
-        let names = |max: Option<u32>| {
-            let mut f = Flattener::new(max);
-            f.flatten(v.as_object().unwrap())
-                .into_iter()
-                .map(|(n, c)| (n, c.data_type()))
-                .collect::<Vec<_>>()
-        };
-        let json = Some(DataType::Json);
-        assert_eq!(
-            names(Some(0)),
-            [("id".into(), Some(DataType::Bigint)), ("w".into(), json)]
-        );
-        assert_eq!(
-            names(Some(1)),
-            [
-                ("id".into(), Some(DataType::Bigint)),
-                ("w__code".into(), Some(DataType::Text)),
-                ("w__geo".into(), json)
-            ]
-        );
-        assert_eq!(names(Some(2))[3], ("w__geo__p".into(), json));
-        assert_eq!(names(Some(3)), names(None));
-        assert_eq!(names(None).len(), 4);
-        let mut f = Flattener::new(Some(0));
-        let row = f.flatten(v.as_object().unwrap());
-        assert_eq!(
-            row[1].1,
-            Cell::Json(r#"{"code":"W1","geo":{"lat":1.5,"p":{"x":1}}}"#.into())
-        );
-    }
-
-    #[test]
-    fn colliding_keys_keep_the_last_value() {
-        let v = json!({"a": 1, "updatedAt": "x", "updated_at": "y", "b": 2});
-        let mut f = Flattener::default();
-        let row = f.flatten(v.as_object().unwrap());
-        let names: Vec<&str> = row.iter().map(|(n, _)| &**n).collect();
-        assert_eq!(names, ["a", "updated_at", "b"]);
-        assert_eq!(row[1].1, Cell::Str("y".into(), DataType::Text));
-    }
-}
+#[path = "flatten_tests.rs"]
+mod tests;

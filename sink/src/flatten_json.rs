@@ -1,7 +1,7 @@
 //! Flattening a page straight from its JSON text: each record's leaves become the cells of
-//! its row as the parser meets them, with no `serde_json::Value` in between, and strings
-//! without escapes borrowed from the page. Gives the same rows as [`Flattener::flatten`] on
-//! the parsed records.
+//! its rows as the parser meets them, with no `serde_json::Value` in between, and strings
+//! without escapes borrowed from the page. Lists become rows of child tables (see
+//! [`crate::flatten`]).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::flatten::{FlatRow, Flattener};
+use crate::flatten::{Collision, FlatRow, Flattener, PageRows, Row, RowCtx};
 use crate::types::{Cell, string_type};
 
 /// Why a page's text could not be flattened.
@@ -18,6 +18,8 @@ use crate::types::{Cell, string_type};
 pub(crate) enum PageError {
     /// Record `index` is not an object (`found`: its JSON kind).
     NotAnObject { index: usize, found: &'static str },
+    /// Two keys of record `index` become one column.
+    Collision { index: usize, collision: Collision },
     /// The text is not a JSON array of records.
     Json(String),
 }
@@ -26,144 +28,197 @@ pub(crate) enum PageError {
 pub(crate) fn flatten_page<'a>(
     flattener: &mut Flattener,
     text: &'a str,
-) -> Result<Vec<FlatRow<'a>>, PageError> {
-    let mut not_object = None;
+) -> Result<PageRows<'a>, PageError> {
+    let mut out = Out::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    let rows = de
+    let parsed = de
         .deserialize_seq(Page {
-            flattener,
-            not_object: &mut not_object,
+            w: Walker {
+                f: flattener,
+                out: &mut out,
+            },
         })
-        .and_then(|rows| de.end().map(|()| rows));
-    match (rows, not_object) {
-        (_, Some((index, found))) => Err(PageError::NotAnObject { index, found }),
-        (Ok(rows), None) => Ok(rows),
+        .and_then(|()| de.end());
+    match (parsed, out.problem) {
+        (_, Some(problem)) => Err(problem),
+        (Ok(()), None) => {
+            let mut tables = out.tables;
+            tables.resize_with(flattener.table_count(), Vec::new);
+            Ok(PageRows { tables })
+        }
         (Err(e), None) => Err(PageError::Json(e.to_string())),
     }
 }
 
-struct Page<'f> {
-    flattener: &'f mut Flattener,
-    not_object: &'f mut Option<(usize, &'static str)>,
+/// The rows flattened so far, and the first problem met.
+#[derive(Default)]
+struct Out<'de> {
+    tables: Vec<Vec<Row<'de>>>,
+    problem: Option<PageError>,
 }
 
-impl<'de> Visitor<'de> for Page<'_> {
-    type Value = Vec<FlatRow<'de>>;
+/// What every visitor carries: the flattener and the page's rows.
+struct Walker<'f, 'de> {
+    f: &'f mut Flattener,
+    out: &'f mut Out<'de>,
+}
+
+impl<'de> Walker<'_, 'de> {
+    fn reborrow(&mut self) -> Walker<'_, 'de> {
+        Walker {
+            f: &mut *self.f,
+            out: &mut *self.out,
+        }
+    }
+
+    fn push_row(&mut self, table: usize, row: Row<'de>) {
+        if self.out.tables.len() <= table {
+            self.out.tables.resize_with(table + 1, Vec::new);
+        }
+        self.out.tables[table].push(row);
+    }
+
+    /// Notes a problem and returns the error that stops the parse.
+    fn fail<E: de::Error>(&mut self, problem: PageError) -> E {
+        let message = format!("{problem:?}");
+        self.out.problem.get_or_insert(problem);
+        E::custom(message)
+    }
+}
+
+struct Page<'f, 'de> {
+    w: Walker<'f, 'de>,
+}
+
+impl<'de> Visitor<'de> for Page<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON array of records")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut rows = Vec::with_capacity(seq.size_hint().unwrap_or(64));
-        loop {
-            let index = rows.len();
-            let record = Record {
-                flattener: &mut *self.flattener,
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while seq
+            .next_element_seed(Record {
+                w: self.w.reborrow(),
                 index,
-                not_object: &mut *self.not_object,
-            };
-            match seq.next_element_seed(record)? {
-                Some(row) => rows.push(row),
-                None => return Ok(rows),
-            }
+            })?
+            .is_some()
+        {
+            index += 1;
         }
+        Ok(())
     }
 }
 
-/// One record: an object, flattened into a row.
-struct Record<'f> {
-    flattener: &'f mut Flattener,
+/// One record: an object, flattened into a row of the root table (and its child rows).
+struct Record<'f, 'de> {
+    w: Walker<'f, 'de>,
     index: usize,
-    not_object: &'f mut Option<(usize, &'static str)>,
 }
 
-impl<'de> DeserializeSeed<'de> for Record<'_> {
-    type Value = FlatRow<'de>;
+impl<'de> DeserializeSeed<'de> for Record<'_, 'de> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for Record<'_> {
-    type Value = FlatRow<'de>;
+impl<'de> Visitor<'de> for Record<'_, 'de> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut row = Vec::with_capacity(map.size_hint().unwrap_or(16));
-        self.flattener.start_record();
-        walk(self.flattener, map, None, 0, &mut row)?;
-        Ok(row)
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        let mut ctx = self.w.f.start_record(self.index);
+        let mut cells = Vec::with_capacity(map.size_hint().unwrap_or(16) + 2);
+        walk(self.w.reborrow(), map, &mut ctx, None, 0, &mut cells)?;
+        self.w.f.finish_row(&ctx, None, &mut cells);
+        self.w.push_row(
+            0,
+            Row {
+                root: self.index,
+                cells,
+            },
+        );
+        Ok(())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
         self.refuse("array", IgnoredAny.visit_seq(seq))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
         self.refuse("string", Ok(IgnoredAny))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
         self.refuse("number", Ok(IgnoredAny))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
         self.refuse("number", Ok(IgnoredAny))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
         self.refuse("number", Ok(IgnoredAny))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
         self.refuse("bool", Ok(IgnoredAny))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         self.refuse("null", Ok(IgnoredAny))
     }
 }
 
-impl Record<'_> {
+impl Record<'_, '_> {
     /// Notes that this record is a `found`, not an object, and stops the page.
     fn refuse<T, E: de::Error>(
-        self,
+        mut self,
         found: &'static str,
         _: Result<IgnoredAny, E>,
     ) -> Result<T, E> {
-        *self.not_object = Some((self.index, found));
-        Err(E::custom(format!("record {} is not an object", self.index)))
+        let index = self.index;
+        Err(self.w.fail(PageError::NotAnObject { index, found }))
     }
 }
 
-/// Flattens the entries of one object into `row`, under `prefix`.
+/// Flattens the entries of one object into `cells`, under `prefix`, at dlt nesting `level`.
 fn walk<'de, A: MapAccess<'de>>(
-    flattener: &mut Flattener,
+    mut w: Walker<'_, 'de>,
     mut map: A,
+    ctx: &mut RowCtx,
     prefix: Option<&Arc<str>>,
-    depth: u32,
-    row: &mut FlatRow<'de>,
+    level: u32,
+    cells: &mut FlatRow<'de>,
 ) -> Result<(), A::Error> {
     while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-        let name = flattener.column(prefix, &key);
+        let name = w.f.column(ctx, prefix, &key);
         let value = map.next_value_seed(Leaf {
-            flattener: &mut *flattener,
+            w: w.reborrow(),
+            ctx: &mut *ctx,
             name: &name,
-            depth,
-            row: &mut *row,
+            level,
+            cells: &mut *cells,
         })?;
-        if let Some(cell) = value {
-            flattener.push(row, name, cell);
+        if let Some(cell) = value
+            && let Err(collision) = w.f.push(cells, name, cell, &key)
+        {
+            let index = ctx.root;
+            return Err(w.fail(PageError::Collision { index, collision }));
         }
     }
     Ok(())
 }
 
-/// One value of an object: a cell, or (a nested object flattened in place) nothing.
+/// One value of an object: a cell, or nothing (a nested object flattened in place, or a list
+/// turned into child rows).
 struct Leaf<'f, 'de> {
-    flattener: &'f mut Flattener,
+    w: Walker<'f, 'de>,
+    ctx: &'f mut RowCtx,
     name: &'f Arc<str>,
-    depth: u32,
-    row: &'f mut FlatRow<'de>,
+    level: u32,
+    cells: &'f mut FlatRow<'de>,
 }
 
 impl<'de> DeserializeSeed<'de> for Leaf<'_, 'de> {
@@ -191,10 +246,7 @@ impl<'de> Visitor<'de> for Leaf<'_, 'de> {
         Ok(Some(Cell::Int(i)))
     }
     fn visit_u64<E: de::Error>(self, u: u64) -> Result<Self::Value, E> {
-        Ok(Some(match i64::try_from(u) {
-            Ok(i) => Cell::Int(i),
-            Err(_) => Cell::Float(u as f64),
-        }))
+        Ok(Some(unsigned(u)))
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Self::Value, E> {
         Ok(Some(Cell::Float(f)))
@@ -209,20 +261,34 @@ impl<'de> Visitor<'de> for Leaf<'_, 'de> {
         let t = string_type(&s);
         Ok(Some(Cell::Str(Cow::Owned(s), t)))
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let list = Value::Array(serde::Deserialize::deserialize(
-            de::value::SeqAccessDeserializer::new(seq),
-        )?);
-        Ok(Some(Cell::Json(list.to_string())))
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
+        if !self.w.f.flattens(self.level) {
+            return json_list(seq).map(Some);
+        }
+        let table = self.w.f.child_table(self.ctx.table, self.name);
+        let mut idx = 0;
+        while seq
+            .next_element_seed(Element {
+                w: self.w.reborrow(),
+                parent: &*self.ctx,
+                table,
+                idx,
+            })?
+            .is_some()
+        {
+            idx += 1;
+        }
+        Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        if self.flattener.flattens(self.depth) {
+        if self.w.f.flattens(self.level) {
             walk(
-                self.flattener,
+                self.w,
                 map,
+                self.ctx,
                 Some(self.name),
-                self.depth + 1,
-                self.row,
+                self.level + 1,
+                self.cells,
             )?;
             return Ok(None);
         }
@@ -232,72 +298,142 @@ impl<'de> Visitor<'de> for Leaf<'_, 'de> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// The rows of `records` through both paths.
-    fn both(records: &Value, max_nesting: Option<u32>) -> (Vec<FlatRow<'static>>, Vec<String>) {
-        let text: &'static str = Box::leak(records.to_string().into_boxed_str());
-        let from_text = flatten_page(&mut Flattener::new(max_nesting), text)
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        let mut values = Flattener::new(max_nesting);
-        let from_values: Vec<String> = records
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| format!("{:?}", values.flatten(r.as_object().unwrap())))
-            .collect();
-        (from_text, from_values)
-    }
-
-    #[test]
-    fn gives_the_rows_the_value_path_gives() {
-        let records = json!([
-            {"id": 1, "name": "Bolt \"M6\"", "price": 0.25, "big": 18446744073709551615u64,
-             "neg": -3, "ok": true, "gone": null, "tags": ["a", {"b": 1}],
-             "warehouse": {"code": "W1", "geo": {"lat": 1.5, "deep": {"x": [1]}}},
-             "updatedAt": "2024-05-01T12:00:00Z", "Unit Price ($)": 3},
-            {"id": 2, "warehouse": null, "empty": {}, "list": []}
-        ]);
-        for nesting in [None, Some(0), Some(1), Some(2)] {
-            let (from_text, from_values) = both(&records, nesting);
-            let shown: Vec<String> = from_text.iter().map(|r| format!("{r:?}")).collect();
-            assert_eq!(shown, from_values, "max_nesting {nesting:?}");
-        }
-    }
-
-    #[test]
-    fn strings_without_escapes_are_borrowed() {
-        let text = r#"[{"a": "plain", "b": "esc\"aped"}]"#;
-        let rows = flatten_page(&mut Flattener::new(None), text).unwrap();
-        assert!(matches!(rows[0][0].1, Cell::Str(Cow::Borrowed("plain"), _)));
-        assert!(matches!(&rows[0][1].1, Cell::Str(Cow::Owned(s), _) if s == "esc\"aped"));
-    }
-
-    #[test]
-    fn a_record_that_is_not_an_object_and_bad_text_are_errors() {
-        let mut f = Flattener::new(None);
-        assert!(matches!(
-            flatten_page(&mut f, r#"[{"id": 1}, [2], {"id": 3}]"#),
-            Err(PageError::NotAnObject {
-                index: 1,
-                found: "array"
-            })
-        ));
-        assert!(matches!(
-            flatten_page(&mut f, r#"[{"id": 1}, 7]"#),
-            Err(PageError::NotAnObject {
-                index: 1,
-                found: "number"
-            })
-        ));
-        for bad in [r#"{"id": 1}"#, r#"[{"id": 1}"#, r#"[{"id": 1}] x"#, ""] {
-            assert!(
-                matches!(flatten_page(&mut f, bad), Err(PageError::Json(_))),
-                "{bad}"
-            );
-        }
+/// A u64 beyond `i64` is stored as a double.
+fn unsigned<'de>(u: u64) -> Cell<'de> {
+    match i64::try_from(u) {
+        Ok(i) => Cell::Int(i),
+        Err(_) => Cell::Float(u as f64),
     }
 }
+
+/// A list kept whole, as its JSON text.
+fn json_list<'de, A: SeqAccess<'de>>(seq: A) -> Result<Cell<'de>, A::Error> {
+    let list = Value::Array(serde::Deserialize::deserialize(
+        de::value::SeqAccessDeserializer::new(seq),
+    )?);
+    Ok(Cell::Json(list.to_string()))
+}
+
+/// Element `idx` of a list: a row of the child table `table`, linked to `parent`.
+struct Element<'f, 'de> {
+    w: Walker<'f, 'de>,
+    parent: &'f RowCtx,
+    table: usize,
+    idx: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Element<'_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Element<'_, 'de> {
+    /// A list of scalars: one row with the element in its `value` column.
+    fn scalar(mut self, cell: Cell<'de>) {
+        let ctx = self.w.f.start_child(self.parent, self.table, self.idx, 0);
+        let mut cells = vec![(Arc::clone(&self.w.f.fixed.value), cell)];
+        self.w
+            .f
+            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
+        let root = ctx.root;
+        self.w.push_row(self.table, Row { root, cells });
+    }
+}
+
+impl<'de> Visitor<'de> for Element<'_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        let mut ctx = self.w.f.start_child(self.parent, self.table, self.idx, 0);
+        let mut cells = Vec::with_capacity(map.size_hint().unwrap_or(8) + 4);
+        let level = ctx.level;
+        walk(self.w.reborrow(), map, &mut ctx, None, level, &mut cells)?;
+        self.w
+            .f
+            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
+        self.w.push_row(
+            self.table,
+            Row {
+                root: ctx.root,
+                cells,
+            },
+        );
+        Ok(())
+    }
+
+    /// A list in a list: as dlt does, a row standing for the inner list (one level deeper)
+    /// whose `list` field holds it, so its elements go to `<table>__list`.
+    fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<(), A::Error> {
+        let mut ctx = self.w.f.start_child(self.parent, self.table, self.idx, 1);
+        let mut cells = Vec::with_capacity(4);
+        let list = Arc::clone(&self.w.f.fixed.list);
+        let level = ctx.level;
+        let cell = Leaf {
+            w: self.w.reborrow(),
+            ctx: &mut ctx,
+            name: &list,
+            level,
+            cells: &mut cells,
+        }
+        .visit_seq(seq)?;
+        if let Some(cell) = cell {
+            cells.push((list, cell));
+        }
+        self.w
+            .f
+            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
+        self.w.push_row(
+            self.table,
+            Row {
+                root: ctx.root,
+                cells,
+            },
+        );
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.scalar(Cell::Null);
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<(), E> {
+        self.scalar(Cell::Bool(b));
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<(), E> {
+        self.scalar(Cell::Int(i));
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<(), E> {
+        self.scalar(unsigned(u));
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
+        self.scalar(Cell::Float(f));
+        Ok(())
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<(), E> {
+        self.scalar(Cell::Str(Cow::Borrowed(s), string_type(s)));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        self.scalar(Cell::Str(Cow::Owned(s.to_owned()), string_type(s)));
+        Ok(())
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<(), E> {
+        let t = string_type(&s);
+        self.scalar(Cell::Str(Cow::Owned(s), t));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "flatten_json_tests.rs"]
+mod tests;

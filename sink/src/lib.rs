@@ -6,60 +6,64 @@
 //! dialect-specific lives in the `sqlite` module and the pure stages (flattening, type
 //! inference, schema evolution decisions, naming) are dialect-free.
 //!
-//! # Tables
-//! One data table per resource, named [`normalize_identifier`]`(resource)`, plus three
-//! bookkeeping tables: `_sluice_loads` (the ledger: one row per load with status
-//! `running|completed|failed`, row and page counts, error text), `_sluice_state` (the
-//! checkpointed state of each resource) and `_sluice_columns` (the inferred schema, the
-//! authoritative column metadata). Resource names normalizing to a `_sluice_` prefix are
-//! refused.
+//! # Tables (dlt's relational normalization)
+//! One data table per resource, named [`normalize_identifier`]`(resource)`, plus a child
+//! table per list, and four bookkeeping tables: `_sluice_loads` (the ledger: one row per
+//! load with status `running|completed|failed|interrupted|skipped`, row and page counts,
+//! error text), `_sluice_state` (the checkpointed state of each resource), `_sluice_lease`
+//! (the one writer) and `_sluice_columns` (the inferred schema, the authoritative column
+//! metadata). Resource names normalizing to a `_sluice_` prefix are refused.
 //!
-//! # Schema inference (dlt-like)
-//! - Nested objects are flattened into `parent__child` columns, recursively, down to
-//!   [`TableSpec::max_table_nesting`] levels (dlt's `max_table_nesting`): an object deeper
-//!   than the limit is stored whole as a `json` column (0 = no flattening at all, 1 = the
-//!   record's own objects are flattened but objects inside them stay JSON, ...).
-//! - **Lists are stored as a `json` column holding the JSON text.** dlt makes child tables
-//!   for lists; sluice keeps them as JSON to stay one-table-per-resource.
-//! - JSON integer -> `bigint`; float (or an integer beyond `i64`) -> `double`; bool ->
-//!   `bool` (stored 0/1); a string that is an ISO-8601/RFC 3339 date-time or a plain date
-//!   -> `timestamp` (stored as the text); any other string -> `text`; list -> `json`.
-//! - `null` says nothing about a type. A column seen only with nulls in the page that
-//!   creates the table is created as nullable `text`; a null-only field appearing in a
-//!   later page is not created until a typed value appears (its rows are NULL anyway).
-//! - Column names are normalized to snake_case like dlt (`updatedAt` -> `updated_at`).
+//! - Nested objects are flattened into `parent__child` columns, recursively.
+//! - Lists become child tables `<table>__<field>` (recursively: `<table>__<field>__<sub>`):
+//!   a list of objects gives one flattened row per element, a list of scalars one row per
+//!   element with the element in `value`, a list inside a list a row standing for it whose
+//!   elements go to `<table>__<field>__list`. An empty list gives no rows.
+//! - Every row gets `_dlt_id` (root rows: 10 random bytes; child rows: dlt's hash of the
+//!   parent's id, the table and the position, so the ids match dlt's for one parent id);
+//!   root rows get `_dlt_load_id` (the ledger's load id); child rows get `_dlt_parent_id`,
+//!   `_dlt_list_idx` (0-based) and, under merge, `_dlt_root_id`.
+//! - [`TableSpec::max_table_nesting`] is dlt's `max_table_nesting`: objects and lists at that
+//!   level stay JSON columns (0: the record's own objects and lists stay JSON).
+//! - Names follow dlt's `snake_case` convention exactly (see [`normalize_identifier`]). Two
+//!   keys of one object that normalize to one name fail the page instead of one silently
+//!   overwriting the other.
 //!
-//! # Schema evolution
-//! - A new field adds a column (`ALTER TABLE ADD COLUMN` plus a metadata row).
-//! - `bigint` meeting `double` widens the column to `double`.
-//! - Any other type conflict turns the column into `text`: the conflicting value is
-//!   stored as text (a string as itself, anything else as its JSON text) and so is every
-//!   later value. Existing values are converted by a table rebuild (bools become
-//!   `true`/`false`), since SQLite cannot change a column's declared type in place.
+//! # Types
+//! JSON integer -> `bigint`; float (or an integer beyond `i64`) -> `double`; bool -> `bool`
+//! (stored 0/1); an ISO-8601 date or date-time string -> `timestamp` (stored as the text);
+//! any other string -> `text`; an object or list kept whole -> `json`. `null` says nothing
+//! about a type: a field seen only as null gets no column. A field's first typed value sets
+//! its column's type; a later value is converted as dlt converts it (`"12"` into a bigint
+//! column, `2.0` into bigint, `1` into bool, anything into text), and one that does not
+//! convert goes into a variant column `<column>__v_<type>` (`price__v_text`) as in dlt. A
+//! column never changes its type, so no table is ever rebuilt.
 //!
 //! # Dispositions
 //! - `Append`: plain inserts; duplicates are kept.
-//! - `Merge`: upsert by primary key through a unique index; the row becomes exactly the
-//!   latest record (fields the record omits are set to NULL); within one page the last
-//!   duplicate wins. Merge with an empty primary key behaves as append.
-//! - `Replace`: pages go to `<table>__staging`; `finish(Completed)` swaps it in within one
-//!   transaction, `finish(Failed)` drops it and leaves the old table untouched. The state
-//!   checkpoint of a replace load is kept in the ledger and published to `_sluice_state`
-//!   only when the swap commits, so a failed replace does not advance the state. A
-//!   completed replace with no rows empties the existing table.
+//! - `Merge`: upsert of the records by primary key through a unique index; the row becomes
+//!   exactly the latest record (fields the record omits are set to NULL); within one page
+//!   the last duplicate wins. The child rows of a merged record are deleted (by
+//!   `_dlt_root_id`) and written again in the same transaction, so lists that grow, shrink or
+//!   empty leave no stale rows. Merge with an empty primary key behaves as append.
+//! - `Replace`: pages go to `_sluice_staging__<table>` (and its child tables);
+//!   `finish(Completed)` swaps every table in within one transaction (a child table that got
+//!   no rows is emptied), `finish(Failed)` keeps the staged pages for a resume and leaves the
+//!   old tables untouched. The state checkpoint of a replace load is kept in the ledger and
+//!   published to `_sluice_state` only when the swap commits.
 //!
 //! # Metadata and keys
 //! `_sluice_columns` is the authoritative schema; SQLite's declared types (`BIGINT`,
 //! `DOUBLE`, `BOOLEAN`, `TIMESTAMP`, `TEXT`, `JSON`) only set column affinities. Primary
-//! key columns are `NOT NULL` when the table is created; a key column that first appears
-//! on an existing table is added nullable in the DDL (SQLite cannot add a `NOT NULL`
-//! column without a default) and the sink itself rejects records without it. Merging into
-//! a table that already holds duplicate keys (e.g. after appends) fails when the unique
-//! index is created, with an error naming the table.
+//! key columns and dlt's columns are `NOT NULL` when the table is created; a key column
+//! that first appears on an existing table is added nullable in the DDL (SQLite cannot add
+//! a `NOT NULL` column without a default) and the sink itself rejects records without it.
 //!
-//! Tables are created lazily on the first non-empty page. Each `write_page` is one
-//! transaction holding the rows, any DDL, the state checkpoint and the ledger counters.
+//! Tables are created on the first page with rows for them. Each `write_page` is one
+//! transaction holding the rows of every table, any DDL, the state checkpoint and the
+//! ledger counters.
 
+mod coerce;
 mod error;
 mod flatten;
 mod flatten_json;
@@ -70,7 +74,7 @@ mod sqlite;
 mod types;
 
 pub use error::SinkError;
-pub use naming::normalize_identifier;
+pub use naming::{normalize_identifier, shorten};
 pub use sqlite::SqliteSink;
 pub use types::{ColumnInfo, DataType};
 
@@ -85,7 +89,7 @@ pub enum WriteDisposition {
     Merge,
 }
 
-/// The table a load writes: resource name, primary key fields and disposition.
+/// The tables a load writes: resource name, primary key fields and disposition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TableSpec {
     /// Resource name; the table is its normalized form.
@@ -93,7 +97,7 @@ pub struct TableSpec {
     /// Primary key field names (a nested field as `parent.child` or `parent__child`).
     pub primary_key: Vec<String>,
     pub disposition: WriteDisposition,
-    /// Levels of nested objects flattened into columns; deeper objects are stored as JSON.
+    /// dlt's `max_table_nesting`: objects and lists at this level are stored as JSON.
     /// `None`: no limit.
     pub max_table_nesting: Option<u32>,
 }
@@ -141,6 +145,8 @@ pub struct LoadSummary {
     pub resource: String,
     pub rows: u64,
     pub pages: u64,
+    /// Rows written per table (the resource's table first, then its child tables).
+    pub tables: Vec<(String, u64)>,
     /// `completed`, `failed` or `interrupted`.
     pub status: String,
 }

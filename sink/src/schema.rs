@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::flatten::FlatRow;
-use crate::types::{ColumnInfo, DataType};
+use crate::coerce::{Stored, coerce, own_type, variant_name};
+use crate::flatten::{DLT_ID, DLT_LIST_IDX, DLT_LOAD_ID, DLT_PARENT_ID, DLT_ROOT_ID, Row};
+use crate::types::{Cell, ColumnInfo, DataType};
 
 /// The ordered columns of one table, with a name index.
 #[derive(Clone, Debug, Default)]
@@ -31,91 +32,105 @@ impl TableSchema {
         self.index.get(name).copied()
     }
 
-    /// The schema after `changes`: retyped columns take their new type, added ones follow.
-    pub(crate) fn apply(&self, changes: &Changes) -> TableSchema {
+    /// The schema with `added` columns after the existing ones.
+    pub(crate) fn with(&self, added: &[ColumnInfo]) -> TableSchema {
         let mut columns = self.columns.clone();
-        for &(i, t) in &changes.retyped {
-            columns[i].data_type = t;
-        }
-        columns.extend(changes.added.iter().cloned());
+        columns.extend(added.iter().cloned());
         TableSchema::new(columns)
     }
-}
 
-/// What a page changes in its table's schema.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Changes {
-    /// New columns, in first-seen order.
-    pub(crate) added: Vec<ColumnInfo>,
-    /// Existing columns (by position) whose type changes.
-    pub(crate) retyped: Vec<(usize, DataType)>,
-}
-
-impl Changes {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.retyped.is_empty()
+    /// Where a cell of a row goes and what is stored: its column if the value fits the
+    /// column's type, else its variant column. `None` for a name without a column (a field
+    /// that has only been null so far: its value is NULL anyway).
+    pub(crate) fn place<'c>(
+        &self,
+        positions: &mut Positions,
+        j: usize,
+        name: &Arc<str>,
+        cell: &'c Cell<'_>,
+    ) -> Option<(usize, Stored<'c>)> {
+        let i = positions.of(self, j, name)?;
+        if let Some(v) = coerce(cell, self.columns[i].data_type) {
+            return Some((i, v));
+        }
+        let variant = self.position(&variant_name(name, cell)?)?;
+        let stored = coerce(cell, self.columns[variant].data_type)
+            .or_else(|| cell.to_text().map(|t| Stored::Text(t.into())))?;
+        Some((variant, stored))
     }
 }
 
-/// Decides the schema changes a page needs. `creating` is true when the page creates the
-/// table: fields seen only as null then become nullable `text` columns; on later pages a
-/// null-only new field is left out until a typed value appears.
+/// The columns a page adds to a table, in first-seen order, decided row by row as dlt does:
+/// a field's first typed value sets its column's type; a later value that does not fit it
+/// (see [`coerce`]) goes into a variant column `<column>__v_<type>`. Fields seen only as
+/// null get no column. `primary_key` columns (and dlt's own columns) are not nullable.
 pub(crate) fn plan(
     schema: &TableSchema,
-    rows: &[FlatRow<'_>],
+    rows: &[&Row<'_>],
     primary_key: &[String],
-    creating: bool,
-) -> Changes {
-    let mut retyped: HashMap<usize, DataType> = HashMap::new();
-    let mut added: Vec<(String, Option<DataType>)> = Vec::new();
-    let mut added_index: HashMap<String, usize> = HashMap::new();
+) -> Vec<ColumnInfo> {
+    let mut added = Added::default();
     let mut positions = Positions::default();
     for row in rows {
-        for (j, (name, cell)) in row.iter().enumerate() {
-            let value_type = cell.data_type();
-            if let Some(i) = positions.of(schema, j, name) {
-                let Some(t) = value_type else { continue };
-                let current = retyped
-                    .get(&i)
-                    .copied()
-                    .unwrap_or(schema.columns[i].data_type);
-                let merged = current.merge(t);
-                if merged != current {
-                    retyped.insert(i, merged);
+        for (j, (name, cell)) in row.cells.iter().enumerate() {
+            let Some(value_type) = cell.data_type() else {
+                continue;
+            };
+            let current = match positions.of(schema, j, name) {
+                Some(i) => Some(schema.columns[i].data_type),
+                None => added.type_of(name),
+            };
+            match current {
+                None => added.add(name.to_string(), value_type, primary_key),
+                Some(t) if coerce(cell, t).is_some() => {}
+                Some(_) => {
+                    let (Some(variant), Some(own)) = (variant_name(name, cell), own_type(cell))
+                    else {
+                        continue;
+                    };
+                    if schema.position(&variant).is_none() && added.type_of(&variant).is_none() {
+                        added.add(variant, own, primary_key);
+                    }
                 }
-            } else if let Some(&j) = added_index.get(&**name) {
-                let slot = &mut added[j].1;
-                *slot = match (*slot, value_type) {
-                    (Some(a), Some(b)) => Some(a.merge(b)),
-                    (a, b) => a.or(b),
-                };
-            } else {
-                added_index.insert(name.to_string(), added.len());
-                added.push((name.to_string(), value_type));
             }
         }
     }
-    let added = added
-        .into_iter()
-        .filter_map(|(name, t)| {
-            let data_type = match t {
-                Some(t) => t,
-                None if creating => DataType::Text,
-                None => return None,
-            };
-            let primary_key = primary_key.contains(&name);
-            Some(ColumnInfo {
-                name,
-                data_type,
-                nullable: !primary_key,
-                primary_key,
-            })
-        })
-        .collect();
-    let mut retyped: Vec<(usize, DataType)> = retyped.into_iter().collect();
-    retyped.sort_unstable_by_key(|&(i, _)| i);
-    Changes { added, retyped }
+    added.columns
 }
+
+/// Columns added by a page, with a name index.
+#[derive(Default)]
+struct Added {
+    columns: Vec<ColumnInfo>,
+    index: HashMap<String, usize>,
+}
+
+impl Added {
+    fn type_of(&self, name: &str) -> Option<DataType> {
+        self.index.get(name).map(|&k| self.columns[k].data_type)
+    }
+
+    fn add(&mut self, name: String, data_type: DataType, primary_key: &[String]) {
+        let primary_key = primary_key.contains(&name);
+        let nullable = !primary_key && !DLT_COLUMNS.contains(&name.as_str());
+        self.index.insert(name.clone(), self.columns.len());
+        self.columns.push(ColumnInfo {
+            name,
+            data_type,
+            nullable,
+            primary_key,
+        });
+    }
+}
+
+/// dlt's bookkeeping columns: never null.
+const DLT_COLUMNS: [&str; 5] = [
+    DLT_ID,
+    DLT_LOAD_ID,
+    DLT_PARENT_ID,
+    DLT_LIST_IDX,
+    DLT_ROOT_ID,
+];
 
 /// Finds the columns of a page's cells: rows of a page share their names (see [`FlatRow`]),
 /// so the column of the cell at the same position in the previous row is found by comparing
@@ -144,58 +159,5 @@ impl Positions {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::flatten::Flattener;
-    use serde_json::{Value, json};
-
-    fn rows(values: &[Value]) -> Vec<FlatRow<'_>> {
-        let mut f = Flattener::default();
-        values
-            .iter()
-            .map(|v| f.flatten(v.as_object().unwrap()))
-            .collect()
-    }
-
-    #[test]
-    fn new_table_columns_in_first_seen_order() {
-        let page = [
-            json!({"id": 1, "n": null}),
-            json!({"id": 2, "x": 1.5, "n": null, "b": 1}),
-        ];
-        let pk = vec!["id".to_owned()];
-        let ch = plan(&TableSchema::default(), &rows(&page), &pk, true);
-        let got: Vec<(&str, DataType, bool)> = ch
-            .added
-            .iter()
-            .map(|c| (c.name.as_str(), c.data_type, c.nullable))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                ("id", DataType::Bigint, false),
-                ("n", DataType::Text, true),
-                ("x", DataType::Double, true),
-                ("b", DataType::Bigint, true)
-            ]
-        );
-        assert!(ch.added[0].primary_key);
-    }
-
-    #[test]
-    fn widening_conflicts_and_deferred_nulls() {
-        let first = [json!({"id": 1, "q": 2, "flag": true})];
-        let base =
-            TableSchema::default().apply(&plan(&TableSchema::default(), &rows(&first), &[], true));
-        let page = [json!({"id": 1.5, "q": 3, "flag": "yes", "later": null})];
-        let ch = plan(&base, &rows(&page), &[], false);
-        assert_eq!(ch.retyped, [(0, DataType::Double), (2, DataType::Text)]);
-        assert!(
-            ch.added.is_empty(),
-            "null-only field on a later page waits: {:?}",
-            ch.added
-        );
-        let same = plan(&base, &rows(&first), &[], false);
-        assert!(same.is_empty());
-    }
-}
+#[path = "schema_tests.rs"]
+mod tests;

@@ -43,7 +43,8 @@ fn merge_updates_in_place_and_nulls_omitted_fields() {
     let idx = db.rows("SELECT name FROM sqlite_master WHERE type='index' AND tbl_name='stock'");
     assert_eq!(idx.len(), 1, "unique index on the primary key");
 
-    // A new column plus a type widening on a merge table keeps the upsert working.
+    // A new column plus a value that does not fit its column (a variant column, as dlt
+    // makes) on a merge table keeps the upsert working.
     db.load(
         &s,
         &[vec![
@@ -53,14 +54,14 @@ fn merge_updates_in_place_and_nulls_omitted_fields() {
     );
     assert_eq!(db.count("stock"), 4);
     assert_eq!(
-        db.rows("SELECT qty, extra FROM stock WHERE sku='A'"),
-        [[Sql::Real(1.5), Sql::Integer(1)]]
+        db.rows("SELECT qty, qty__v_double, extra FROM stock WHERE sku='A'"),
+        [[Sql::Null, Sql::Real(1.5), Sql::Integer(1)]]
     );
     db.load(&s, &[vec![json!({"sku": "A", "qty": 9})]]);
     assert_eq!(db.count("stock"), 4);
     assert_eq!(
-        db.rows("SELECT qty, extra FROM stock WHERE sku='A'"),
-        [[Sql::Real(9.0), Sql::Null]]
+        db.rows("SELECT qty, qty__v_double, extra FROM stock WHERE sku='A'"),
+        [[Sql::Integer(9), Sql::Null, Sql::Null]]
     );
 }
 
@@ -119,7 +120,7 @@ fn replace_swaps_only_on_completed() {
         &[vec![json!({"id": 1}), json!({"id": 2}), json!({"id": 3})]],
     );
     assert_eq!(db.count("catalog"), 3);
-    assert!(!db.table_exists("catalog__staging"));
+    assert!(!db.table_exists("_sluice_staging__catalog"));
 
     // Second run: while it runs the old table is what readers see.
     let id = db.sink.begin(&s).unwrap();
@@ -130,7 +131,7 @@ fn replace_swaps_only_on_completed() {
         .write_page(id, &[json!({"id": 11, "name": "newer"})], r#"{"v":3}"#)
         .unwrap();
     assert_eq!(db.count("catalog"), 3);
-    assert_eq!(db.count("catalog__staging"), 2);
+    assert_eq!(db.count("_sluice_staging__catalog"), 2);
     let summary = db.sink.finish(id, Outcome::Completed).unwrap();
     assert_eq!(
         (summary.rows, summary.pages, summary.status.as_str()),
@@ -143,7 +144,7 @@ fn replace_swaps_only_on_completed() {
             [Sql::Integer(11), text("newer")]
         ]
     );
-    assert!(!db.table_exists("catalog__staging"));
+    assert!(!db.table_exists("_sluice_staging__catalog"));
     let names: Vec<String> = db
         .sink
         .columns("catalog")
@@ -151,8 +152,17 @@ fn replace_swaps_only_on_completed() {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["id", "name"], "column metadata moved with the swap");
-    assert!(db.sink.columns("catalog__staging").unwrap().is_empty());
+    assert_eq!(
+        names,
+        ["id", "name", "_dlt_load_id", "_dlt_id"],
+        "column metadata moved with the swap"
+    );
+    assert!(
+        db.sink
+            .columns("_sluice_staging__catalog")
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         latest(db.sink.states().unwrap()),
         [("catalog".to_owned(), r#"{"v":3}"#.to_owned())]
@@ -175,11 +185,11 @@ fn replace_swaps_only_on_completed() {
     assert_eq!(summary.status, "failed");
     assert_eq!(db.count("catalog"), 2);
     assert_eq!(
-        db.count("catalog__staging"),
+        db.count("_sluice_staging__catalog"),
         1,
         "staged pages kept for a resume"
     );
-    assert_eq!(db.sink.columns("catalog").unwrap().len(), 2);
+    assert_eq!(db.sink.columns("catalog").unwrap().len(), 4);
     let saved = db.sink.states().unwrap();
     assert_eq!(saved[0].latest, r#"{"v":4}"#, "the staged load's position");
     assert_eq!(saved[0].completed.as_deref(), Some(r#"{"v":3}"#));
@@ -202,6 +212,97 @@ fn failure_before_any_page_leaves_no_table() {
             .finish(id, Outcome::Failed { error: "boom" })
             .unwrap();
         assert!(!db.table_exists("never"), "{d:?}");
-        assert!(!db.table_exists("never__staging"), "{d:?}");
+        assert!(!db.table_exists("_sluice_staging__never"), "{d:?}");
     }
+}
+
+/// `(id, [tag values in list order])` for every record, read through the child table's links.
+fn tags_of(db: &Db, table: &str) -> Vec<(i64, Vec<String>)> {
+    let rows = db.rows(&format!(
+        "SELECT r.id, t.value FROM {table} r LEFT JOIN {table}__tags t ON t._dlt_parent_id = r._dlt_id \
+         ORDER BY r.id, t._dlt_list_idx"
+    ));
+    let mut out: Vec<(i64, Vec<String>)> = Vec::new();
+    for row in rows {
+        let Sql::Integer(id) = row[0] else {
+            panic!("{row:?}")
+        };
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            out.push((id, Vec::new()));
+        }
+        if let Sql::Text(t) = &row[1] {
+            out.last_mut().unwrap().1.push(t.clone());
+        }
+    }
+    out
+}
+
+#[test]
+fn merge_replaces_the_child_rows_of_each_merged_record() {
+    let mut db = Db::new();
+    let s = spec("items", &["id"], Merge);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "tags": ["a", "b"]}),
+            json!({"id": 2, "tags": ["c"]}),
+            json!({"id": 3, "tags": ["d", "e"]}),
+        ]],
+    );
+    // 1 grows, 2 empties, 3 shrinks (and appears twice in the page: the last one wins).
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 3, "tags": ["x", "y", "z"]}),
+            json!({"id": 1, "tags": ["a", "b", "f"]}),
+            json!({"id": 2, "tags": []}),
+            json!({"id": 3, "tags": ["d"]}),
+        ]],
+    );
+    let s_ = |v: &[&str]| v.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        tags_of(&db, "items"),
+        [(1, s_(&["a", "b", "f"])), (2, vec![]), (3, s_(&["d"]))]
+    );
+    let orphans = db.rows(
+        "SELECT COUNT(*) FROM items__tags t WHERE NOT EXISTS \
+         (SELECT 1 FROM items r WHERE r._dlt_id = t._dlt_root_id)",
+    );
+    assert_eq!(orphans, [[Sql::Integer(0)]], "no orphans");
+    assert_eq!(db.count("items__tags"), 4);
+}
+
+#[test]
+fn append_and_replace_with_child_tables() {
+    let mut db = Db::new();
+    let page = vec![
+        json!({"id": 1, "tags": ["a"]}),
+        json!({"id": 2, "tags": ["b", "c"]}),
+    ];
+    let append = spec("log", &[], Append);
+    db.load(&append, std::slice::from_ref(&page));
+    db.load(&append, std::slice::from_ref(&page));
+    assert_eq!(
+        (db.count("log"), db.count("log__tags")),
+        (4, 6),
+        "append keeps both"
+    );
+    assert!(
+        db.sink
+            .columns("log__tags")
+            .unwrap()
+            .iter()
+            .all(|c| c.name != "_dlt_root_id"),
+        "_dlt_root_id only under merge"
+    );
+
+    let replace = spec("cat", &["id"], Replace);
+    db.load(&replace, std::slice::from_ref(&page));
+    db.load(&replace, &[vec![json!({"id": 9, "tags": ["z"]})]]);
+    let s_ = |v: &[&str]| v.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+    assert_eq!(tags_of(&db, "cat"), [(9, s_(&["z"]))]);
+    // A replace whose records have no list any more empties the child table too.
+    db.load(&replace, &[vec![json!({"id": 10})]]);
+    assert_eq!((db.count("cat"), db.count("cat__tags")), (1, 0));
+    assert!(!db.table_exists("_sluice_staging__cat__tags"));
 }

@@ -56,8 +56,8 @@ fn bad_record_rolls_back_its_whole_page_including_state() {
     );
     assert_eq!(
         db.sink.columns("orders").unwrap().len(),
-        2,
-        "no DDL from the bad page"
+        4,
+        "no DDL from the bad page (id plus dlt's _dlt_load_id and _dlt_id)"
     );
     assert_eq!(
         latest(db.sink.states().unwrap()),
@@ -229,7 +229,7 @@ fn in_memory_sink_loads_and_reports() {
     let summary = sink.finish(id, Outcome::Completed).unwrap();
     assert_eq!((summary.rows, summary.pages), (2, 1));
     let cols = sink.columns("mem").unwrap();
-    assert_eq!(cols.len(), 2);
+    assert_eq!(cols.len(), 4);
     assert!(cols[0].primary_key && !cols[0].nullable);
     assert!(!cols[1].primary_key && cols[1].nullable);
     assert_eq!(
@@ -262,9 +262,13 @@ fn database_error_mid_page_rolls_back_ddl_rows_and_state() {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["id", "v"], "metadata rolled back");
+    assert_eq!(
+        names,
+        ["id", "v", "_dlt_load_id", "_dlt_id"],
+        "metadata rolled back"
+    );
     let declared = db.rows("SELECT name FROM pragma_table_info('dups')");
-    assert_eq!(declared.len(), 2, "ALTER TABLE rolled back");
+    assert_eq!(declared.len(), 4, "ALTER TABLE rolled back");
     assert_eq!(db.count("dups"), 2);
     assert_eq!(latest(db.sink.states().unwrap()), before);
     let summary = db
@@ -286,23 +290,24 @@ fn a_page_given_as_text_loads_like_parsed_records_and_bad_text_writes_nothing() 
         2
     );
     assert_eq!(
-        db.rows("SELECT id, v, at, n__x, tags FROM orders ORDER BY id"),
+        db.rows("SELECT id, v, at, n__x FROM orders ORDER BY id"),
         [
             [
                 Sql::Integer(1),
                 text("a\"b"),
                 text("2024-05-01"),
                 Sql::Integer(2),
-                Sql::Null
             ],
-            [
-                Sql::Integer(2),
-                text("plain"),
-                Sql::Null,
-                Sql::Null,
-                text(r#"["t"]"#)
-            ],
+            [Sql::Integer(2), text("plain"), Sql::Null, Sql::Null],
         ]
+    );
+    assert_eq!(
+        db.rows(
+            "SELECT t.value, t._dlt_list_idx FROM orders__tags t \
+             JOIN orders o ON o._dlt_id = t._dlt_parent_id AND o._dlt_id = t._dlt_root_id \
+             WHERE o.id = 2"
+        ),
+        [[text("t"), Sql::Integer(0)]]
     );
     for (bad, count, needle) in [
         (r#"[{"id": 3}]"#, 2, "it holds 1"),

@@ -93,7 +93,7 @@ fn a_replace_load_resumes_into_its_staging_table_and_swaps_at_the_end() {
         db.rows("SELECT id FROM catalog ORDER BY id"),
         (0..6).map(|i| [Sql::Integer(i)]).collect::<Vec<_>>()
     );
-    assert!(!db.table_exists("catalog__staging"));
+    assert!(!db.table_exists("_sluice_staging__catalog"));
     let saved = db.sink.states().unwrap();
     assert_eq!(saved[0].latest, r#"{"p":2}"#);
     assert_eq!(saved[0].unfinished, None);

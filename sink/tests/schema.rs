@@ -33,10 +33,10 @@ fn infers_types_flattens_and_stores_values() {
             ("updated_at", DataType::Timestamp, true, false),
             ("created", DataType::Timestamp, true, false),
             ("name", DataType::Text, true, false),
-            ("tags", DataType::Json, true, false),
             ("warehouse__code", DataType::Text, true, false),
             ("warehouse__geo__lat", DataType::Double, true, false),
-            ("note", DataType::Text, true, false),
+            ("_dlt_load_id", DataType::Text, false, false),
+            ("_dlt_id", DataType::Text, false, false),
         ]
     );
     let declared =
@@ -48,11 +48,11 @@ fn infers_types_flattens_and_stores_values() {
     assert_eq!(declared[0], "Text(\"BIGINT\")/Integer(1)");
     assert_eq!(declared[2], "Text(\"BOOLEAN\")/Integer(0)");
     assert_eq!(declared[3], "Text(\"TIMESTAMP\")/Integer(0)");
-    assert_eq!(declared[6], "Text(\"JSON\")/Integer(0)");
+    assert_eq!(declared[9], "Text(\"TEXT\")/Integer(1)");
     assert_eq!(declared[1], "Text(\"DOUBLE\")/Integer(0)");
 
     let rows = db.rows(
-        "SELECT id, price, in_stock, updated_at, tags, warehouse__code, warehouse__geo__lat, note \
+        "SELECT id, price, in_stock, updated_at, warehouse__code, warehouse__geo__lat \
          FROM inventory_items ORDER BY id",
     );
     assert_eq!(
@@ -62,16 +62,24 @@ fn infers_types_flattens_and_stores_values() {
             Sql::Real(9.5),
             Sql::Integer(1),
             text("2024-05-01T12:00:00Z"),
-            text(r#"["a","b"]"#),
             text("W1"),
             Sql::Real(52.1),
-            Sql::Null
         ]
     );
     assert_eq!(rows[1][2], Sql::Integer(0));
     assert_eq!(rows[1][1], Sql::Real(3.0));
-    assert_eq!(rows[1][4], text("[]"));
-    assert_eq!(rows[1][6], Sql::Null, "missing nested field is NULL");
+    assert_eq!(rows[1][5], Sql::Null, "missing nested field is NULL");
+    // The list is a child table; the empty list of record 2 gives no rows.
+    assert_eq!(
+        db.rows(
+            "SELECT i.id, t.value, t._dlt_list_idx FROM inventory_items__tags t \
+             JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id ORDER BY 1, 3"
+        ),
+        [
+            [Sql::Integer(1), text("a"), Sql::Integer(0)],
+            [Sql::Integer(1), text("b"), Sql::Integer(1)]
+        ]
+    );
     assert_eq!(DataType::Json.to_string(), "json");
 }
 
@@ -80,7 +88,7 @@ fn missing_fields_are_null_and_new_fields_add_columns() {
     let mut db = Db::new();
     let s = spec("items", &["id"], Append);
     db.load(&s, &[vec![json!({"id": 1, "a": "x"}), json!({"id": 2})]]);
-    assert_eq!(db.sink.columns("items").unwrap().len(), 2);
+    assert_eq!(db.sink.columns("items").unwrap().len(), 4);
     db.load(
         &s,
         &[vec![
@@ -97,8 +105,8 @@ fn missing_fields_are_null_and_new_fields_add_columns() {
         .collect();
     assert_eq!(
         names,
-        ["id", "a", "colour", "weight_kg"],
-        "null-only field on a later page waits"
+        ["id", "a", "_dlt_load_id", "_dlt_id", "colour", "weight_kg"],
+        "a null-only field gets no column"
     );
     let rows = db.rows("SELECT id, a, colour, weight_kg FROM items ORDER BY id");
     assert_eq!(rows[0], [Sql::Integer(1), text("x"), Sql::Null, Sql::Null]);
@@ -110,7 +118,7 @@ fn missing_fields_are_null_and_new_fields_add_columns() {
     let meta = db.rows(
         "SELECT data_type, position FROM _sluice_columns WHERE table_name='items' AND column_name='weight_kg'",
     );
-    assert_eq!(meta, [[text("bigint"), Sql::Integer(3)]]);
+    assert_eq!(meta, [[text("bigint"), Sql::Integer(5)]]);
 
     // Within one load too: a new field on the second page.
     let id = db.sink.begin(&s).unwrap();
@@ -126,7 +134,7 @@ fn missing_fields_are_null_and_new_fields_add_columns() {
 }
 
 #[test]
-fn bigint_widens_to_double_and_conflicts_become_text() {
+fn values_that_do_not_fit_go_to_variant_columns() {
     let mut db = Db::new();
     let s = spec("m", &[], Append);
     db.load(
@@ -137,23 +145,64 @@ fn bigint_widens_to_double_and_conflicts_become_text() {
         &s,
         &[vec![
             json!({"q": 2.5, "flag": "maybe", "at": "soon"}),
-            json!({"q": 3, "flag": 7, "at": null}),
+            json!({"q": "3", "flag": 7, "at": null}),
         ]],
     );
-
-    let cols = db.sink.columns("m").unwrap();
-    let types: Vec<DataType> = cols.iter().map(|c| c.data_type).collect();
-    assert_eq!(types, [DataType::Double, DataType::Text, DataType::Text]);
-    let declared = db.rows("SELECT type FROM pragma_table_info('m') ORDER BY cid");
-    assert_eq!(declared, [[text("DOUBLE")], [text("TEXT")], [text("TEXT")]]);
-    let rows = db.rows("SELECT q, flag, at FROM m ORDER BY rowid");
-    assert_eq!(rows[0], [Sql::Real(2.0), text("true"), text("2024-01-01")]);
-    assert_eq!(rows[1], [Sql::Real(2.5), text("maybe"), text("soon")]);
-    assert_eq!(rows[2], [Sql::Real(3.0), text("7"), Sql::Null]);
+    let cols: Vec<(String, DataType)> = db
+        .sink
+        .columns("m")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.data_type))
+        .collect();
+    let want = [
+        ("q", DataType::Bigint),
+        ("flag", DataType::Bool),
+        ("at", DataType::Timestamp),
+        ("_dlt_load_id", DataType::Text),
+        ("_dlt_id", DataType::Text),
+        ("q__v_double", DataType::Double),
+        ("flag__v_text", DataType::Text),
+        ("at__v_text", DataType::Text),
+    ];
+    let want: Vec<(String, DataType)> = want.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect();
+    assert_eq!(cols, want, "no column changes its type: no rebuild");
+    let rows =
+        db.rows("SELECT q, q__v_double, flag, flag__v_text, at, at__v_text FROM m ORDER BY rowid");
+    assert_eq!(
+        rows,
+        [
+            [
+                Sql::Integer(2),
+                Sql::Null,
+                Sql::Integer(1),
+                Sql::Null,
+                text("2024-01-01"),
+                Sql::Null
+            ],
+            [
+                Sql::Null,
+                Sql::Real(2.5),
+                Sql::Null,
+                text("maybe"),
+                Sql::Null,
+                text("soon")
+            ],
+            // "3" converts to bigint and 7 to true, as dlt coerces them.
+            [
+                Sql::Integer(3),
+                Sql::Null,
+                Sql::Integer(1),
+                Sql::Null,
+                Sql::Null,
+                Sql::Null
+            ],
+        ]
+    );
 }
 
 #[test]
-fn conflict_inside_the_first_page_falls_back_to_text() {
+fn one_field_as_number_list_and_object_in_one_page() {
     let mut db = Db::new();
     db.load(
         &spec("c", &[], Append),
@@ -164,10 +213,22 @@ fn conflict_inside_the_first_page_falls_back_to_text() {
         ]],
     );
     let cols = db.sink.columns("c").unwrap();
-    assert_eq!(cols[0].data_type, DataType::Text);
-    assert_eq!(cols[1].name, "v__x");
-    let rows = db.rows("SELECT v FROM c ORDER BY rowid");
-    assert_eq!(rows, [[text("1")], [text("[1,2]")], [Sql::Null]]);
+    assert_eq!(cols[0].name, "v");
+    assert_eq!(cols[0].data_type, DataType::Bigint);
+    assert!(cols.iter().any(|c| c.name == "v__x"));
+    let rows = db.rows("SELECT v, v__x FROM c ORDER BY rowid");
+    assert_eq!(
+        rows,
+        [
+            [Sql::Integer(1), Sql::Null],
+            [Sql::Null, Sql::Null],
+            [Sql::Null, Sql::Integer(1)]
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT value FROM c__v ORDER BY _dlt_list_idx"),
+        [[Sql::Integer(1)], [Sql::Integer(2)]]
+    );
 }
 
 #[test]
@@ -183,17 +244,27 @@ fn hostile_identifiers_are_stored_safely() {
     );
     assert!(db.table_exists("x"), "the victim table survives");
     assert!(db.table_exists("_sluice_loads"));
-    assert!(db.table_exists("_drop_table_x_"));
+    let table = "_drop_table_xxxx";
     let names: Vec<String> = db
         .sink
-        .columns("_drop_table_x_")
+        .columns(table)
         .unwrap()
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(names, ["_id", "a_b", "_drop_table_sluice_loads_", "_"]);
     assert_eq!(
-        db.rows("SELECT a_b FROM _drop_table_x_"),
+        names,
+        [
+            "_id",
+            "a_b",
+            "_drop_table_sluice_loadsxxx",
+            "x",
+            "_dlt_load_id",
+            "_dlt_id"
+        ]
+    );
+    assert_eq!(
+        db.rows(&format!("SELECT a_b FROM {table}")),
         [[text("q\"uote")]]
     );
     assert_eq!(
@@ -208,7 +279,7 @@ fn hostile_identifiers_are_stored_safely() {
 }
 
 #[test]
-fn empty_objects_create_no_table_until_fields_appear() {
+fn empty_records_still_get_rows_and_null_only_fields_no_column() {
     let mut db = Db::new();
     let s = spec("blank", &[], Append);
     let id = db.sink.begin(&s).unwrap();
@@ -218,30 +289,23 @@ fn empty_objects_create_no_table_until_fields_appear() {
             .unwrap(),
         2
     );
-    assert!(!db.table_exists("blank"));
     db.sink
         .write_page(id, &[json!({"a": null}), json!({"b": 1})], "{}")
         .unwrap();
     db.sink.finish(id, sluice_sink::Outcome::Completed).unwrap();
-    let cols: Vec<(String, DataType)> = db
+    let cols: Vec<String> = db
         .sink
         .columns("blank")
         .unwrap()
         .into_iter()
-        .map(|c| (c.name, c.data_type))
+        .map(|c| c.name)
         .collect();
-    assert_eq!(
-        cols,
-        [
-            ("a".to_owned(), DataType::Text),
-            ("b".to_owned(), DataType::Bigint)
-        ]
-    );
-    assert_eq!(db.count("blank"), 2);
+    assert_eq!(cols, ["_dlt_load_id", "_dlt_id", "b"]);
+    assert_eq!(db.count("blank"), 4);
 }
 
 #[test]
-fn max_table_nesting_keeps_deeper_objects_as_json_columns() {
+fn max_table_nesting_keeps_deeper_values_as_json_columns() {
     let mut db = Db::new();
     let record = json!({"id": 1, "warehouse": {"code": "W1", "geo": {"lat": 52.1}}, "tags": ["a"]});
     let mut flat_one = spec("one_level", &["id"], Merge);
@@ -255,6 +319,7 @@ fn max_table_nesting_keeps_deeper_objects_as_json_columns() {
             .columns(table)
             .unwrap()
             .into_iter()
+            .filter(|c| !c.name.starts_with("_dlt_"))
             .map(|c| (c.name, c.data_type))
             .collect()
     };
@@ -264,9 +329,9 @@ fn max_table_nesting_keeps_deeper_objects_as_json_columns() {
             ("id".to_string(), DataType::Bigint),
             ("warehouse__code".to_string(), DataType::Text),
             ("warehouse__geo".to_string(), DataType::Json),
-            ("tags".to_string(), DataType::Json),
         ]
     );
+    assert_eq!(db.rows("SELECT value FROM one_level__tags"), [[text("a")]]);
     assert_eq!(
         shape(&db, "no_flattening"),
         [
@@ -275,13 +340,17 @@ fn max_table_nesting_keeps_deeper_objects_as_json_columns() {
             ("tags".to_string(), DataType::Json),
         ]
     );
+    assert!(!db.table_exists("no_flattening__tags"));
     assert_eq!(
         db.rows("SELECT warehouse__geo FROM one_level"),
         [[text(r#"{"lat":52.1}"#)]]
     );
     assert_eq!(
-        db.rows("SELECT warehouse FROM no_flattening"),
-        [[text(r#"{"code":"W1","geo":{"lat":52.1}}"#)]]
+        db.rows("SELECT warehouse, tags FROM no_flattening"),
+        [[
+            text(r#"{"code":"W1","geo":{"lat":52.1}}"#),
+            text(r#"["a"]"#)
+        ]]
     );
     // A later page with the same shape merges into the same columns.
     let changed = json!({"id": 1, "warehouse": {"code": "W2", "geo": {"lat": 1.0}}});

@@ -100,6 +100,10 @@ fn pages_asked_past_the_end_load_nothing() {
     let resource = &summary["resources"][0];
     assert_eq!(resource["pages"], 10, "{summary}");
     assert_eq!(resource["records"], 950);
+    // Rows per table, as the database holds them.
+    for table in ["inventory_items", "inventory_items__tags"] {
+        assert_eq!(resource["tables"][table], world.count(table), "{summary}");
+    }
     let asked = world.server.requests().len();
     assert!(asked > 10, "pages were asked past the end: {asked}");
     let pages: i64 = world

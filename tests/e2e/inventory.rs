@@ -41,7 +41,6 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
         ("quantity", "BIGINT"),
         ("price", "DOUBLE"),
         ("category", "TEXT"),
-        ("tags", "JSON"),
         ("warehouse__code", "TEXT"),
         ("warehouse__city", "TEXT"),
         ("updated_at", "TIMESTAMP"),
@@ -79,19 +78,58 @@ fn seed_config_syncs_every_item_with_typed_nullable_columns() {
         assert_eq!(nulls, missing(field), "NULLs in {column}");
     }
 
-    // A row equals its source item.
+    // A row equals its source item; its tags are rows of the child table, as in dlt.
     let probe = &source[41];
-    let (name, price, tags): (String, f64, String) = world
+    let (name, price): (String, f64) = world
         .conn()
         .query_row(
-            "SELECT name, price, tags FROM inventory_items WHERE id = 42",
+            "SELECT name, price FROM inventory_items WHERE id = 42",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
     assert_eq!(name, probe["name"].as_str().unwrap());
     assert!((price - probe["price"].as_f64().unwrap()).abs() < 1e-9);
-    assert_eq!(serde_json::from_str::<Value>(&tags).unwrap(), probe["tags"]);
+    assert!(
+        !types.contains_key("tags"),
+        "lists are child tables: {types:?}"
+    );
+    let tags_of = |id: i64| -> Vec<String> {
+        let conn = world.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT t.value FROM inventory_items__tags t \
+                 JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id \
+                 WHERE i.id = ?1 ORDER BY t._dlt_list_idx",
+            )
+            .unwrap();
+        stmt.query_map([id], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    for (i, item) in source.iter().enumerate() {
+        let want: Vec<String> = item["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(tags_of(i as i64 + 1), want, "tags of item {}", i + 1);
+    }
+    let tag_rows: usize = source
+        .iter()
+        .map(|i| i["tags"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(world.count("inventory_items__tags"), tag_rows as i64);
+    assert!(
+        run.stdout.lines().any(|l| {
+            let words: Vec<&str> = l.split_whitespace().collect();
+            words == ["inventory_items__tags", &tag_rows.to_string(), "rows"]
+        }),
+        "the summary counts rows per table: {}",
+        run.stdout
+    );
 
     // Every request carried the key and asked for pages of 100.
     let requests = world.server.requests();

@@ -72,50 +72,36 @@ pub(super) fn add_columns(
     Ok(())
 }
 
-/// Rebuilds `table` with the schema `new` (a retyped superset of `old`), converting the
-/// existing values: SQLite cannot change a declared column type in place.
-pub(super) fn rebuild(
-    conn: &Connection,
-    table: &str,
-    old: &TableSchema,
-    new: &TableSchema,
-) -> Result<(), SinkError> {
-    let tmp = format!("_sluice_rebuild__{table}");
-    let err = || db(table, "rebuilding the table for a type change");
-    conn.execute(&format!("DROP TABLE IF EXISTS {}", quote(&tmp)), [])
+/// The tables of root table `root` known to the metadata: itself and its child tables
+/// (`root__...`; a root table's own name never contains `__`).
+pub(super) fn tables_of(conn: &Connection, root: &str) -> Result<Vec<String>, SinkError> {
+    let err = || db(root, "listing its child tables");
+    let mut stmt = conn
+        .prepare_cached(
+            r#"SELECT DISTINCT table_name FROM "_sluice_columns"
+               WHERE table_name = ?1 OR substr(table_name, 1, length(?1) + 2) = ?1 || '__'
+               ORDER BY table_name"#,
+        )
         .map_err(err())?;
-    create_table(conn, &tmp, new)?;
-    let names: Vec<String> = old.columns().iter().map(|c| quote(&c.name)).collect();
-    let exprs: Vec<String> = old
-        .columns()
-        .iter()
-        .zip(new.columns())
-        .map(|(o, n)| {
-            let q = quote(&o.name);
-            match (o.data_type, n.data_type) {
-                (DataType::Bool, DataType::Text) => {
-                    format!("CASE WHEN {q} IS NULL THEN NULL WHEN {q} THEN 'true' ELSE 'false' END")
-                }
-                (DataType::Bigint, DataType::Double) => format!("CAST({q} AS REAL)"),
-                _ => q,
-            }
-        })
-        .collect();
-    let copy = format!(
-        "INSERT INTO {} ({}) SELECT {} FROM {}",
-        quote(&tmp),
-        names.join(", "),
-        exprs.join(", "),
-        quote(table)
+    let names = stmt
+        .query_map([root], |r| r.get::<_, String>(0))
+        .map_err(err())?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err())?;
+    Ok(names)
+}
+
+/// Creates an index on one column (for merge's deletes by `_dlt_root_id`).
+pub(super) fn ensure_index(conn: &Connection, table: &str, column: &str) -> Result<(), SinkError> {
+    let sql = format!(
+        "CREATE INDEX IF NOT EXISTS {} ON {} ({})",
+        quote(&format!("_sluice_idx__{table}__{column}")),
+        quote(table),
+        quote(column)
     );
-    conn.execute(&copy, []).map_err(err())?;
-    conn.execute(&format!("DROP TABLE {}", quote(table)), [])
-        .map_err(err())?;
-    conn.execute(
-        &format!("ALTER TABLE {} RENAME TO {}", quote(&tmp), quote(table)),
-        [],
-    )
-    .map_err(err())?;
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.execute([]))
+        .map_err(db(table, "creating an index"))?;
     Ok(())
 }
 
@@ -132,7 +118,8 @@ pub(super) fn ensure_pk_index(
         quote(table),
         cols.join(", ")
     );
-    conn.execute(&sql, [])
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.execute([]))
         .map_err(db(table, "creating the primary key index"))?;
     Ok(())
 }

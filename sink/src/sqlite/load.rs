@@ -1,5 +1,7 @@
 //! Load lifecycle: `begin` writes the ledger row, `finish` swaps/drops staging and closes it.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, params};
 
 use super::{ActiveLoad, NOW, ddl};
@@ -9,8 +11,14 @@ use crate::naming::{normalize_identifier, normalize_path};
 use crate::schema::TableSchema;
 use crate::{LoadId, LoadSummary, Outcome, SavedState, TableSpec, Unfinished, WriteDisposition};
 
-/// Suffix of the table a replace load writes into.
-pub(super) const STAGING: &str = "__staging";
+/// Prefix of the tables a replace load writes into (`_sluice_` names never clash with data
+/// tables, and child tables of `t` are `t__...`, so `t__staging` could).
+const STAGING: &str = "_sluice_staging__";
+
+/// The staging table of table `name`.
+pub(super) fn staging(name: &str) -> String {
+    format!("{STAGING}{name}")
+}
 
 fn disposition_name(d: WriteDisposition) -> &'static str {
     match d {
@@ -34,14 +42,16 @@ pub(super) fn begin(
         });
     }
     let target = match spec.disposition {
-        WriteDisposition::Replace => format!("{table}{STAGING}"),
+        WriteDisposition::Replace => staging(&table),
         _ => table.clone(),
     };
     let err = || db(&table, "starting the load");
     let tx = conn.transaction().map_err(err())?;
     if spec.disposition == WriteDisposition::Replace && from.is_none() {
         // Staged data of an unfinished load this one does not continue.
-        ddl::drop_table(&tx, &target)?;
+        for staged in ddl::tables_of(&tx, &target)? {
+            ddl::drop_table(&tx, &staged)?;
+        }
     }
     let sql = format!(
         r#"INSERT INTO "_sluice_loads" (resource, table_name, disposition, started_at, status, first_page)
@@ -70,22 +80,30 @@ pub(super) fn begin(
         )
         .map_err(err())?;
     }
-    let schema = if ddl::table_exists(&tx, &target)? {
-        Some(TableSchema::new(ddl::load_columns(&tx, &target)?))
-    } else {
-        None
-    };
+    let mut tables = HashMap::new();
+    for existing in ddl::tables_of(&tx, &target)? {
+        if !ddl::table_exists(&tx, &existing)? {
+            continue;
+        }
+        let schema = TableSchema::new(ddl::load_columns(&tx, &existing)?);
+        let name = existing
+            .strip_prefix(STAGING)
+            .unwrap_or(&existing)
+            .to_owned();
+        tables.insert(name, schema);
+    }
     tx.commit().map_err(err())?;
+    let merge = spec.disposition == WriteDisposition::Merge;
     let active = ActiveLoad {
         resource: spec.name.clone(),
+        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &id.0.to_string()),
         table,
-        target,
         disposition: spec.disposition,
         primary_key: spec.primary_key.iter().map(|k| normalize_path(k)).collect(),
-        schema,
+        tables,
+        counts: Vec::new(),
         rows: 0,
         pages: 0,
-        flattener: Flattener::new(spec.max_table_nesting),
     };
     Ok((id, active))
 }
@@ -102,12 +120,16 @@ pub(super) fn finish(
     let status = match outcome {
         Outcome::Completed => {
             if load.disposition == WriteDisposition::Replace {
-                if load.schema.is_some() {
-                    ddl::swap_in(&tx, &load.target, table)?;
-                } else if ddl::table_exists(&tx, table)? {
-                    // A completed replace without rows leaves the table empty.
-                    tx.execute(&format!("DELETE FROM {}", ddl::quote(table)), [])
-                        .map_err(err())?;
+                // Every table of the resource is replaced: staged ones are swapped in, the
+                // others (no rows this time) are emptied, as dlt truncates them.
+                for existing in ddl::tables_of(&tx, table)? {
+                    if !load.tables.contains_key(&existing) && ddl::table_exists(&tx, &existing)? {
+                        tx.execute(&format!("DELETE FROM {}", ddl::quote(&existing)), [])
+                            .map_err(err())?;
+                    }
+                }
+                for name in load.tables.keys() {
+                    ddl::swap_in(&tx, &staging(name), name)?;
                 }
                 let publish = format!(
                     r#"INSERT INTO "_sluice_state" (resource, state, updated_at, load_id)
@@ -155,6 +177,7 @@ pub(super) fn finish(
         resource: load.resource.clone(),
         rows: load.rows,
         pages: load.pages,
+        tables: load.counts.clone(),
         status: status.to_owned(),
     })
 }
@@ -261,7 +284,7 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(err())?;
     for (resource, unfinished, pending, table) in replaces {
-        if !ddl::table_exists(conn, &format!("{table}{STAGING}"))? {
+        if !ddl::table_exists(conn, &staging(&table))? {
             continue;
         }
         match out.iter_mut().find(|s| s.resource == resource) {

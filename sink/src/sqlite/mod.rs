@@ -64,15 +64,16 @@ CREATE TABLE IF NOT EXISTS "_sluice_columns" (
 #[derive(Debug)]
 struct ActiveLoad {
     resource: String,
-    /// The final table name.
+    /// The resource's own (root) table.
     table: String,
-    /// The table pages go to: `table`, or `<table>__staging` for replace.
-    target: String,
     disposition: WriteDisposition,
     /// Normalized primary key column names.
     primary_key: Vec<String>,
-    /// Schema of `target`; `None` until the table exists.
-    schema: Option<TableSchema>,
+    /// The tables of the resource that exist (root and child tables), by final name, with the
+    /// schema of the table pages go to (see [`ActiveLoad::target`]).
+    tables: HashMap<String, TableSchema>,
+    /// Rows written per table by this load, in first-written order.
+    counts: Vec<(String, u64)>,
     rows: u64,
     pages: u64,
     flattener: Flattener,
@@ -81,6 +82,14 @@ struct ActiveLoad {
 impl ActiveLoad {
     fn upserts(&self) -> bool {
         self.disposition == WriteDisposition::Merge && !self.primary_key.is_empty()
+    }
+
+    /// The table the rows of table `name` go to: itself, or its staging table for replace.
+    fn target(&self, name: &str) -> String {
+        match self.disposition {
+            WriteDisposition::Replace => load::staging(name),
+            _ => name.to_owned(),
+        }
     }
 }
 

@@ -1,16 +1,20 @@
 //! `write_page`: one transaction with the DDL, the rows, the state and the ledger counters.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Transaction, params};
 use serde_json::Value;
 
 use super::{ActiveLoad, NOW, ddl};
 use crate::LoadId;
+use crate::coerce::{Stored, coerce};
 use crate::error::{SinkError, db};
-use crate::flatten::FlatRow;
+use crate::flatten::{DLT_ID, DLT_ROOT_ID, FlatRow, PageRows, Row};
 use crate::flatten_json::{self, PageError};
 use crate::schema::{self, Positions, TableSchema};
-use crate::types::{Cell, DataType};
+use crate::types::Cell;
 
 pub(super) fn write_page(
     conn: &mut Connection,
@@ -19,12 +23,16 @@ pub(super) fn write_page(
     records: &[Value],
     state: &str,
 ) -> Result<u64, SinkError> {
-    let rows = flatten_page(load, records)?;
-    write_rows(conn, load, id, &rows, state)
+    let text = serde_json::to_string(records).map_err(|e| SinkError::Records {
+        expected: u32::try_from(records.len()).unwrap_or(u32::MAX),
+        message: e.to_string(),
+    })?;
+    let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
+    write_page_text(conn, load, id, &text, count, state)
 }
 
 /// Writes a page given as the JSON array text of its `count` records, flattened straight
-/// from the text.
+/// from the text into the rows of the resource's table and its child tables.
 pub(super) fn write_page_text(
     conn: &mut Connection,
     load: &mut ActiveLoad,
@@ -33,98 +41,183 @@ pub(super) fn write_page_text(
     count: u32,
     state: &str,
 ) -> Result<u64, SinkError> {
-    let rows = flatten_json::flatten_page(&mut load.flattener, text).map_err(|e| match e {
+    let page = flatten_json::flatten_page(&mut load.flattener, text).map_err(|e| match e {
         PageError::NotAnObject { index, found } => SinkError::NotAnObject {
             table: load.table.clone(),
             index,
             found,
+        },
+        PageError::Collision { index, collision } => SinkError::Collision {
+            table: load.table.clone(),
+            index,
+            column: collision.column,
+            key: collision.key,
         },
         PageError::Json(message) => SinkError::Records {
             expected: count,
             message,
         },
     })?;
-    if rows.len() != count as usize {
+    if page.roots().len() != count as usize {
         return Err(SinkError::Records {
             expected: count,
-            message: format!("it holds {}", rows.len()),
+            message: format!("it holds {}", page.roots().len()),
         });
     }
-    for (index, row) in rows.iter().enumerate() {
-        check_keys(load, index, row)?;
+    for (index, row) in page.roots().iter().enumerate() {
+        check_keys(load, index, &row.cells)?;
     }
-    write_rows(conn, load, id, &rows, state)
+    write_rows(conn, load, id, &page, state)
 }
 
-/// One transaction: the DDL the rows need, the rows, the state and the ledger counters.
+/// One transaction: the DDL the rows need, the rows of every table, the state and the
+/// ledger counters.
 fn write_rows(
     conn: &mut Connection,
     load: &mut ActiveLoad,
     id: LoadId,
-    rows: &[FlatRow<'_>],
+    page: &PageRows<'_>,
     state: &str,
 ) -> Result<u64, SinkError> {
     let err = || db(&load.table, "writing a page");
     let tx = conn.transaction().map_err(err())?;
-    let mut updated = None;
-    if !rows.is_empty() {
-        let empty = TableSchema::default();
-        let creating = load.schema.is_none();
-        let current = load.schema.as_ref().unwrap_or(&empty);
-        let changes = schema::plan(current, rows, &load.primary_key, creating);
-        if creating && changes.added.is_empty() {
-            // Only empty objects so far: nothing to create a table from.
-        } else if creating || !changes.is_empty() {
-            let next = current.apply(&changes);
-            if creating {
-                ddl::create_table(&tx, &load.target, &next)?;
-            } else if changes.retyped.is_empty() {
-                ddl::add_columns(&tx, &load.target, &changes.added)?;
-            } else {
-                ddl::rebuild(&tx, &load.target, current, &next)?;
-            }
-            ddl::write_columns(&tx, &load.target, &next)?;
-            updated = Some(next);
+    let kept = load.upserts().then(|| last_of_each_key(load, page.roots()));
+    let mut updated: Vec<(String, TableSchema)> = Vec::new();
+    let mut written: Vec<(String, u64)> = Vec::new();
+    for (t, rows) in page.tables.iter().enumerate() {
+        let rows: Vec<&Row<'_>> = rows
+            .iter()
+            .filter(|r| kept.as_ref().is_none_or(|k| k[r.root]))
+            .collect();
+        if rows.is_empty() {
+            continue;
         }
-        let effective = updated.as_ref().unwrap_or(current);
-        if !effective.columns().is_empty() {
-            if load.upserts() {
-                ddl::ensure_pk_index(&tx, &load.target, &load.primary_key)?;
-            }
-            let pk = load.upserts().then_some(&load.primary_key[..]);
-            insert_rows(&tx, &load.target, effective, rows, pk)?;
+        let name = load.flattener.table_name(t).to_string();
+        let target = load.target(&name);
+        let empty = TableSchema::default();
+        let current = load.tables.get(&name).unwrap_or(&empty);
+        let pk: &[String] = if t == 0 { &load.primary_key } else { &[] };
+        let added = schema::plan(current, &rows, pk);
+        let next = if !load.tables.contains_key(&name) {
+            let next = current.with(&added);
+            ddl::create_table(&tx, &target, &next)?;
+            ddl::write_columns(&tx, &target, &next)?;
+            Some(next)
+        } else if !added.is_empty() {
+            let next = current.with(&added);
+            ddl::add_columns(&tx, &target, &added)?;
+            ddl::write_columns(&tx, &target, &next)?;
+            Some(next)
+        } else {
+            None
+        };
+        let effective = next.as_ref().unwrap_or(current);
+        let upsert = t == 0 && load.upserts();
+        if upsert {
+            ddl::ensure_pk_index(&tx, &target, &load.primary_key)?;
+            delete_children(&tx, load, effective, &rows)?;
+        } else if t > 0 && effective.position(DLT_ROOT_ID).is_some() {
+            ddl::ensure_index(&tx, &target, DLT_ROOT_ID)?;
+        }
+        let pk = upsert.then_some(&load.primary_key[..]);
+        insert_rows(&tx, &target, effective, &rows, pk)?;
+        written.push((name.clone(), rows.len() as u64));
+        if let Some(next) = next {
+            updated.push((name, next));
         }
     }
-    let count = rows.len() as u64;
+    let count = page.roots().len() as u64;
     save_state(&tx, load, id, state, count)?;
     tx.commit().map_err(err())?;
-    if let Some(next) = updated {
-        load.schema = Some(next);
+    load.tables.extend(updated);
+    for (name, n) in written {
+        match load.counts.iter_mut().find(|(t, _)| *t == name) {
+            Some((_, total)) => *total += n,
+            None => load.counts.push((name, n)),
+        }
     }
     load.rows += count;
     load.pages += 1;
     Ok(count)
 }
 
-/// Flattens the page and checks every record is an object with its primary key present.
-fn flatten_page<'a>(
-    load: &mut ActiveLoad,
-    records: &'a [Value],
-) -> Result<Vec<FlatRow<'a>>, SinkError> {
-    let mut rows = Vec::with_capacity(records.len());
-    for (index, record) in records.iter().enumerate() {
-        let Value::Object(obj) = record else {
-            return Err(SinkError::NotAnObject {
-                table: load.table.clone(),
-                index,
-                found: kind(record),
-            });
-        };
-        let row = load.flattener.flatten(obj);
-        check_keys(load, index, &row)?;
-        rows.push(row);
+/// Merge: which records of a page are written (the last of each primary key wins, and the
+/// child rows of the others are dropped with them).
+fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool> {
+    let mut last: HashMap<Vec<Option<String>>, usize> = HashMap::with_capacity(roots.len());
+    for (i, row) in roots.iter().enumerate() {
+        last.insert(key_of(load, &row.cells), i);
     }
-    Ok(rows)
+    let mut kept = vec![false; roots.len()];
+    for i in last.into_values() {
+        kept[i] = true;
+    }
+    kept
+}
+
+fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
+    load.primary_key
+        .iter()
+        .map(|k| {
+            cells
+                .iter()
+                .find(|(n, _)| **n == **k)
+                .and_then(|(_, c)| c.to_text())
+        })
+        .collect()
+}
+
+/// Merge: deletes the child rows of the stored records the page's records replace, in every
+/// child table, before the records are upserted (dlt's delete-insert: a list that shrank or
+/// emptied leaves no stale rows).
+fn delete_children(
+    tx: &Transaction<'_>,
+    load: &ActiveLoad,
+    root: &TableSchema,
+    rows: &[&Row<'_>],
+) -> Result<(), SinkError> {
+    let children: Vec<String> = load
+        .tables
+        .iter()
+        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
+        .map(|(name, _)| load.target(name))
+        .collect();
+    if children.is_empty() || root.position(DLT_ID).is_none() {
+        return Ok(());
+    }
+    let root_target = load.target(&load.table);
+    let keys: Vec<String> = load
+        .primary_key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+        .collect();
+    for child in children {
+        let err = || db(&child, "deleting the child rows of merged records");
+        let sql = format!(
+            "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {})",
+            ddl::quote(&child),
+            ddl::quote(DLT_ROOT_ID),
+            ddl::quote(DLT_ID),
+            ddl::quote(&root_target),
+            keys.join(" AND ")
+        );
+        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
+        for row in rows {
+            for (i, k) in load.primary_key.iter().enumerate() {
+                let cell = row.cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c);
+                let t = root.position(k).map(|p| root.columns()[p].data_type);
+                let value = match (cell, t) {
+                    (Some(c), Some(t)) => coerce(c, t).unwrap_or(Stored::Null),
+                    _ => Stored::Null,
+                };
+                stmt.raw_bind_parameter(i + 1, to_sql(value))
+                    .map_err(err())?;
+            }
+            stmt.raw_execute().map_err(err())?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks that record `index` has a value for every primary key column.
@@ -139,17 +232,6 @@ fn check_keys(load: &ActiveLoad, index: usize, row: &FlatRow<'_>) -> Result<(), 
         }
     }
     Ok(())
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
 }
 
 /// Most rows one INSERT carries; also bounded by SQLite's 32766 bound parameters.
@@ -202,7 +284,7 @@ fn insert_rows(
     tx: &Transaction<'_>,
     table: &str,
     schema: &TableSchema,
-    rows: &[FlatRow<'_>],
+    rows: &[&Row<'_>],
     primary_key: Option<&[String]>,
 ) -> Result<(), SinkError> {
     let err = || db(table, "inserting rows");
@@ -210,7 +292,7 @@ fn insert_rows(
     let width = columns.len();
     let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
     let mut sql_cache: Vec<(usize, String)> = Vec::with_capacity(2);
-    let mut slots: Vec<Option<&Cell<'_>>> = vec![None; width];
+    let mut slots: Vec<Stored<'_>> = vec![Stored::Null; width];
     let mut positions = Positions::default();
     for chunk in rows.chunks(per_statement) {
         let sql = match sql_cache.iter().find(|(n, _)| *n == chunk.len()) {
@@ -225,18 +307,16 @@ fn insert_rows(
         };
         let mut stmt = tx.prepare_cached(sql).map_err(err())?;
         for (r, row) in chunk.iter().enumerate() {
-            slots.iter_mut().for_each(|s| *s = None);
-            for (j, (name, cell)) in row.iter().enumerate() {
-                // Null-only fields of later pages have no column yet: their value is NULL anyway.
-                if let Some(i) = positions.of(schema, j, name) {
-                    slots[i] = Some(cell);
+            slots.iter_mut().for_each(|s| *s = Stored::Null);
+            for (j, (name, cell)) in row.cells.iter().enumerate() {
+                // Null-only fields have no column: their value is NULL anyway.
+                if let Some((i, value)) = schema.place(&mut positions, j, name, cell) {
+                    slots[i] = value;
                 }
             }
-            for (i, (slot, column)) in slots.iter().zip(columns).enumerate() {
-                let value = slot.map_or(ToSqlOutput::Owned(SqlValue::Null), |c| {
-                    bind(c, column.data_type)
-                });
-                stmt.raw_bind_parameter(r * width + i + 1, value)
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let value = std::mem::replace(slot, Stored::Null);
+                stmt.raw_bind_parameter(r * width + i + 1, to_sql(value))
                     .map_err(err())?;
             }
         }
@@ -245,20 +325,14 @@ fn insert_rows(
     Ok(())
 }
 
-/// Converts a cell to the SQL value stored in a column of type `t`.
-fn bind<'c>(cell: &'c Cell<'_>, t: DataType) -> ToSqlOutput<'c> {
-    let text = |s: &'c str| ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()));
-    match cell {
-        Cell::Null => ToSqlOutput::Owned(SqlValue::Null),
-        Cell::Str(s, _) => text(s),
-        Cell::Json(j) => text(j),
-        _ if t == DataType::Text => {
-            ToSqlOutput::Owned(cell.to_text().map_or(SqlValue::Null, SqlValue::Text))
-        }
-        Cell::Int(i) if t == DataType::Double => ToSqlOutput::Owned(SqlValue::Real(*i as f64)),
-        Cell::Int(i) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
-        Cell::Float(f) => ToSqlOutput::Owned(SqlValue::Real(*f)),
-        Cell::Bool(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+/// The SQL value of a stored value.
+fn to_sql(value: Stored<'_>) -> ToSqlOutput<'_> {
+    match value {
+        Stored::Null => ToSqlOutput::Owned(SqlValue::Null),
+        Stored::Int(i) => ToSqlOutput::Owned(SqlValue::Integer(i)),
+        Stored::Real(f) => ToSqlOutput::Owned(SqlValue::Real(f)),
+        Stored::Text(Cow::Borrowed(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        Stored::Text(Cow::Owned(s)) => ToSqlOutput::Owned(SqlValue::Text(s)),
     }
 }
 

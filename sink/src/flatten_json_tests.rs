@@ -1,0 +1,165 @@
+//! Shapes checked against dlt 1.31's relational normalizer on the same records.
+
+use super::*;
+use crate::types::DataType;
+
+fn page(text: &'static str, max: Option<u32>, merge: bool) -> (Flattener, PageRows<'static>) {
+    let mut f = Flattener::new("items", max, merge, "7");
+    let rows = flatten_page(&mut f, text).unwrap_or_else(|e| panic!("{e:?}"));
+    (f, rows)
+}
+
+/// `table: [column=value, ...]` per row, dlt's id columns shown by name only.
+fn shown(f: &Flattener, rows: &PageRows<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (t, table) in rows.tables.iter().enumerate() {
+        for row in table {
+            let cells: Vec<String> = row
+                .cells
+                .iter()
+                .map(|(n, c)| match (&**n, c) {
+                    ("_dlt_id" | "_dlt_parent_id" | "_dlt_root_id", _) => n.to_string(),
+                    (_, Cell::Str(s, _)) => format!("{n}={s}"),
+                    (_, Cell::Int(i)) => format!("{n}={i}"),
+                    (_, Cell::Json(j)) => format!("{n}={j}"),
+                    (_, c) => format!("{n}={c:?}"),
+                })
+                .collect();
+            out.push(format!("{}: {}", f.table_name(t), cells.join(" ")));
+        }
+    }
+    out
+}
+
+const RECORD: &str = r#"[{"id": 1, "tags": ["a", "b"], "warehouse": null,
+    "w2": {"id": 3, "bins": [{"n": 1, "sub": [1, 2]}]}, "matrix": [[1, 2], [3]],
+    "": 5, "e": [], "o": {}}]"#;
+
+#[test]
+fn lists_become_child_tables_like_dlt() {
+    let (f, rows) = page(RECORD, None, false);
+    assert_eq!(
+        shown(&f, &rows),
+        [
+            "items: id=1 warehouse=Null w2__id=3 _empty=5 _dlt_load_id=7 _dlt_id",
+            "items__tags: value=a _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__tags: value=b _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+            "items__w2__bins: n=1 _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__w2__bins__sub: value=1 _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__w2__bins__sub: value=2 _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+            "items__matrix: _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__matrix: _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+            "items__matrix__list: value=1 _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__matrix__list: value=2 _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+            "items__matrix__list: value=3 _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+        ]
+    );
+}
+
+#[test]
+fn max_table_nesting_keeps_deeper_values_as_json() {
+    let (f, rows) = page(RECORD, Some(1), false);
+    assert_eq!(
+        shown(&f, &rows),
+        [
+            r#"items: id=1 warehouse=Null w2__id=3 w2__bins=[{"n":1,"sub":[1,2]}] _empty=5 _dlt_load_id=7 _dlt_id"#,
+            "items__tags: value=a _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__tags: value=b _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+            "items__matrix: list=[1,2] _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__matrix: list=[3] _dlt_parent_id _dlt_list_idx=1 _dlt_id",
+        ]
+    );
+    let (f, rows) = page(RECORD, Some(0), false);
+    assert_eq!(
+        shown(&f, &rows),
+        [
+            r#"items: id=1 tags=["a","b"] warehouse=Null w2={"id":3,"bins":[{"n":1,"sub":[1,2]}]} matrix=[[1,2],[3]] _empty=5 e=[] o={} _dlt_load_id=7 _dlt_id"#
+        ]
+    );
+}
+
+#[test]
+fn ids_link_children_to_parents_and_roots() {
+    let (_, rows) = page(RECORD, None, true);
+    let get = |t: usize, r: usize, col: &str| -> String {
+        rows.tables[t][r]
+            .cells
+            .iter()
+            .find(|(n, _)| &**n == col)
+            .map(|(_, c)| c.to_text().unwrap())
+            .unwrap_or_default()
+    };
+    let root_id = get(0, 0, "_dlt_id");
+    assert_eq!(root_id.len(), 14, "10 bytes of base64, as dlt");
+    assert_eq!(get(1, 0, "_dlt_parent_id"), root_id);
+    assert_eq!(get(1, 0, "_dlt_root_id"), root_id);
+    // The grandchild points at its parent row, and at the record as its root.
+    let bins_id = get(2, 0, "_dlt_id");
+    assert_eq!(get(3, 1, "_dlt_parent_id"), bins_id);
+    assert_eq!(get(3, 1, "_dlt_root_id"), root_id);
+    let (_, plain) = page(RECORD, None, false);
+    assert!(
+        plain.tables[1][0]
+            .cells
+            .iter()
+            .all(|(n, _)| &**n != "_dlt_root_id")
+    );
+}
+
+#[test]
+fn child_ids_are_dlts_hash_of_parent_table_and_position() {
+    // dlt 1.31: digest128("5CvHzHHwuAfhOA_items__tags_0", 10) == "T48FQ2KWBUHZXw".
+    let mut f = Flattener::new("items", None, false, "7");
+    let mut parent = f.start_record(0);
+    parent.id = "5CvHzHHwuAfhOA".into();
+    let t = f.child_table(0, "tags");
+    assert_eq!(&*f.start_child(&parent, t, 0, 0).id, "T48FQ2KWBUHZXw");
+    assert_eq!(&*f.start_child(&parent, t, 1, 0).id, "rqxOyYXfQjBLLg");
+}
+
+#[test]
+fn strings_without_escapes_are_borrowed() {
+    let text = r#"[{"a": "plain", "b": "esc\"aped"}]"#;
+    let rows = flatten_page(&mut Flattener::new("t", None, false, "1"), text).unwrap();
+    let cells = &rows.tables[0][0].cells;
+    assert!(matches!(
+        cells[0].1,
+        Cell::Str(Cow::Borrowed("plain"), DataType::Text)
+    ));
+    assert!(matches!(&cells[1].1, Cell::Str(Cow::Owned(s), _) if s == "esc\"aped"));
+}
+
+#[test]
+fn bad_pages_are_errors() {
+    let mut f = Flattener::new("t", None, false, "1");
+    assert!(matches!(
+        flatten_page(&mut f, r#"[{"id": 1}, [2], {"id": 3}]"#),
+        Err(PageError::NotAnObject {
+            index: 1,
+            found: "array"
+        })
+    ));
+    assert!(matches!(
+        flatten_page(&mut f, r#"[{"id": 1}, 7]"#),
+        Err(PageError::NotAnObject {
+            index: 1,
+            found: "number"
+        })
+    ));
+    for bad in [r#"{"id": 1}"#, r#"[{"id": 1}"#, r#"[{"id": 1}] x"#, ""] {
+        assert!(
+            matches!(flatten_page(&mut f, bad), Err(PageError::Json(_))),
+            "{bad}"
+        );
+    }
+    match flatten_page(&mut f, r#"[{"a": 1}, {"updatedAt": 1, "updated_at": 2}]"#) {
+        Err(PageError::Collision {
+            index: 1,
+            collision,
+        }) => {
+            assert_eq!(collision.column, "updated_at");
+            assert_eq!(collision.key, "updated_at");
+        }
+        other => panic!("{other:?}"),
+    }
+}
