@@ -322,8 +322,8 @@ fn oauth2_client_credentials_config() {
     };
     assert_eq!(
         (o.client_auth, o.scopes),
-        (ClientAuth::Basic, vec!["a".to_string()]),
-        "dlt default: basic"
+        (ClientAuth::Body, vec!["a".to_string()]),
+        "dlt's default: id and secret in the form body"
     );
     let mut bad = base.clone();
     bad["client_auth"] = json!("client_secret_jwt");

@@ -214,10 +214,10 @@ impl Session {
     pub fn next_requests(&mut self, resource: &str) -> Result<Vec<Request>, Error> {
         let client_headers = self.config.client.headers.clone();
         let base_url = self.config.client.base_url.clone();
-        let auth = self.config.client.auth.clone();
         let max_pages = self.max_pages;
         let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
+        let auth = res.endpoint.auth.clone();
         if let Some(why) = &run.failed {
             return Err(Error::Protocol(format!(
                 "resource \"{resource}\" failed earlier: {why}"

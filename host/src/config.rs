@@ -104,16 +104,27 @@ impl SourceConfig {
     }
 }
 
-/// The origins the config itself names: `client.base_url` and an OAuth2 token URL.
+/// The origins the config itself names: `client.base_url` and the OAuth2 token URLs of
+/// `client.auth` and of endpoint-level `auth`.
 fn allowed_hosts(config: &Value) -> Vec<String> {
+    let mut urls: Vec<&Value> = ["/client/base_url", "/client/auth/access_token_url"]
+        .iter()
+        .filter_map(|p| config.pointer(p))
+        .collect();
+    let endpoints = config
+        .pointer("/resources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .chain(config.pointer("/resource_defaults"));
+    urls.extend(endpoints.filter_map(|r| r.pointer("/endpoint/auth/access_token_url")));
     let mut hosts: Vec<String> = Vec::new();
-    for pointer in ["/client/base_url", "/client/auth/access_token_url"] {
-        if let Some(host) = config
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .and_then(sluice_transport::host_of)
-            && !hosts.contains(&host)
-        {
+    for host in urls
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter_map(sluice_transport::host_of)
+    {
+        if !hosts.contains(&host) {
             hosts.push(host);
         }
     }

@@ -200,7 +200,7 @@ fn token_requests(env: &Scenario) -> Vec<Req> {
 #[test]
 fn oauth2_client_credentials_basic_caches_the_token() {
     let (env, oauth) = oauth_env(None, false);
-    let run = env.run(&oauth_config(&env, None), &[]);
+    let run = env.run(&oauth_config(&env, Some("client_secret_basic")), &[]);
     run.ok();
     assert_eq!(env.ids("items"), id_range(1, 30));
     assert_eq!(
@@ -215,7 +215,7 @@ fn oauth2_client_credentials_basic_caches_the_token() {
     assert_eq!(
         t.header("authorization"),
         Some(format!("Basic {}", base64(&format!("{CLIENT_ID}:{CLIENT_SECRET}"))).as_str()),
-        "client_secret_basic is the default"
+        "client_secret_basic when asked for"
     );
     let fields = form(&t.body);
     let get = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
@@ -240,9 +240,9 @@ fn oauth2_client_credentials_basic_caches_the_token() {
 }
 
 #[test]
-fn oauth2_client_credentials_in_the_body() {
+fn oauth2_client_credentials_in_the_body_by_default_as_dlt() {
     let (env, _) = oauth_env(None, false);
-    let run = env.run(&oauth_config(&env, Some("client_secret_post")), &[]);
+    let run = env.run(&oauth_config(&env, None), &[]);
     run.ok();
     assert_eq!(env.ids("items"), id_range(1, 30));
     let tokens = token_requests(&env);
@@ -301,4 +301,57 @@ fn oauth2_a_second_401_fails_without_looping() {
     assert_eq!(api, 2, "the request and one resend");
     assert!(!env.has_table("items"));
     assert_no_token_leaks(&env, &run, 2);
+}
+
+#[test]
+fn endpoint_auth_overrides_client_auth_beside_a_public_resource() {
+    // dlt: `endpoint.auth` replaces `client.auth` for that resource; `auth: null` sends none.
+    let env = Scenario::new(|r: &Req| {
+        let bearer = r.header("authorization") == Some(format!("Bearer {TOKEN}").as_str());
+        let ok = match r.path.as_str() {
+            "/private" => bearer,
+            "/keyed" => r.q("key") == Some(KEY) && r.header("authorization").is_none(),
+            "/public" => r.header("authorization").is_none() && r.q("key").is_none(),
+            _ => false,
+        };
+        if ok {
+            Reply::json(json!({"data": records(r.qn("offset"), r.qn("limit"), 30), "total": 30}))
+        } else {
+            Reply::status(401, "{\"message\": \"bad credentials\"}")
+        }
+    })
+    .secret("API_TOKEN", TOKEN)
+    .secret("API_KEY", KEY);
+    let endpoint = |path: &str, auth: Option<Value>| {
+        let mut e = json!({"path": path, "data_selector": "data",
+                           "paginator": {"type": "offset", "limit": 10}});
+        if let Some(a) = auth {
+            e["auth"] = a;
+        }
+        e
+    };
+    let config = json!({
+        "client": {"base_url": env.base_url(),
+                   "auth": {"type": "bearer", "token": {"secret": "api_token"}}},
+        "resources": [
+            {"name": "private", "endpoint": endpoint("/private", None)},
+            {"name": "keyed", "endpoint": endpoint("/keyed", Some(json!(
+                {"type": "api_key", "name": "key", "location": "query",
+                 "api_key": {"secret": "api_key"}})))},
+            {"name": "public", "endpoint": endpoint("/public", Some(Value::Null))},
+        ],
+    });
+    let run = env.run(&config, &[]);
+    run.ok();
+    for table in ["private", "keyed", "public"] {
+        assert_eq!(env.ids(table), id_range(1, 30), "{table}");
+    }
+    let public: Vec<Req> = env
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/public")
+        .collect();
+    assert_eq!(public.len(), 3);
+    assert!(public.iter().all(|r| r.header("authorization").is_none()));
 }

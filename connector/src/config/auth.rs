@@ -73,7 +73,7 @@ static OAUTH2: ObjSpec = ObjSpec {
         key(
             "client_auth",
             Ty::Enum(CLIENT_AUTHS),
-            "how the client authenticates at the token endpoint (default client_secret_basic)",
+            "how the client authenticates at the token endpoint (default client_secret_post: id and secret in the form body, as dlt sends them)",
         ),
         key(
             "auth_method",
@@ -207,7 +207,7 @@ fn parse_oauth2(obj: &Obj<'_>) -> Result<OAuth2ClientCredentials, Error> {
     } else {
         "client_auth"
     };
-    let client_auth = match obj.str_opt(method_key)?.unwrap_or("client_secret_basic") {
+    let client_auth = match obj.str_opt(method_key)?.unwrap_or("client_secret_post") {
         "client_secret_basic" | "basic" => ClientAuth::Basic,
         "client_secret_post" | "body" => ClientAuth::Body,
         other => {

@@ -143,8 +143,18 @@ impl Config {
 
     /// The key path of a secret written literally in the config (`client.auth.token`), if any.
     pub fn literal_secret(&self) -> Option<String> {
-        let key = self.client.auth.as_ref()?.literal_secret()?;
-        Some(format!("client.auth.{key}"))
+        if let Some(key) = self.client.auth.as_ref().and_then(Auth::literal_secret) {
+            return Some(format!("client.auth.{key}"));
+        }
+        self.resources.iter().find_map(|r| {
+            let key = r
+                .endpoint
+                .auth
+                .as_ref()
+                .filter(|_| r.endpoint.own_auth)?
+                .literal_secret()?;
+            Some(format!("resources[\"{}\"].endpoint.auth.{key}", r.name))
+        })
     }
 
     /// The resource named `name`.

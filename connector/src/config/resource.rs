@@ -10,7 +10,7 @@ use super::walk::{self, Obj};
 use crate::actions::ResponseAction;
 use crate::incremental::IncrementalConfig;
 use crate::paginator::PaginatorConfig;
-use crate::protocol::{Error, Method, WriteDisposition};
+use crate::protocol::{Auth, Error, Method, WriteDisposition};
 use crate::selector::Selector;
 
 /// The keys of `resources[i]`; `name` first (`resource_defaults` takes all but `name`).
@@ -99,6 +99,14 @@ pub static ENDPOINT_SPEC: ObjSpec = ObjSpec {
             Ty::Obj(&crate::incremental::INCREMENTAL_SPEC),
             "load only records past the last run's cursor value",
         ),
+        key(
+            "auth",
+            Ty::Tagged {
+                specs: super::auth::AUTH_SPECS,
+                bare: false,
+            },
+            "credentials of this endpoint instead of client.auth (null: none)",
+        ),
     ],
     required: &[],
 };
@@ -155,6 +163,11 @@ pub struct Endpoint {
     /// Responses that yield no records and end the chain.
     pub response_actions: Vec<ResponseAction>,
     pub incremental: Option<IncrementalConfig>,
+    /// The credentials of the endpoint's requests: its own `auth`, none when `auth` is null,
+    /// else `client.auth` (as dlt's `endpoint.get("auth", client auth)`).
+    pub auth: Option<Auth>,
+    /// True when the endpoint names its own `auth` (or `null`).
+    pub own_auth: bool,
 }
 
 /// Validates `resource_defaults` on its own (so its errors name its own paths) and returns
@@ -229,6 +242,8 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
             paginator: client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
             response_actions: Vec::new(),
             incremental: None,
+            auth: client.auth.clone(),
+            own_auth: false,
         },
         Some(v) => parse_endpoint(Obj::new(&obj.at("endpoint"), v)?, name, client)?,
     };
@@ -339,6 +354,12 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         None => client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
         Some(v) => PaginatorConfig::parse(&obj.at("paginator"), v)?,
     };
+    let own_auth = obj.map.contains_key("auth");
+    let auth = match obj.map.get("auth") {
+        None => client.auth.clone(),
+        Some(Value::Null) => None,
+        Some(v) => Some(super::auth::parse_auth(&obj.at("auth"), v)?),
+    };
     let response_actions = match obj.get("response_actions") {
         None => Vec::new(),
         Some(v) => ResponseAction::parse_list(&obj.at("response_actions"), v)?,
@@ -353,5 +374,7 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         paginator,
         response_actions,
         incremental,
+        auth,
+        own_auth,
     })
 }

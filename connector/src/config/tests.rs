@@ -114,7 +114,7 @@ fn unknown_keys_with_did_you_mean() {
     );
     assert_eq!(
         err(v),
-        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions, incremental; did you mean \"path\"?)"
+        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions, incremental, auth; did you mean \"path\"?)"
     );
     let mut v = base();
     v["client"]["baseurl"] = json!("x");
@@ -339,5 +339,45 @@ fn client_paginator_is_the_default() {
     let cfg = parse(v).unwrap();
     assert!(
         matches!(&cfg.resources[0].endpoint.paginator, PaginatorConfig::Offset(c) if c.limit == 7)
+    );
+}
+
+#[test]
+fn endpoint_auth_overrides_client_auth_and_null_opts_out() {
+    let cfg = parse(json!({
+        "client": {"base_url": "https://api.example.com",
+                   "auth": {"type": "bearer", "token": {"secret": "client_token"}}},
+        "resources": [
+            "inherits",
+            {"name": "own", "endpoint": {"path": "/own", "auth": {
+                "type": "api_key", "name": "X-Key", "api_key": {"secret": "own_key"}}}},
+            {"name": "public", "endpoint": {"path": "/public", "auth": null}},
+        ]
+    }))
+    .unwrap();
+    let auth = |name: &str| cfg.resource(name).unwrap().endpoint.auth.clone();
+    assert_eq!(
+        auth("inherits"),
+        Some(Auth::Bearer(Credential::Secret("client_token".into())))
+    );
+    assert_eq!(
+        auth("own"),
+        Some(Auth::Header(NamedCredential {
+            name: "X-Key".into(),
+            value: Credential::Secret("own_key".into()),
+        }))
+    );
+    assert_eq!(auth("public"), None);
+    let bad = json!({"client": {"base_url": "https://a.io"},
+        "resources": [{"name": "x", "endpoint": {"auth": {"type": "bearr", "token": "t"}}}]});
+    assert!(
+        err(bad).starts_with("resources[0].endpoint.auth.type: unknown"),
+        "the key path names the endpoint"
+    );
+    let literal = json!({"client": {"base_url": "https://a.io"},
+        "resources": [{"name": "x", "endpoint": {"auth": {"type": "bearer", "token": "lit"}}}]});
+    assert_eq!(
+        parse(literal).unwrap().literal_secret().as_deref(),
+        Some("resources[\"x\"].endpoint.auth.token")
     );
 }
