@@ -169,6 +169,48 @@ impl From<p::ResourceInfo> for w::ResourceInfo {
             parent: r.parent,
             selected: r.selected,
             max_table_nesting: r.max_table_nesting,
+            table_name: r.table_name,
+            columns: r.columns.into_iter().map(Into::into).collect(),
+            merge_key: r.merge_key,
+            schema_contract: w::SchemaContract {
+                tables: r.schema_contract.tables.into(),
+                columns: r.schema_contract.columns.into(),
+                data_type: r.schema_contract.data_type.into(),
+            },
+        }
+    }
+}
+
+impl From<p::ColumnHint> for w::ColumnHint {
+    fn from(c: p::ColumnHint) -> Self {
+        w::ColumnHint {
+            name: c.name,
+            data_type: c.data_type.map(|t| match t {
+                p::DataType::Text => w::DataType::Text,
+                p::DataType::Bigint => w::DataType::Bigint,
+                p::DataType::Double => w::DataType::Double,
+                p::DataType::Bool => w::DataType::Bool,
+                p::DataType::Timestamp => w::DataType::Timestamp,
+                p::DataType::Date => w::DataType::Date,
+                p::DataType::Decimal => w::DataType::Decimal,
+                p::DataType::Json => w::DataType::Json,
+                p::DataType::Binary => w::DataType::Binary,
+            }),
+            nullable: c.nullable,
+            primary_key: c.primary_key,
+            merge_key: c.merge_key,
+            unique: c.unique,
+        }
+    }
+}
+
+impl From<p::ContractMode> for w::ContractMode {
+    fn from(m: p::ContractMode) -> Self {
+        match m {
+            p::ContractMode::Evolve => w::ContractMode::Evolve,
+            p::ContractMode::Freeze => w::ContractMode::Freeze,
+            p::ContractMode::DiscardRow => w::ContractMode::DiscardRow,
+            p::ContractMode::DiscardValue => w::ContractMode::DiscardValue,
         }
     }
 }

@@ -159,6 +159,54 @@ pub struct ResourceInfo {
     pub selected: bool,
     /// Depth below which nested objects are flattened; deeper values stay JSON.
     pub max_table_nesting: Option<u32>,
+    /// dlt's table hints: `table_name`, `columns`, `merge_key`, `schema_contract`.
+    pub table_name: Option<String>,
+    pub columns: Vec<ColumnHint>,
+    pub merge_key: Vec<String>,
+    pub schema_contract: SchemaContract,
+}
+
+/// dlt's column data types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataType {
+    Text,
+    Bigint,
+    Double,
+    Bool,
+    Timestamp,
+    Date,
+    Decimal,
+    Json,
+    Binary,
+}
+
+/// A hint of one column (dlt's column schema).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnHint {
+    pub name: String,
+    pub data_type: Option<DataType>,
+    pub nullable: Option<bool>,
+    pub primary_key: bool,
+    pub merge_key: bool,
+    pub unique: bool,
+}
+
+/// What a load may do when its data would change the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ContractMode {
+    #[default]
+    Evolve,
+    Freeze,
+    DiscardRow,
+    DiscardValue,
+}
+
+/// dlt's `schema_contract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchemaContract {
+    pub tables: ContractMode,
+    pub columns: ContractMode,
+    pub data_type: ContractMode,
 }
 
 /// Severity of a [`Notice`].

@@ -92,6 +92,10 @@ fn of(ty: Ty, owner: &ObjSpec) -> Value {
         Ty::Obj(spec) => object(spec),
         Ty::StrOrObj(spec) => json!({"anyOf": [{"type": "string"}, object(spec)]}),
         Ty::ListOf(spec) => json!({"type": "array", "items": object(spec)}),
+        Ty::Columns(spec) => json!({"anyOf": [
+            {"type": "object", "additionalProperties": object(spec)},
+            {"type": "array", "items": object(spec)}
+        ]}),
         Ty::Resources(spec) => json!({
             "type": "array",
             "minItems": 1,

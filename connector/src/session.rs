@@ -179,6 +179,10 @@ impl Session {
                 parent: r.parent.clone(),
                 selected: r.selected,
                 max_table_nesting: r.max_table_nesting,
+                table_name: r.hints.table_name.clone(),
+                columns: r.hints.columns.clone(),
+                merge_key: r.hints.merge_key.clone(),
+                schema_contract: r.hints.schema_contract,
             })
             .collect()
     }

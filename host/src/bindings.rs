@@ -1,20 +1,36 @@
-//! The one place that touches the types `bindgen!` generates from `wit/`.
+//! The one place that touches the types `bindgen!` generates from the WIT packages.
 //!
-//! Everything else in the host works with [`crate::protocol`] and `sluice_transport` types;
-//! the conversions live beside the generated code, as in wasmtime's `wasi-http`.
+//! The host runs components built against either version of the contract: `wit/`
+//! (`sluice:connector@0.2.0`, with table hints in `resource-info`) and the frozen
+//! `host/wit-0.1.0/` (`@0.1.0`, the first release third parties built against). Everything
+//! else in the host works with [`crate::protocol`], `sluice_sink` and `sluice_transport`
+//! types through [`ConnectorWorld`]; the conversions live beside the generated code, as in
+//! wasmtime's `wasi-http`.
+
+use wasmtime::component::{Component, Linker, ResourceAny};
+use wasmtime::{AsContextMut, Engine};
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
-use sluice_sink::WriteDisposition;
+use sluice_sink::{
+    ColumnHint, ContractMode, DataType, SchemaContract, TableHints, WriteDisposition,
+};
 use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
-wasmtime::component::bindgen!({
-    world: "connector",
-    path: "../wit",
-});
+/// `sluice:connector@0.2.0`, the current contract (`wit/`).
+mod current {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "../wit",
+    });
+}
 
-use self::sluice::connector::types as wit;
-
-pub(crate) use Connector as ConnectorWorld;
+/// `sluice:connector@0.1.0`, kept for components built against the first release.
+mod legacy {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "wit-0.1.0",
+    });
+}
 
 /// A planned request, with the sequence number the connector expects back.
 pub(crate) struct Planned {
@@ -22,79 +38,150 @@ pub(crate) struct Planned {
     pub request: Request,
 }
 
-impl From<wit::Request> for Planned {
-    fn from(r: wit::Request) -> Self {
-        Planned {
-            seq: r.seq,
-            request: Request {
-                method: match r.method {
-                    wit::Method::Get => Method::Get,
-                    wit::Method::Post => Method::Post,
-                },
-                url: r.url,
-                headers: r.headers,
-                body: r.body,
-                auth: r.auth.map(Into::into),
-            },
+/// Conversions of the types both versions share (same shape, distinct generated types).
+macro_rules! shared_conversions {
+    ($version:ident, $conv:ident) => {
+        mod $conv {
+            use super::*;
+            use $version::sluice::connector::types as wit;
+
+            impl From<wit::Request> for Planned {
+                fn from(r: wit::Request) -> Self {
+                    Planned {
+                        seq: r.seq,
+                        request: Request {
+                            method: match r.method {
+                                wit::Method::Get => Method::Get,
+                                wit::Method::Post => Method::Post,
+                            },
+                            url: r.url,
+                            headers: r.headers,
+                            body: r.body,
+                            auth: r.auth.map(Into::into),
+                        },
+                    }
+                }
+            }
+
+            impl From<wit::Credential> for Credential {
+                fn from(c: wit::Credential) -> Self {
+                    match c {
+                        wit::Credential::Secret(name) => Credential::Secret(name),
+                        wit::Credential::Literal(value) => Credential::Literal(value),
+                    }
+                }
+            }
+
+            impl From<wit::Auth> for Auth {
+                fn from(a: wit::Auth) -> Self {
+                    match a {
+                        wit::Auth::Query(n) => Auth::Query {
+                            name: n.name,
+                            value: n.value.into(),
+                        },
+                        wit::Auth::Header(n) => Auth::Header {
+                            name: n.name,
+                            value: n.value.into(),
+                        },
+                        wit::Auth::Cookie(n) => Auth::Cookie {
+                            name: n.name,
+                            value: n.value.into(),
+                        },
+                        wit::Auth::Bearer(c) => Auth::Bearer(c.into()),
+                        wit::Auth::Basic(b) => Auth::Basic {
+                            username: b.username.into(),
+                            password: b.password.into(),
+                        },
+                        wit::Auth::Oauth2(o) => Auth::OAuth2(OAuth2 {
+                            token_url: o.token_url,
+                            client_id: o.client_id.into(),
+                            client_secret: o.client_secret.into(),
+                            scopes: o.scopes,
+                            client_auth: match o.client_auth {
+                                wit::ClientAuth::Basic => ClientAuth::Basic,
+                                wit::ClientAuth::Body => ClientAuth::Body,
+                            },
+                            extra_params: o.extra_params,
+                        }),
+                    }
+                }
+            }
+
+            pub(crate) fn response(seq: u64, r: Response) -> wit::Response {
+                wit::Response {
+                    seq,
+                    status: r.status,
+                    headers: r.headers,
+                    body: r.body,
+                }
+            }
+
+            impl From<wit::Page> for Page {
+                fn from(p: wit::Page) -> Self {
+                    Page {
+                        records: p.records,
+                        count: p.count,
+                        state: p.state,
+                        done: p.done,
+                        notices: p
+                            .notices
+                            .into_iter()
+                            .map(|n| Notice {
+                                level: match n.level {
+                                    wit::Level::Debug => Level::Debug,
+                                    wit::Level::Info => Level::Info,
+                                    wit::Level::Warn => Level::Warn,
+                                },
+                                message: n.message,
+                            })
+                            .collect(),
+                    }
+                }
+            }
+
+            impl From<wit::Error> for ConnectorError {
+                fn from(e: wit::Error) -> Self {
+                    match e {
+                        wit::Error::Config(c) => ConnectorError::Config {
+                            path: c.path,
+                            message: c.message,
+                        },
+                        wit::Error::Response(r) => ConnectorError::Response {
+                            status: r.status,
+                            message: r.message,
+                        },
+                        wit::Error::State(m) => ConnectorError::State(m),
+                        wit::Error::Protocol(m) => ConnectorError::Protocol(m),
+                    }
+                }
+            }
         }
-    }
+    };
 }
 
-impl From<wit::Credential> for Credential {
-    fn from(c: wit::Credential) -> Self {
-        match c {
-            wit::Credential::Secret(name) => Credential::Secret(name),
-            wit::Credential::Literal(value) => Credential::Literal(value),
-        }
-    }
-}
+shared_conversions!(current, current_conv);
+shared_conversions!(legacy, legacy_conv);
 
-impl From<wit::Auth> for Auth {
-    fn from(a: wit::Auth) -> Self {
-        match a {
-            wit::Auth::Query(n) => Auth::Query {
-                name: n.name,
-                value: n.value.into(),
-            },
-            wit::Auth::Header(n) => Auth::Header {
-                name: n.name,
-                value: n.value.into(),
-            },
-            wit::Auth::Cookie(n) => Auth::Cookie {
-                name: n.name,
-                value: n.value.into(),
-            },
-            wit::Auth::Bearer(c) => Auth::Bearer(c.into()),
-            wit::Auth::Basic(b) => Auth::Basic {
-                username: b.username.into(),
-                password: b.password.into(),
-            },
-            wit::Auth::Oauth2(o) => Auth::OAuth2(OAuth2 {
-                token_url: o.token_url,
-                client_id: o.client_id.into(),
-                client_secret: o.client_secret.into(),
-                scopes: o.scopes,
-                client_auth: match o.client_auth {
-                    wit::ClientAuth::Basic => ClientAuth::Basic,
-                    wit::ClientAuth::Body => ClientAuth::Body,
-                },
-                extra_params: o.extra_params,
-            }),
-        }
-    }
-}
-
-pub(crate) fn response(seq: u64, r: Response) -> wit::Response {
-    wit::Response {
-        seq,
-        status: r.status,
-        headers: r.headers,
-        body: r.body,
-    }
-}
-
-impl From<wit::ResourceInfo> for ResourceInfo {
-    fn from(r: wit::ResourceInfo) -> Self {
+impl From<current::sluice::connector::types::ResourceInfo> for ResourceInfo {
+    fn from(r: current::sluice::connector::types::ResourceInfo) -> Self {
+        use current::sluice::connector::types as wit;
+        let mode = |m: wit::ContractMode| match m {
+            wit::ContractMode::Evolve => ContractMode::Evolve,
+            wit::ContractMode::Freeze => ContractMode::Freeze,
+            wit::ContractMode::DiscardRow => ContractMode::DiscardRow,
+            wit::ContractMode::DiscardValue => ContractMode::DiscardValue,
+        };
+        let data_type = |t: wit::DataType| match t {
+            wit::DataType::Text => DataType::Text,
+            wit::DataType::Bigint => DataType::Bigint,
+            wit::DataType::Double => DataType::Double,
+            wit::DataType::Bool => DataType::Bool,
+            wit::DataType::Timestamp => DataType::Timestamp,
+            wit::DataType::Date => DataType::Date,
+            wit::DataType::Decimal => DataType::Decimal,
+            wit::DataType::Json => DataType::Json,
+            wit::DataType::Binary => DataType::Binary,
+        };
         ResourceInfo {
             name: r.name,
             primary_key: r.primary_key,
@@ -106,46 +193,174 @@ impl From<wit::ResourceInfo> for ResourceInfo {
             parent: r.parent,
             selected: r.selected,
             max_table_nesting: r.max_table_nesting,
+            hints: TableHints {
+                table_name: r.table_name,
+                columns: r
+                    .columns
+                    .into_iter()
+                    .map(|c| ColumnHint {
+                        name: c.name,
+                        data_type: c.data_type.map(data_type),
+                        nullable: c.nullable,
+                        primary_key: c.primary_key,
+                        merge_key: c.merge_key,
+                        unique: c.unique,
+                    })
+                    .collect(),
+                merge_key: r.merge_key,
+                schema_contract: SchemaContract {
+                    tables: mode(r.schema_contract.tables),
+                    columns: mode(r.schema_contract.columns),
+                    data_type: mode(r.schema_contract.data_type),
+                },
+            },
         }
     }
 }
 
-impl From<wit::Page> for Page {
-    fn from(p: wit::Page) -> Self {
-        Page {
-            records: p.records,
-            count: p.count,
-            state: p.state,
-            done: p.done,
-            notices: p
-                .notices
-                .into_iter()
-                .map(|n| Notice {
-                    level: match n.level {
-                        wit::Level::Debug => Level::Debug,
-                        wit::Level::Info => Level::Info,
-                        wit::Level::Warn => Level::Warn,
-                    },
-                    message: n.message,
-                })
-                .collect(),
+impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
+    fn from(r: legacy::sluice::connector::types::ResourceInfo) -> Self {
+        use legacy::sluice::connector::types as wit;
+        ResourceInfo {
+            name: r.name,
+            primary_key: r.primary_key,
+            write_disposition: match r.write_disposition {
+                wit::WriteDisposition::Append => WriteDisposition::Append,
+                wit::WriteDisposition::Replace => WriteDisposition::Replace,
+                wit::WriteDisposition::Merge => WriteDisposition::Merge,
+            },
+            parent: r.parent,
+            selected: r.selected,
+            max_table_nesting: r.max_table_nesting,
+            hints: TableHints::default(),
         }
     }
 }
 
-impl From<wit::Error> for ConnectorError {
-    fn from(e: wit::Error) -> Self {
-        match e {
-            wit::Error::Config(c) => ConnectorError::Config {
-                path: c.path,
-                message: c.message,
-            },
-            wit::Error::Response(r) => ConnectorError::Response {
-                status: r.status,
-                message: r.message,
-            },
-            wit::Error::State(m) => ConnectorError::State(m),
-            wit::Error::Protocol(m) => ConnectorError::Protocol(m),
+/// An instantiated connector of either contract version.
+pub(crate) enum ConnectorWorld {
+    Current(current::Connector),
+    Legacy(legacy::Connector),
+}
+
+/// The contract version a component exports, from its type: `None` when it exports
+/// neither (not a sluice connector).
+fn version_of(component: &Component, engine: &Engine) -> Option<bool> {
+    let ty = component.component_type();
+    let mut names = ty.exports(engine).map(|(name, _)| name);
+    names.find_map(|name| match name {
+        "sluice:connector/source@0.2.0" => Some(true),
+        "sluice:connector/source@0.1.0" => Some(false),
+        _ => None,
+    })
+}
+
+/// Calls `$call` on the world's `source` session accessor of either version, converting
+/// the result with `$ok`.
+macro_rules! on_session {
+    ($world:expr, |$s:ident| $call:expr) => {
+        match $world {
+            ConnectorWorld::Current(w) => {
+                let $s = w.sluice_connector_source().session();
+                $call
+            }
+            ConnectorWorld::Legacy(w) => {
+                let $s = w.sluice_connector_source().session();
+                $call
+            }
+        }
+    };
+}
+
+impl ConnectorWorld {
+    /// Instantiates `component` with the bindings of the contract version it exports.
+    pub(crate) fn instantiate<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        component: &Component,
+        linker: &Linker<T>,
+    ) -> wasmtime::Result<Self> {
+        let engine = store.as_context().engine().clone();
+        match version_of(component, &engine) {
+            Some(false) => Ok(ConnectorWorld::Legacy(legacy::Connector::instantiate(
+                &mut store, component, linker,
+            )?)),
+            // Unknown exports: the current bindings name what is missing.
+            _ => Ok(ConnectorWorld::Current(current::Connector::instantiate(
+                &mut store, component, linker,
+            )?)),
+        }
+    }
+
+    pub(crate) fn config_schema(&self, store: impl AsContextMut) -> wasmtime::Result<String> {
+        match self {
+            ConnectorWorld::Current(w) => w.sluice_connector_source().call_config_schema(store),
+            ConnectorWorld::Legacy(w) => w.sluice_connector_source().call_config_schema(store),
+        }
+    }
+
+    pub(crate) fn open(
+        &self,
+        store: impl AsContextMut,
+        config: &str,
+        state: &[(String, String)],
+    ) -> wasmtime::Result<Result<ResourceAny, ConnectorError>> {
+        on_session!(self, |s| s
+            .call_open(store, config, state)
+            .map(|r| r.map_err(Into::into)))
+    }
+
+    pub(crate) fn resources(
+        &self,
+        store: impl AsContextMut,
+        session: ResourceAny,
+    ) -> wasmtime::Result<Vec<ResourceInfo>> {
+        on_session!(self, |s| s
+            .call_resources(store, session)
+            .map(|list| list.into_iter().map(Into::into).collect()))
+    }
+
+    pub(crate) fn next_requests(
+        &self,
+        store: impl AsContextMut,
+        session: ResourceAny,
+        resource: &str,
+    ) -> wasmtime::Result<Result<Vec<Planned>, ConnectorError>> {
+        on_session!(self, |s| s
+            .call_next_requests(store, session, resource)
+            .map(|r| r
+                .map(|list| list.into_iter().map(Into::into).collect())
+                .map_err(Into::into)))
+    }
+
+    pub(crate) fn on_response(
+        &self,
+        store: impl AsContextMut,
+        session: ResourceAny,
+        resource: &str,
+        seq: u64,
+        response: Response,
+    ) -> wasmtime::Result<Result<Page, ConnectorError>> {
+        match self {
+            ConnectorWorld::Current(w) => w
+                .sluice_connector_source()
+                .session()
+                .call_on_response(
+                    store,
+                    session,
+                    resource,
+                    &current_conv::response(seq, response),
+                )
+                .map(|r| r.map(Into::into).map_err(Into::into)),
+            ConnectorWorld::Legacy(w) => w
+                .sluice_connector_source()
+                .session()
+                .call_on_response(
+                    store,
+                    session,
+                    resource,
+                    &legacy_conv::response(seq, response),
+                )
+                .map(|r| r.map(Into::into).map_err(Into::into)),
         }
     }
 }

@@ -8,10 +8,7 @@
 //! written.
 
 use serde_json::Value;
-use sluice_sink::{
-    ColumnInfo, DataType, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition,
-    normalize_identifier,
-};
+use sluice_sink::{ColumnInfo, DataType, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition};
 use sluice_transport::{Auth, Credential, SecretError};
 
 use crate::config::SourceConfig;
@@ -195,16 +192,24 @@ fn columns_of(
     records: &[Value],
 ) -> Result<Vec<(String, DataType)>, SinkError> {
     // Append with no key: only the shape matters here, not the key constraints.
+    // The hinted types and table name shape the table; constraints and contracts do not.
+    let mut hints = info.hints.clone();
+    hints.schema_contract = Default::default();
+    hints.merge_key.clear();
+    for c in &mut hints.columns {
+        (c.nullable, c.primary_key, c.merge_key, c.unique) = (None, false, false, false);
+    }
     let spec = TableSpec {
         name: info.name.clone(),
         primary_key: Vec::new(),
         disposition: WriteDisposition::Append,
         max_table_nesting: info.max_table_nesting,
+        hints,
     };
     let load = scratch.begin(&spec)?;
     scratch.write_page(load, records, "{}")?;
     scratch.finish(load, sluice_sink::Outcome::Completed)?;
-    let table = normalize_identifier(&info.name);
+    let table = spec.table();
     let columns = if records.is_empty() {
         Vec::new()
     } else {

@@ -10,7 +10,7 @@ use wasmtime::component::{Linker, ResourceAny, ResourceTable};
 use wasmtime::{ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{self, ConnectorWorld, Planned};
+use crate::bindings::{ConnectorWorld, Planned};
 use crate::protocol::{ConnectorError, Page, ResourceInfo};
 use crate::runtime::{EPOCH_TICK, Runtime};
 use crate::stderr::StderrTail;
@@ -118,9 +118,7 @@ impl Guest {
     ) -> Result<Guest, GuestError> {
         let (mut store, world, deadline_ticks) = instantiate(runtime)?;
         let session = world
-            .sluice_connector_source()
-            .session()
-            .call_open(&mut store, config, state)
+            .open(&mut store, config, state)
             .map_err(|e| trap("open", &e, store.data()))??;
         Ok(Guest {
             store,
@@ -135,8 +133,7 @@ impl Guest {
     pub fn schema_of(runtime: &Runtime) -> Result<String, GuestError> {
         let (mut store, world, _) = instantiate(runtime)?;
         world
-            .sluice_connector_source()
-            .call_config_schema(&mut store)
+            .config_schema(&mut store)
             .map_err(|e| trap("config-schema", &e, store.data()))
     }
 
@@ -148,27 +145,23 @@ impl Guest {
     pub fn config_schema(&mut self) -> Result<String, GuestError> {
         self.arm();
         self.world
-            .sluice_connector_source()
-            .call_config_schema(&mut self.store)
+            .config_schema(&mut self.store)
             .map_err(|e| trap("config-schema", &e, self.store.data()))
     }
 
     pub fn resources(&mut self) -> Result<Vec<ResourceInfo>, GuestError> {
         self.arm();
-        let source = self.world.sluice_connector_source().session();
-        let list = source
-            .call_resources(&mut self.store, self.session)
-            .map_err(|e| trap("resources", &e, self.store.data()))?;
-        Ok(list.into_iter().map(Into::into).collect())
+        self.world
+            .resources(&mut self.store, self.session)
+            .map_err(|e| trap("resources", &e, self.store.data()))
     }
 
     pub(crate) fn next_requests(&mut self, resource: &str) -> Result<Vec<Planned>, GuestError> {
         self.arm();
-        let source = self.world.sluice_connector_source().session();
-        let list = source
-            .call_next_requests(&mut self.store, self.session, resource)
-            .map_err(|e| trap("next-requests", &e, self.store.data()))??;
-        Ok(list.into_iter().map(Into::into).collect())
+        Ok(self
+            .world
+            .next_requests(&mut self.store, self.session, resource)
+            .map_err(|e| trap("next-requests", &e, self.store.data()))??)
     }
 
     pub(crate) fn on_response(
@@ -178,16 +171,10 @@ impl Guest {
         response: sluice_transport::Response,
     ) -> Result<Page, GuestError> {
         self.arm();
-        let source = self.world.sluice_connector_source().session();
-        let page = source
-            .call_on_response(
-                &mut self.store,
-                self.session,
-                resource,
-                &bindings::response(seq, response),
-            )
-            .map_err(|e| trap("on-response", &e, self.store.data()))??;
-        Ok(page.into())
+        Ok(self
+            .world
+            .on_response(&mut self.store, self.session, resource, seq, response)
+            .map_err(|e| trap("on-response", &e, self.store.data()))??)
     }
 }
 
@@ -230,12 +217,6 @@ impl GuestError {
             GuestError::Trap { detail, .. } => Some(detail),
             _ => None,
         }
-    }
-}
-
-impl From<bindings::sluice::connector::types::Error> for GuestError {
-    fn from(e: bindings::sluice::connector::types::Error) -> Self {
-        GuestError::Connector(e.into())
     }
 }
 

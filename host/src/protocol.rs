@@ -14,6 +14,8 @@ pub struct ResourceInfo {
     pub selected: bool,
     /// Depth below which nested objects are flattened; deeper values stay JSON.
     pub max_table_nesting: Option<u32>,
+    /// dlt's table hints (none from a 0.1.0 component).
+    pub hints: sluice_sink::TableHints,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

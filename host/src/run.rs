@@ -490,6 +490,7 @@ fn spec_of(info: &ResourceInfo) -> TableSpec {
         primary_key: info.primary_key.clone(),
         disposition: info.write_disposition,
         max_table_nesting: info.max_table_nesting,
+        hints: info.hints.clone(),
     }
 }
 

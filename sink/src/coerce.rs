@@ -14,6 +14,7 @@ pub(crate) enum Stored<'c> {
     Int(i64),
     Real(f64),
     Text(Cow<'c, str>),
+    Blob(Vec<u8>),
 }
 
 /// The type a value's JSON kind gives (dlt's `py_type_to_sc_type`): what a variant column
@@ -65,8 +66,49 @@ pub(crate) fn coerce<'c>(cell: &'c Cell<'_>, t: DataType) -> Option<Stored<'c>> 
         (Cell::Str(s, _), T::Json) => serde_json::from_str::<serde::de::IgnoredAny>(s)
             .ok()
             .map(|_| Stored::Text(Cow::Borrowed(&**s))),
+        (Cell::Str(s, _), T::Date) if is_timestamp(s) => text(&s[..10]),
+        (Cell::Int(i), T::Date) => unix_time(*i as f64).map(|t| owned(t[..10].to_owned())),
+        (Cell::Float(f), T::Date) => unix_time(*f).map(|t| owned(t[..10].to_owned())),
+        (Cell::Int(i), T::Decimal) => Some(owned(i.to_string())),
+        (Cell::Float(f), T::Decimal) => f.is_finite().then(|| owned(float_text(*f))),
+        (Cell::Str(s, _), T::Decimal) => decimal(s.trim()).then(|| text(s.trim()))?,
+        (Cell::Str(s, _), T::Binary) => binary(s.trim()).map(Stored::Blob),
+        (Cell::Int(i), T::Binary) if *i >= 0 => {
+            let bytes = i.to_le_bytes();
+            let used = bytes.iter().rposition(|b| *b != 0).map_or(0, |p| p + 1);
+            Some(Stored::Blob(bytes[..used].to_vec()))
+        }
         _ => None,
     }
+}
+
+/// A decimal number: optional sign, digits with at most one `.`, optional exponent.
+fn decimal(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, Some(e.strip_prefix(['+', '-']).unwrap_or(e))),
+        None => (body, None),
+    };
+    let digits = mantissa.chars().filter(char::is_ascii_digit).count();
+    digits > 0
+        && mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && mantissa.matches('.').count() <= 1
+        && exponent.is_none_or(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Bytes from `0x` hex or base64 text (dlt's `binary` coercion).
+fn binary(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    if let Some(hex) = s.strip_prefix("0x") {
+        if hex.len() % 2 != 0 {
+            return None;
+        }
+        return (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+    }
+    base64::engine::general_purpose::STANDARD.decode(s).ok()
 }
 
 fn owned<'c>(s: String) -> Stored<'c> {

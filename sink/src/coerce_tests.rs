@@ -31,6 +31,25 @@ fn values_that_convert() {
         Some(Stored::Text("1970-01-02T00:00:05+00:00".to_owned().into()))
     );
     assert_eq!(coerce(&s("[1, 2]"), T::Json), text("[1, 2]"));
+    assert_eq!(
+        coerce(&s("2024-05-01T12:00:00Z"), T::Date),
+        text("2024-05-01")
+    );
+    assert_eq!(coerce(&s(" 19.990 "), T::Decimal), text("19.990"));
+    assert_eq!(
+        coerce(&Cell::Float(9.95), T::Decimal),
+        Some(Stored::Text("9.95".to_owned().into()))
+    );
+    assert_eq!(
+        coerce(&s("0x0aff"), T::Binary),
+        Some(Stored::Blob(vec![10, 255]))
+    );
+    assert_eq!(
+        coerce(&s("aGk="), T::Binary),
+        Some(Stored::Blob(b"hi".to_vec()))
+    );
+    assert_eq!(coerce(&s("12abc"), T::Decimal), None);
+    assert_eq!(coerce(&s("not base64!"), T::Binary), None);
 }
 
 #[test]

@@ -40,6 +40,23 @@ pub enum SinkError {
         column: String,
         key: String,
     },
+    #[error(
+        "table `{table}`: {record} has no value for column `{column}`, which is hinted `nullable: false`"
+    )]
+    NotNullable {
+        table: String,
+        record: String,
+        column: String,
+    },
+    #[error(
+        "table `{table}`: record {index} of the page {change}, which schema_contract forbids ({setting}: freeze)"
+    )]
+    Contract {
+        table: String,
+        index: usize,
+        change: String,
+        setting: &'static str,
+    },
     #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
     Busy { path: PathBuf, holder: String },
     #[error("the page's records are not a JSON array of {expected} records: {message}")]

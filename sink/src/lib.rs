@@ -64,9 +64,11 @@
 //! ledger counters.
 
 mod coerce;
+mod contract;
 mod error;
 mod flatten;
 mod flatten_json;
+mod hints;
 mod lease;
 mod naming;
 mod schema;
@@ -74,6 +76,7 @@ mod sqlite;
 mod types;
 
 pub use error::SinkError;
+pub use hints::{ColumnHint, ContractMode, SchemaContract, TableHints};
 pub use naming::{normalize_identifier, shorten};
 pub use sqlite::SqliteSink;
 pub use types::{ColumnInfo, DataType};
@@ -100,6 +103,15 @@ pub struct TableSpec {
     /// dlt's `max_table_nesting`: objects and lists at this level are stored as JSON.
     /// `None`: no limit.
     pub max_table_nesting: Option<u32>,
+    /// `table_name`, `columns`, `merge_key` and `schema_contract`.
+    pub hints: TableHints,
+}
+
+impl TableSpec {
+    /// The resource's own table: its `table_name` hint or its name, normalized.
+    pub fn table(&self) -> String {
+        normalize_identifier(self.hints.table_name.as_deref().unwrap_or(&self.name))
+    }
 }
 
 /// Identifies one load in the `_sluice_loads` ledger.

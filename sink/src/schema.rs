@@ -60,16 +60,34 @@ impl TableSchema {
     }
 }
 
-/// The columns a page adds to a table, in first-seen order, decided row by row as dlt does:
-/// a field's first typed value sets its column's type; a later value that does not fit it
+/// Why a planned column is added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A `columns` hint with a data type: created with the table, before its data.
+    Hinted,
+    /// A field not seen before.
+    New,
+    /// A variant column for values that do not fit the column `base`.
+    Variant { base: String },
+}
+
+/// The columns a page adds to a table, in order: the hinted columns (`hinted`, typed) the
+/// table lacks, then the others in first-seen order, decided row by row as dlt does: a
+/// field's first typed value sets its column's type; a later value that does not fit it
 /// (see [`coerce`]) goes into a variant column `<column>__v_<type>`. Fields seen only as
 /// null get no column. `primary_key` columns (and dlt's own columns) are not nullable.
 pub(crate) fn plan(
     schema: &TableSchema,
     rows: &[&Row<'_>],
     primary_key: &[String],
-) -> Vec<ColumnInfo> {
+    hinted: &[ColumnInfo],
+) -> Vec<(ColumnInfo, Kind)> {
     let mut added = Added::default();
+    for hint in hinted {
+        if schema.position(&hint.name).is_none() {
+            added.push(hint.clone(), Kind::Hinted);
+        }
+    }
     let mut positions = Positions::default();
     for row in rows {
         for (j, (name, cell)) in row.cells.iter().enumerate() {
@@ -81,7 +99,7 @@ pub(crate) fn plan(
                 None => added.type_of(name),
             };
             match current {
-                None => added.add(name.to_string(), value_type, primary_key),
+                None => added.add(name.to_string(), value_type, primary_key, Kind::New),
                 Some(t) if coerce(cell, t).is_some() => {}
                 Some(_) => {
                     let (Some(variant), Some(own)) = (variant_name(name, cell), own_type(cell))
@@ -89,7 +107,8 @@ pub(crate) fn plan(
                         continue;
                     };
                     if schema.position(&variant).is_none() && added.type_of(&variant).is_none() {
-                        added.add(variant, own, primary_key);
+                        let base = name.to_string();
+                        added.add(variant, own, primary_key, Kind::Variant { base });
                     }
                 }
             }
@@ -101,25 +120,30 @@ pub(crate) fn plan(
 /// Columns added by a page, with a name index.
 #[derive(Default)]
 struct Added {
-    columns: Vec<ColumnInfo>,
+    columns: Vec<(ColumnInfo, Kind)>,
     index: HashMap<String, usize>,
 }
 
 impl Added {
     fn type_of(&self, name: &str) -> Option<DataType> {
-        self.index.get(name).map(|&k| self.columns[k].data_type)
+        self.index.get(name).map(|&k| self.columns[k].0.data_type)
     }
 
-    fn add(&mut self, name: String, data_type: DataType, primary_key: &[String]) {
+    fn add(&mut self, name: String, data_type: DataType, primary_key: &[String], kind: Kind) {
         let primary_key = primary_key.contains(&name);
         let nullable = !primary_key && !DLT_COLUMNS.contains(&name.as_str());
-        self.index.insert(name.clone(), self.columns.len());
-        self.columns.push(ColumnInfo {
+        let column = ColumnInfo {
             name,
             data_type,
             nullable,
             primary_key,
-        });
+        };
+        self.push(column, kind);
+    }
+
+    fn push(&mut self, column: ColumnInfo, kind: Kind) {
+        self.index.insert(column.name.clone(), self.columns.len());
+        self.columns.push((column, kind));
     }
 }
 

@@ -18,7 +18,10 @@ fn names(cols: &[ColumnInfo]) -> Vec<(String, DataType, bool)> {
 fn first_typed_value_sets_the_type_and_null_only_fields_get_no_column() {
     let rows =
         root_rows(r#"[{"id": 1, "n": null, "q": 2}, {"id": 2, "x": 1.5, "n": null, "q": 2.5}]"#);
-    let added = plan(&TableSchema::default(), &rows, &["id".to_owned()]);
+    let added: Vec<ColumnInfo> = plan(&TableSchema::default(), &rows, &["id".to_owned()], &[])
+        .into_iter()
+        .map(|(c, _)| c)
+        .collect();
     let got = names(&added);
     let want = [
         ("id", DataType::Bigint, false),
@@ -39,14 +42,25 @@ fn first_typed_value_sets_the_type_and_null_only_fields_get_no_column() {
 #[test]
 fn later_pages_add_variants_and_new_fields_only() {
     let first = root_rows(r#"[{"id": 1, "price": 9.5, "flag": true}]"#);
-    let base = TableSchema::default().with(&plan(&TableSchema::default(), &first, &[]));
+    let cols = |planned: Vec<(ColumnInfo, Kind)>| -> Vec<ColumnInfo> {
+        planned.into_iter().map(|(c, _)| c).collect()
+    };
+    let base = TableSchema::default().with(&cols(plan(&TableSchema::default(), &first, &[], &[])));
     let next =
         root_rows(r#"[{"id": "7", "price": "n/a", "flag": "yes", "later": null, "new": "x"}]"#);
-    let added = plan(&base, &next, &[]);
+    let planned = plan(&base, &next, &[], &[]);
+    assert_eq!(
+        planned[0].1,
+        Kind::Variant {
+            base: "price".into()
+        }
+    );
+    assert_eq!(planned[1].1, Kind::New);
+    let added = cols(planned);
     let got: Vec<String> = added.iter().map(|c| c.name.clone()).collect();
     // "7" fits bigint and "yes" fits bool (dlt coerces them); "n/a" does not fit double.
     assert_eq!(got, ["price__v_text", "new"]);
-    assert!(plan(&base, &first, &[]).is_empty());
+    assert!(plan(&base, &first, &[], &[]).is_empty());
     let schema = base.with(&added);
     let mut positions = Positions::default();
     let (name, cell) = &next[0].cells[1];

@@ -11,6 +11,12 @@ pub enum DataType {
     Text,
     Timestamp,
     Json,
+    /// A calendar date, stored as `YYYY-MM-DD` text (only from a `columns` hint).
+    Date,
+    /// An exact number, stored as its decimal text (only from a `columns` hint).
+    Decimal,
+    /// Bytes (only from a `columns` hint): base64 or `0x` hex text is decoded.
+    Binary,
 }
 
 impl DataType {
@@ -23,6 +29,9 @@ impl DataType {
             DataType::Text => "text",
             DataType::Timestamp => "timestamp",
             DataType::Json => "json",
+            DataType::Date => "date",
+            DataType::Decimal => "decimal",
+            DataType::Binary => "binary",
         }
     }
 
@@ -35,6 +44,9 @@ impl DataType {
             "text" => DataType::Text,
             "timestamp" => DataType::Timestamp,
             "json" => DataType::Json,
+            "date" => DataType::Date,
+            "decimal" => DataType::Decimal,
+            "binary" => DataType::Binary,
             _ => return None,
         })
     }

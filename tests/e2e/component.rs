@@ -13,7 +13,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .expect("prints WIT");
     let wit = printer.output.to_string();
     assert!(
-        wit.contains("export sluice:connector/source@0.1.0;"),
+        wit.contains("export sluice:connector/source@0.2.0;"),
         "{wit}"
     );
     // It imports nothing beyond WASI and our own types-only interface: no host functions.
@@ -22,7 +22,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .filter(|l| l.trim_start().starts_with("import "))
     {
         assert!(
-            line.contains("wasi:") || line.contains("sluice:connector/types@0.1.0"),
+            line.contains("wasi:") || line.contains("sluice:connector/types@0.2.0"),
             "unexpected import: {line}\n{wit}"
         );
     }

@@ -45,7 +45,12 @@ class Session(wit.Session):
     def resources(self) -> List[t.ResourceInfo]:
         return [t.ResourceInfo(name=self.name, primary_key=self.primary_key,
                                write_disposition=t.WriteDisposition.MERGE, parent=None,
-                               selected=True, max_table_nesting=None)]
+                               selected=True, max_table_nesting=None, table_name=None,
+                               columns=[], merge_key=[],
+                               schema_contract=t.SchemaContract(
+                                   tables=t.ContractMode.EVOLVE,
+                                   columns=t.ContractMode.EVOLVE,
+                                   data_type=t.ContractMode.EVOLVE))]
 
     def next_requests(self, name: str) -> List[t.Request]:
         if self.done or self.waiting:

@@ -6,6 +6,7 @@
 
 mod auth;
 mod extras;
+mod hints;
 mod merge;
 mod resource;
 pub mod spec;

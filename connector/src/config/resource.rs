@@ -44,7 +44,27 @@ static RESOURCE_KEYS: &[KeySpec] = &[
     key(
         "max_table_nesting",
         Ty::Int,
-        "levels of nested objects flattened into columns; deeper values stay JSON",
+        "levels of nesting flattened into columns and child tables; deeper values stay JSON",
+    ),
+    key(
+        "table_name",
+        Ty::Str,
+        "the table to load into (default: the resource name)",
+    ),
+    key(
+        "columns",
+        Ty::Columns(&super::hints::COLUMN_SPEC),
+        "column hints: {\"name\": {\"data_type\": ..., \"nullable\": ...}} or a list",
+    ),
+    key(
+        "merge_key",
+        Ty::StrOrStrs,
+        "merge: stored rows sharing a loaded record's merge key are replaced",
+    ),
+    key(
+        "schema_contract",
+        Ty::StrOrObj(&super::hints::CONTRACT_SPEC),
+        "evolve, freeze, discard_row, discard_value, or one per tables/columns/data_type",
     ),
 ];
 /// `resources[i]` objects.
@@ -140,6 +160,8 @@ pub struct Resource {
     /// False when the resource only feeds its children.
     pub selected: bool,
     pub max_table_nesting: Option<u32>,
+    /// `table_name`, `columns`, `merge_key`, `schema_contract`.
+    pub hints: super::hints::Hints,
     /// The resource its placeholders name (set by `dependent::link`).
     pub parent: Option<String>,
     /// The parent fields its requests and records need (set by `dependent::link`).
@@ -248,6 +270,7 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
         Some(v) => parse_endpoint(Obj::new(&obj.at("endpoint"), v)?, name, client)?,
     };
     let (include_from_parent, selected, max_table_nesting) = extras::parse(&obj)?;
+    let hints = super::hints::parse(&obj)?;
     Ok(Resource {
         name: name.to_string(),
         primary_key,
@@ -256,6 +279,7 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
         include_from_parent,
         selected,
         max_table_nesting,
+        hints,
         parent: None,
         parent_fields: Vec::new(),
     })

@@ -40,6 +40,8 @@ pub enum Ty {
     StrOrObj(&'static ObjSpec),
     /// A list of nested objects.
     ListOf(&'static ObjSpec),
+    /// Column hints: an object of nested objects by name, or a list of them.
+    Columns(&'static ObjSpec),
     /// A list of resources: names or objects.
     Resources(&'static ObjSpec),
     /// Exactly one of tagged objects, or the bare tag as a string when `bare` is true.
@@ -114,7 +116,7 @@ fn check_scalar(path: &str, ty: Ty, v: &Value) -> Result<(), Error> {
         Ty::Scalar => v.is_string() || v.is_number(),
         Ty::Bool => v.is_boolean(),
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => v.is_object(),
-        Ty::Json => v.is_object() || v.is_array(),
+        Ty::Json | Ty::Columns(_) => v.is_object() || v.is_array(),
         Ty::StrOrStrs => v.is_string() || v.is_array(),
         Ty::Credential | Ty::StrOrObj(_) | Ty::Tagged { .. } => v.is_string() || v.is_object(),
         Ty::ListOf(_) | Ty::Resources(_) => v.is_array(),
@@ -133,7 +135,7 @@ fn expected(ty: Ty) -> &'static str {
         Ty::Scalar => "a string or a number",
         Ty::Bool => "a boolean",
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => "an object",
-        Ty::Json => "an object or a list",
+        Ty::Json | Ty::Columns(_) => "an object or a list",
         Ty::StrOrStrs => "a string or a list of strings",
         Ty::Credential => "a {\"secret\": NAME} object or a string",
         Ty::StrOrObj(_) | Ty::Tagged { .. } => "a string or an object",

@@ -381,3 +381,61 @@ fn endpoint_auth_overrides_client_auth_and_null_opts_out() {
         Some("resources[\"x\"].endpoint.auth.token")
     );
 }
+
+#[test]
+fn dlt_table_hints_are_parsed_with_key_paths() {
+    use crate::protocol::{ColumnHint, ContractMode, DataType};
+    let cfg = parse(json!({
+        "client": {"base_url": "https://a.io"},
+        "resource_defaults": {"schema_contract": {"columns": "freeze"}},
+        "resources": [
+            {"name": "items", "table_name": "catalog_items", "merge_key": "day",
+             "columns": {"price": {"data_type": "decimal", "nullable": false},
+                         "updated_at": {"data_type": "text", "precision": 3}}},
+            {"name": "other", "columns": [{"name": "sku", "unique": true, "data_type": "complex"}],
+             "schema_contract": "discard_row"},
+        ]
+    }))
+    .unwrap();
+    let items = &cfg.resource("items").unwrap().hints;
+    assert_eq!(items.table_name.as_deref(), Some("catalog_items"));
+    assert_eq!(items.merge_key, ["day"]);
+    assert_eq!(
+        items.columns[0],
+        ColumnHint {
+            name: "price".into(),
+            data_type: Some(DataType::Decimal),
+            nullable: Some(false),
+            primary_key: false,
+            merge_key: false,
+            unique: false,
+        }
+    );
+    assert_eq!(items.columns[1].data_type, Some(DataType::Text));
+    assert_eq!(items.schema_contract.columns, ContractMode::Freeze);
+    assert_eq!(items.schema_contract.tables, ContractMode::Evolve);
+    let other = &cfg.resource("other").unwrap().hints;
+    assert_eq!(other.columns[0].data_type, Some(DataType::Json));
+    assert!(other.columns[0].unique);
+    assert_eq!(other.schema_contract.data_type, ContractMode::DiscardRow);
+
+    let bad = |resource: Value| {
+        err(json!({"client": {"base_url": "https://a.io"}, "resources": [resource]}))
+    };
+    assert_eq!(
+        bad(json!({"name": "x", "columns": {"price": {"data_type": "decimel"}}})),
+        "resources[0].columns.price.data_type: unknown data type \"decimel\" (expected one of: text, bigint, double, bool, timestamp, date, decimal, json, binary, complex, wei; did you mean \"decimal\"?)"
+    );
+    assert!(
+        bad(json!({"name": "x", "columns": {"price": {"nulable": false}}}))
+            .starts_with("resources[0].columns.price.nulable: unknown key"),
+    );
+    assert!(
+        bad(json!({"name": "x", "schema_contract": "frozen"}))
+            .starts_with("resources[0].schema_contract: unknown contract mode \"frozen\""),
+    );
+    assert_eq!(
+        bad(json!({"name": "x", "columns": [{"data_type": "text"}]})),
+        "resources[0].columns[0].name: missing required key"
+    );
+}

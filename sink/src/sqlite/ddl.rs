@@ -20,6 +20,9 @@ pub(super) fn sql_type(t: DataType) -> &'static str {
         DataType::Text => "TEXT",
         DataType::Timestamp => "TIMESTAMP",
         DataType::Json => "JSON",
+        DataType::Date => "DATE",
+        DataType::Decimal => "DECIMAL",
+        DataType::Binary => "BLOB",
     }
 }
 
@@ -102,6 +105,20 @@ pub(super) fn ensure_index(conn: &Connection, table: &str, column: &str) -> Resu
     conn.prepare_cached(&sql)
         .and_then(|mut s| s.execute([]))
         .map_err(db(table, "creating an index"))?;
+    Ok(())
+}
+
+/// Creates a unique index on a column hinted `unique`.
+pub(super) fn ensure_unique(conn: &Connection, table: &str, column: &str) -> Result<(), SinkError> {
+    let sql = format!(
+        "CREATE UNIQUE INDEX IF NOT EXISTS {} ON {} ({})",
+        quote(&format!("_sluice_unique__{table}__{column}")),
+        quote(table),
+        quote(column)
+    );
+    conn.prepare_cached(&sql)
+        .and_then(|mut s| s.execute([]))
+        .map_err(db(table, "creating the unique index of a `unique` column"))?;
     Ok(())
 }
 

@@ -7,9 +7,13 @@ use rusqlite::{Connection, params};
 use super::{ActiveLoad, NOW, ddl};
 use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
-use crate::naming::{normalize_identifier, normalize_path};
+use crate::naming::normalize_path;
 use crate::schema::TableSchema;
-use crate::{LoadId, LoadSummary, Outcome, SavedState, TableSpec, Unfinished, WriteDisposition};
+use crate::types::ColumnInfo;
+use crate::{
+    LoadId, LoadSummary, Outcome, SavedState, SchemaContract, TableSpec, Unfinished,
+    WriteDisposition,
+};
 
 /// Prefix of the tables a replace load writes into (`_sluice_` names never clash with data
 /// tables, and child tables of `t` are `t__...`, so `t__staging` could).
@@ -34,7 +38,7 @@ pub(super) fn begin(
     spec: &TableSpec,
     from: Option<&Unfinished>,
 ) -> Result<(LoadId, ActiveLoad), SinkError> {
-    let table = normalize_identifier(&spec.name);
+    let table = spec.table();
     if table.starts_with("_sluice_") {
         return Err(SinkError::ReservedName {
             resource: spec.name.clone(),
@@ -80,6 +84,7 @@ pub(super) fn begin(
         )
         .map_err(err())?;
     }
+    let existed = ddl::table_exists(&tx, &table)?;
     let mut tables = HashMap::new();
     for existing in ddl::tables_of(&tx, &target)? {
         if !ddl::table_exists(&tx, &existing)? {
@@ -94,12 +99,46 @@ pub(super) fn begin(
     }
     tx.commit().map_err(err())?;
     let merge = spec.disposition == WriteDisposition::Merge;
+    let hints = &spec.hints;
+    let names = |pick: &dyn Fn(&crate::ColumnHint) -> bool, base: &[String]| {
+        let mut out: Vec<String> = base.iter().map(|k| normalize_path(k)).collect();
+        for c in hints.columns.iter().filter(|c| pick(c)) {
+            let name = normalize_path(&c.name);
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    };
+    let primary_key = names(&|c| c.primary_key, &spec.primary_key);
+    let hinted = hints
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let name = normalize_path(&c.name);
+            let key = primary_key.contains(&name);
+            Some(ColumnInfo {
+                data_type: c.data_type?,
+                nullable: !key && c.nullable != Some(false),
+                primary_key: key,
+                name,
+            })
+        })
+        .collect();
+    let evolve = hints.schema_contract == SchemaContract::default();
+    let load_id = id.0.to_string();
     let active = ActiveLoad {
         resource: spec.name.clone(),
-        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &id.0.to_string()),
+        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &load_id),
         table,
         disposition: spec.disposition,
-        primary_key: spec.primary_key.iter().map(|k| normalize_path(k)).collect(),
+        not_null: names(&|c| c.nullable == Some(false), &[]),
+        unique: names(&|c| c.unique, &[]),
+        merge_key: names(&|c| c.merge_key, &hints.merge_key),
+        primary_key,
+        hinted,
+        contract: (existed && !evolve).then_some(hints.schema_contract),
+        load_id,
         tables,
         counts: Vec::new(),
         rows: 0,
@@ -211,7 +250,7 @@ pub(super) fn take_lease(conn: &Connection) -> Result<u64, SinkError> {
 
 /// Records a resource that was not attempted.
 pub(super) fn skip(conn: &Connection, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError> {
-    let table = normalize_identifier(&spec.name);
+    let table = spec.table();
     let sql = format!(
         r#"INSERT INTO "_sluice_loads" (resource, table_name, disposition, started_at, finished_at, status, error)
            VALUES (?1, ?2, ?3, {NOW}, {NOW}, 'skipped', ?4)"#

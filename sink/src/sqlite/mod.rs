@@ -2,6 +2,7 @@
 
 mod ddl;
 mod load;
+mod merge;
 mod write;
 
 use std::collections::HashMap;
@@ -15,7 +16,8 @@ use crate::lease::{self, Lease};
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
 use crate::{
-    LoadId, LoadSummary, Outcome, SavedState, Sink, TableSpec, Unfinished, WriteDisposition,
+    LoadId, LoadSummary, Outcome, SavedState, SchemaContract, Sink, TableSpec, Unfinished,
+    WriteDisposition,
 };
 
 /// SQL for "now" as an RFC 3339 UTC timestamp with milliseconds.
@@ -74,6 +76,19 @@ struct ActiveLoad {
     tables: HashMap<String, TableSchema>,
     /// Rows written per table by this load, in first-written order.
     counts: Vec<(String, u64)>,
+    /// The `_dlt_load_id` of this load's records.
+    load_id: String,
+    /// Typed `columns` hints of the root table (created first, values converted to them).
+    hinted: Vec<ColumnInfo>,
+    /// Columns hinted `nullable: false`.
+    not_null: Vec<String>,
+    /// Columns hinted `unique`.
+    unique: Vec<String>,
+    /// Merge key columns (`merge_key` and `columns` hinted `merge_key`).
+    merge_key: Vec<String>,
+    /// The schema contract, when it is not all `evolve` and the table existed before this
+    /// load (a table being created takes what comes, as in dlt).
+    contract: Option<SchemaContract>,
     rows: u64,
     pages: u64,
     flattener: Flattener,
@@ -82,6 +97,10 @@ struct ActiveLoad {
 impl ActiveLoad {
     fn upserts(&self) -> bool {
         self.disposition == WriteDisposition::Merge && !self.primary_key.is_empty()
+    }
+
+    fn contract(&self) -> Option<SchemaContract> {
+        self.contract
     }
 
     /// The table the rows of table `name` go to: itself, or its staging table for replace.

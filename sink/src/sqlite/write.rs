@@ -1,20 +1,20 @@
 //! `write_page`: one transaction with the DDL, the rows, the state and the ledger counters.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Transaction, params};
 use serde_json::Value;
 
-use super::{ActiveLoad, NOW, ddl};
-use crate::LoadId;
-use crate::coerce::{Stored, coerce};
+use super::{ActiveLoad, NOW, ddl, merge};
+use crate::coerce::Stored;
+use crate::contract::{self, TablePlan};
 use crate::error::{SinkError, db};
-use crate::flatten::{DLT_ID, DLT_ROOT_ID, FlatRow, PageRows, Row};
+use crate::flatten::{DLT_ROOT_ID, FlatRow, PageRows, Row};
 use crate::flatten_json::{self, PageError};
 use crate::schema::{self, Positions, TableSchema};
-use crate::types::Cell;
+use crate::types::{Cell, ColumnInfo};
+use crate::{LoadId, WriteDisposition};
 
 pub(super) fn write_page(
     conn: &mut Connection,
@@ -79,26 +79,40 @@ fn write_rows(
     page: &PageRows<'_>,
     state: &str,
 ) -> Result<u64, SinkError> {
+    let roots = page.roots();
+    check_not_null(load, roots)?;
+    let mut kept = if load.upserts() {
+        merge::last_of_each_key(load, roots)
+    } else {
+        vec![true; roots.len()]
+    };
+    let empty = TableSchema::default();
+    let mut plans = plan_tables(load, page, &kept);
+    // Records a `discard_row` contract drops (a merge's earlier duplicates still count).
+    let mut discarded = 0u64;
+    if let Some(contract) = load.contract() {
+        let schemas: Vec<&TableSchema> = plans
+            .iter()
+            .map(|p| load.tables.get(&p.name).unwrap_or(&empty))
+            .collect();
+        for root in contract::apply(&contract, &mut plans, &schemas)? {
+            discarded += u64::from(std::mem::replace(&mut kept[root], false));
+        }
+    }
     let err = || db(&load.table, "writing a page");
     let tx = conn.transaction().map_err(err())?;
-    let kept = load.upserts().then(|| last_of_each_key(load, page.roots()));
     let mut updated: Vec<(String, TableSchema)> = Vec::new();
     let mut written: Vec<(String, u64)> = Vec::new();
-    for (t, rows) in page.tables.iter().enumerate() {
-        let rows: Vec<&Row<'_>> = rows
-            .iter()
-            .filter(|r| kept.as_ref().is_none_or(|k| k[r.root]))
-            .collect();
-        if rows.is_empty() {
+    for plan in plans {
+        let rows: Vec<&Row<'_>> = plan.rows.into_iter().filter(|r| kept[r.root]).collect();
+        if rows.is_empty() || plan.skip {
             continue;
         }
-        let name = load.flattener.table_name(t).to_string();
+        let name = plan.name;
         let target = load.target(&name);
-        let empty = TableSchema::default();
         let current = load.tables.get(&name).unwrap_or(&empty);
-        let pk: &[String] = if t == 0 { &load.primary_key } else { &[] };
-        let added = schema::plan(current, &rows, pk);
-        let next = if !load.tables.contains_key(&name) {
+        let added: Vec<ColumnInfo> = plan.added.into_iter().map(|(c, _)| c).collect();
+        let next = if !plan.exists {
             let next = current.with(&added);
             ddl::create_table(&tx, &target, &next)?;
             ddl::write_columns(&tx, &target, &next)?;
@@ -112,11 +126,24 @@ fn write_rows(
             None
         };
         let effective = next.as_ref().unwrap_or(current);
-        let upsert = t == 0 && load.upserts();
+        let root = plan.table == 0;
+        if root {
+            for column in load
+                .unique
+                .iter()
+                .filter(|c| effective.position(c).is_some())
+            {
+                ddl::ensure_unique(&tx, &target, column)?;
+            }
+            if load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
+                merge::delete_by_merge_key(&tx, load, effective, &rows)?;
+            }
+        }
+        let upsert = root && load.upserts();
         if upsert {
             ddl::ensure_pk_index(&tx, &target, &load.primary_key)?;
-            delete_children(&tx, load, effective, &rows)?;
-        } else if t > 0 && effective.position(DLT_ROOT_ID).is_some() {
+            merge::delete_children(&tx, load, effective, &rows)?;
+        } else if !root && effective.position(DLT_ROOT_ID).is_some() {
             ddl::ensure_index(&tx, &target, DLT_ROOT_ID)?;
         }
         let pk = upsert.then_some(&load.primary_key[..]);
@@ -126,7 +153,7 @@ fn write_rows(
             updated.push((name, next));
         }
     }
-    let count = page.roots().len() as u64;
+    let count = roots.len() as u64 - discarded;
     save_state(&tx, load, id, state, count)?;
     tx.commit().map_err(err())?;
     load.tables.extend(updated);
@@ -141,80 +168,54 @@ fn write_rows(
     Ok(count)
 }
 
-/// Merge: which records of a page are written (the last of each primary key wins, and the
-/// child rows of the others are dropped with them).
-fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool> {
-    let mut last: HashMap<Vec<Option<String>>, usize> = HashMap::with_capacity(roots.len());
-    for (i, row) in roots.iter().enumerate() {
-        last.insert(key_of(load, &row.cells), i);
-    }
-    let mut kept = vec![false; roots.len()];
-    for i in last.into_values() {
-        kept[i] = true;
-    }
-    kept
-}
-
-fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
-    load.primary_key
-        .iter()
-        .map(|k| {
-            cells
-                .iter()
-                .find(|(n, _)| **n == **k)
-                .and_then(|(_, c)| c.to_text())
-        })
-        .collect()
-}
-
-/// Merge: deletes the child rows of the stored records the page's records replace, in every
-/// child table, before the records are upserted (dlt's delete-insert: a list that shrank or
-/// emptied leaves no stale rows).
-fn delete_children(
-    tx: &Transaction<'_>,
+/// The schema changes each table of the page needs (root table first).
+fn plan_tables<'p, 'a>(
     load: &ActiveLoad,
-    root: &TableSchema,
-    rows: &[&Row<'_>],
-) -> Result<(), SinkError> {
-    let children: Vec<String> = load
-        .tables
-        .iter()
-        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
-        .map(|(name, _)| load.target(name))
-        .collect();
-    if children.is_empty() || root.position(DLT_ID).is_none() {
-        return Ok(());
+    page: &'p PageRows<'a>,
+    kept: &[bool],
+) -> Vec<TablePlan<'p, 'a>> {
+    let empty = TableSchema::default();
+    let mut plans = Vec::new();
+    for (t, rows) in page.tables.iter().enumerate() {
+        let rows: Vec<&Row<'_>> = rows.iter().filter(|r| kept[r.root]).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let name = load.flattener.table_name(t).to_string();
+        let current = load.tables.get(&name);
+        let (pk, hinted): (&[String], &[ColumnInfo]) = if t == 0 {
+            (&load.primary_key, &load.hinted)
+        } else {
+            (&[], &[])
+        };
+        let added = schema::plan(current.unwrap_or(&empty), &rows, pk, hinted);
+        plans.push(TablePlan {
+            table: t,
+            exists: current.is_some(),
+            name,
+            rows,
+            added,
+            skip: false,
+        });
     }
-    let root_target = load.target(&load.table);
-    let keys: Vec<String> = load
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .collect();
-    for child in children {
-        let err = || db(&child, "deleting the child rows of merged records");
-        let sql = format!(
-            "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {})",
-            ddl::quote(&child),
-            ddl::quote(DLT_ROOT_ID),
-            ddl::quote(DLT_ID),
-            ddl::quote(&root_target),
-            keys.join(" AND ")
-        );
-        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
-        for row in rows {
-            for (i, k) in load.primary_key.iter().enumerate() {
-                let cell = row.cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c);
-                let t = root.position(k).map(|p| root.columns()[p].data_type);
-                let value = match (cell, t) {
-                    (Some(c), Some(t)) => coerce(c, t).unwrap_or(Stored::Null),
-                    _ => Stored::Null,
-                };
-                stmt.raw_bind_parameter(i + 1, to_sql(value))
-                    .map_err(err())?;
+    plans
+}
+
+/// Checks the `nullable: false` hints: every record has a value for those columns.
+fn check_not_null(load: &ActiveLoad, roots: &[Row<'_>]) -> Result<(), SinkError> {
+    for (index, row) in roots.iter().enumerate() {
+        for column in &load.not_null {
+            if !row
+                .cells
+                .iter()
+                .any(|(n, c)| **n == **column && *c != Cell::Null)
+            {
+                return Err(SinkError::NotNullable {
+                    table: load.table.clone(),
+                    record: merge::describe(load, index, &row.cells),
+                    column: column.clone(),
+                });
             }
-            stmt.raw_execute().map_err(err())?;
         }
     }
     Ok(())
@@ -326,13 +327,14 @@ fn insert_rows(
 }
 
 /// The SQL value of a stored value.
-fn to_sql(value: Stored<'_>) -> ToSqlOutput<'_> {
+pub(super) fn to_sql(value: Stored<'_>) -> ToSqlOutput<'_> {
     match value {
         Stored::Null => ToSqlOutput::Owned(SqlValue::Null),
         Stored::Int(i) => ToSqlOutput::Owned(SqlValue::Integer(i)),
         Stored::Real(f) => ToSqlOutput::Owned(SqlValue::Real(f)),
         Stored::Text(Cow::Borrowed(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         Stored::Text(Cow::Owned(s)) => ToSqlOutput::Owned(SqlValue::Text(s)),
+        Stored::Blob(b) => ToSqlOutput::Owned(SqlValue::Blob(b)),
     }
 }
 

@@ -79,6 +79,7 @@ pub fn spec(name: &str, pk: &[&str], disposition: WriteDisposition) -> TableSpec
         primary_key: pk.iter().map(|s| s.to_string()).collect(),
         disposition,
         max_table_nesting: None,
+        hints: Default::default(),
     }
 }
 

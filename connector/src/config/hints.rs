@@ -1,0 +1,257 @@
+//! dlt's table hints of a resource: `table_name`, `columns`, `merge_key` and
+//! `schema_contract`. The connector only checks and forwards them; the host's sink applies
+//! them.
+
+use serde_json::Value;
+
+use super::spec::{ObjSpec, Ty, key};
+use super::walk::{self, Obj};
+use crate::protocol::{ColumnHint, ContractMode, DataType, Error, SchemaContract};
+
+/// dlt's data types (`complex` is dlt's older name of `json`; `wei` is read as `decimal`).
+pub(crate) const DATA_TYPES: &[&str] = &[
+    "text",
+    "bigint",
+    "double",
+    "bool",
+    "timestamp",
+    "date",
+    "decimal",
+    "json",
+    "binary",
+    "complex",
+    "wei",
+];
+const MODES: &[&str] = &["evolve", "freeze", "discard_row", "discard_value"];
+
+/// One column of `columns`.
+pub static COLUMN_SPEC: ObjSpec = ObjSpec {
+    name: "column",
+    keys: &[
+        key("name", Ty::Str, "the column (in the list form of columns)"),
+        key("data_type", Ty::Enum(DATA_TYPES), "the column's type"),
+        key(
+            "nullable",
+            Ty::Bool,
+            "false: a record without a value fails its page",
+        ),
+        key("primary_key", Ty::Bool, "part of the primary key"),
+        key(
+            "merge_key",
+            Ty::Bool,
+            "part of the merge key (merge replaces stored rows sharing it)",
+        ),
+        key("unique", Ty::Bool, "values are unique (a unique index)"),
+        key(
+            "precision",
+            Ty::Int,
+            "accepted as in dlt; not used by SQLite",
+        ),
+        key("scale", Ty::Int, "accepted as in dlt; not used by SQLite"),
+        key(
+            "timezone",
+            Ty::Bool,
+            "accepted as in dlt; not used by SQLite",
+        ),
+        key("description", Ty::Str, "a description, not stored"),
+    ],
+    required: &[],
+};
+
+/// The object form of `schema_contract`.
+pub static CONTRACT_SPEC: ObjSpec = ObjSpec {
+    name: "schema_contract",
+    keys: &[
+        key("tables", Ty::Enum(MODES), "new tables (default evolve)"),
+        key("columns", Ty::Enum(MODES), "new columns (default evolve)"),
+        key(
+            "data_type",
+            Ty::Enum(MODES),
+            "values of another type: variant columns (default evolve)",
+        ),
+    ],
+    required: &[],
+};
+
+/// The hints of one resource.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints {
+    pub table_name: Option<String>,
+    pub columns: Vec<ColumnHint>,
+    pub merge_key: Vec<String>,
+    pub schema_contract: SchemaContract,
+}
+
+/// Parses the hint keys of a resource object (after the defaults were merged into it).
+pub(crate) fn parse(obj: &Obj<'_>) -> Result<Hints, Error> {
+    let table_name = match obj.str_opt("table_name")? {
+        Some(t) if t.trim().is_empty() => {
+            return Err(Error::config(obj.at("table_name"), "must not be empty"));
+        }
+        t => t.map(str::to_owned),
+    };
+    let columns = match obj.get("columns") {
+        None => Vec::new(),
+        Some(v) => columns(&obj.at("columns"), v)?,
+    };
+    let merge_key = match obj.get("merge_key") {
+        None => Vec::new(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(items)) => {
+            let mut keys = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => keys.push(s.clone()),
+                    other => {
+                        let p = walk::index(&obj.at("merge_key"), i);
+                        return Err(walk::wrong_type(&p, "a string", other));
+                    }
+                }
+            }
+            keys
+        }
+        Some(other) => {
+            return Err(walk::wrong_type(
+                &obj.at("merge_key"),
+                "a string or a list of strings",
+                other,
+            ));
+        }
+    };
+    let schema_contract = match obj.get("schema_contract") {
+        None => SchemaContract::default(),
+        Some(v) => contract(&obj.at("schema_contract"), v)?,
+    };
+    Ok(Hints {
+        table_name,
+        columns,
+        merge_key,
+        schema_contract,
+    })
+}
+
+/// `columns`: `{"name": {hints}}` or `[{"name": ..., hints}]`, as dlt accepts both.
+fn columns(path: &str, value: &Value) -> Result<Vec<ColumnHint>, Error> {
+    let mut out = Vec::new();
+    match value {
+        Value::Object(map) => {
+            for (name, v) in map {
+                let p = walk::join(path, name);
+                out.push(column(&p, Some(name), v)?);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                out.push(column(&walk::index(path, i), None, v)?);
+            }
+        }
+        other => {
+            return Err(walk::wrong_type(
+                path,
+                "an object of column hints or a list of columns",
+                other,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn column(path: &str, name: Option<&str>, value: &Value) -> Result<ColumnHint, Error> {
+    let obj = Obj::new(path, value)?;
+    obj.check(&COLUMN_SPEC)?;
+    let name = match (name, obj.str_opt("name")?) {
+        (Some(n), _) | (None, Some(n)) => n.to_owned(),
+        (None, None) => return Err(walk::missing(&obj.at("name"))),
+    };
+    if name.trim().is_empty() {
+        return Err(Error::config(path, "a column name must not be empty"));
+    }
+    let data_type = match obj.str_opt("data_type")? {
+        None => None,
+        Some(t) => Some(data_type(&obj.at("data_type"), t)?),
+    };
+    let flag = |k: &str| obj.bool_opt(k).map(|b| b.unwrap_or(false));
+    Ok(ColumnHint {
+        name,
+        data_type,
+        nullable: obj.bool_opt("nullable")?,
+        primary_key: flag("primary_key")?,
+        merge_key: flag("merge_key")?,
+        unique: flag("unique")?,
+    })
+}
+
+fn data_type(path: &str, t: &str) -> Result<DataType, Error> {
+    Ok(match t {
+        "text" => DataType::Text,
+        "bigint" => DataType::Bigint,
+        "double" => DataType::Double,
+        "bool" => DataType::Bool,
+        "timestamp" => DataType::Timestamp,
+        "date" => DataType::Date,
+        "decimal" | "wei" => DataType::Decimal,
+        "json" | "complex" => DataType::Json,
+        "binary" => DataType::Binary,
+        other => {
+            return Err(Error::config(
+                path,
+                format!(
+                    "unknown data type \"{other}\" {}",
+                    walk::expected_one_of(other, DATA_TYPES)
+                ),
+            ));
+        }
+    })
+}
+
+/// `schema_contract`: one mode for all, or `{"tables", "columns", "data_type"}`.
+fn contract(path: &str, value: &Value) -> Result<SchemaContract, Error> {
+    match value {
+        Value::String(s) => {
+            let m = mode(path, s)?;
+            Ok(SchemaContract {
+                tables: m,
+                columns: m,
+                data_type: m,
+            })
+        }
+        Value::Object(_) => {
+            let obj = Obj::new(path, value)?;
+            obj.check(&CONTRACT_SPEC)?;
+            let get = |k: &str| -> Result<ContractMode, Error> {
+                match obj.str_opt(k)? {
+                    None => Ok(ContractMode::Evolve),
+                    Some(s) => mode(&obj.at(k), s),
+                }
+            };
+            Ok(SchemaContract {
+                tables: get("tables")?,
+                columns: get("columns")?,
+                data_type: get("data_type")?,
+            })
+        }
+        other => Err(walk::wrong_type(
+            path,
+            "a mode or a {\"tables\", \"columns\", \"data_type\"} object",
+            other,
+        )),
+    }
+}
+
+fn mode(path: &str, s: &str) -> Result<ContractMode, Error> {
+    Ok(match s {
+        "evolve" => ContractMode::Evolve,
+        "freeze" => ContractMode::Freeze,
+        "discard_row" => ContractMode::DiscardRow,
+        "discard_value" => ContractMode::DiscardValue,
+        other => {
+            return Err(Error::config(
+                path,
+                format!(
+                    "unknown contract mode \"{other}\" {}",
+                    walk::expected_one_of(other, MODES)
+                ),
+            ));
+        }
+    })
+}

@@ -1,0 +1,187 @@
+//! Merge: the records of a page replace stored ones by primary key (the last duplicate of a
+//! page wins) and by merge key, and their child rows with them.
+
+use std::collections::HashMap;
+
+use rusqlite::Transaction;
+
+use super::write::to_sql;
+use super::{ActiveLoad, ddl};
+use crate::coerce::{Stored, coerce};
+use crate::error::{SinkError, db};
+use crate::flatten::{DLT_ID, DLT_LOAD_ID, DLT_ROOT_ID, FlatRow, Row};
+use crate::schema::TableSchema;
+
+/// Merge: which records of a page are written (the last of each primary key wins, and the
+/// child rows of the others are dropped with them).
+pub(super) fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool> {
+    let mut last: HashMap<Vec<Option<String>>, usize> = HashMap::with_capacity(roots.len());
+    for (i, row) in roots.iter().enumerate() {
+        last.insert(key_of(load, &row.cells), i);
+    }
+    let mut kept = vec![false; roots.len()];
+    for i in last.into_values() {
+        kept[i] = true;
+    }
+    kept
+}
+
+fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
+    load.primary_key
+        .iter()
+        .map(|k| {
+            cells
+                .iter()
+                .find(|(n, _)| **n == **k)
+                .and_then(|(_, c)| c.to_text())
+        })
+        .collect()
+}
+
+/// Merge: deletes the child rows of the stored records the page's records replace, in every
+/// child table, before the records are upserted (dlt's delete-insert: a list that shrank or
+/// emptied leaves no stale rows).
+pub(super) fn delete_children(
+    tx: &Transaction<'_>,
+    load: &ActiveLoad,
+    root: &TableSchema,
+    rows: &[&Row<'_>],
+) -> Result<(), SinkError> {
+    let children: Vec<String> = load
+        .tables
+        .iter()
+        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
+        .map(|(name, _)| load.target(name))
+        .collect();
+    if children.is_empty() || root.position(DLT_ID).is_none() {
+        return Ok(());
+    }
+    let root_target = load.target(&load.table);
+    let keys: Vec<String> = load
+        .primary_key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+        .collect();
+    for child in children {
+        let err = || db(&child, "deleting the child rows of merged records");
+        let sql = format!(
+            "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {})",
+            ddl::quote(&child),
+            ddl::quote(DLT_ROOT_ID),
+            ddl::quote(DLT_ID),
+            ddl::quote(&root_target),
+            keys.join(" AND ")
+        );
+        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
+        for row in rows {
+            for (i, k) in load.primary_key.iter().enumerate() {
+                let cell = row.cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c);
+                let t = root.position(k).map(|p| root.columns()[p].data_type);
+                let value = match (cell, t) {
+                    (Some(c), Some(t)) => coerce(c, t).unwrap_or(Stored::Null),
+                    _ => Stored::Null,
+                };
+                stmt.raw_bind_parameter(i + 1, to_sql(value))
+                    .map_err(err())?;
+            }
+            stmt.raw_execute().map_err(err())?;
+        }
+    }
+    Ok(())
+}
+
+/// Merge key: deletes the stored records of earlier loads that share a merge key with a
+/// record of the page, and their child rows (dlt's delete-insert by `merge_key`).
+pub(super) fn delete_by_merge_key(
+    tx: &Transaction<'_>,
+    load: &ActiveLoad,
+    root: &TableSchema,
+    rows: &[&Row<'_>],
+) -> Result<(), SinkError> {
+    if root.position(DLT_LOAD_ID).is_none()
+        || load.merge_key.iter().any(|k| root.position(k).is_none())
+    {
+        return Ok(());
+    }
+    let target = load.target(&load.table);
+    let n = load.merge_key.len();
+    let matches: Vec<String> = load
+        .merge_key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+        .chain(std::iter::once(format!(
+            "{} IS NOT ?{}",
+            ddl::quote(DLT_LOAD_ID),
+            n + 1
+        )))
+        .collect();
+    let condition = matches.join(" AND ");
+    let children: Vec<String> = load
+        .tables
+        .iter()
+        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
+        .map(|(name, _)| load.target(name))
+        .collect();
+    let mut statements: Vec<String> = children
+        .iter()
+        .map(|child| {
+            format!(
+                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {condition})",
+                ddl::quote(child),
+                ddl::quote(DLT_ROOT_ID),
+                ddl::quote(DLT_ID),
+                ddl::quote(&target)
+            )
+        })
+        .collect();
+    statements.push(format!(
+        "DELETE FROM {} WHERE {condition}",
+        ddl::quote(&target)
+    ));
+    let load_id = load.load_id.clone();
+    for sql in statements {
+        let err = || db(&target, "deleting the rows a merge key replaces");
+        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
+        for row in rows {
+            for (i, k) in load.merge_key.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, to_sql(value_of(root, &row.cells, k)))
+                    .map_err(err())?;
+            }
+            stmt.raw_bind_parameter(n + 1, load_id.as_str())
+                .map_err(err())?;
+            stmt.raw_execute().map_err(err())?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored value of field `column` of a row, converted to its column's type.
+fn value_of<'c>(schema: &TableSchema, cells: &'c FlatRow<'_>, column: &str) -> Stored<'c> {
+    let cell = cells.iter().find(|(n, _)| **n == *column).map(|(_, c)| c);
+    let t = schema
+        .position(column)
+        .map(|p| schema.columns()[p].data_type);
+    match (cell, t) {
+        (Some(c), Some(t)) => coerce(c, t).unwrap_or(Stored::Null),
+        _ => Stored::Null,
+    }
+}
+
+/// How an error names a record: its primary key values (`id = 17`), else its position.
+pub(super) fn describe(load: &ActiveLoad, index: usize, cells: &FlatRow<'_>) -> String {
+    let key: Vec<String> = load
+        .primary_key
+        .iter()
+        .filter_map(|k| {
+            let (_, cell) = cells.iter().find(|(n, _)| **n == **k)?;
+            Some(format!("{k} = {}", cell.to_text()?))
+        })
+        .collect();
+    if key.is_empty() || key.len() < load.primary_key.len() {
+        format!("record {index}")
+    } else {
+        format!("record {index} ({})", key.join(", "))
+    }
+}

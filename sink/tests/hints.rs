@@ -1,0 +1,259 @@
+//! dlt's table hints against a real SQLite file: `table_name`, `columns`, `merge_key`,
+//! `schema_contract`.
+
+mod common;
+
+use common::{Db, spec, text};
+use rusqlite::types::Value as Sql;
+use serde_json::json;
+use sluice_sink::{
+    ColumnHint, ContractMode, DataType, Outcome, SchemaContract, Sink, TableHints, TableSpec,
+    WriteDisposition::*,
+};
+
+fn hint(name: &str, data_type: Option<DataType>) -> ColumnHint {
+    ColumnHint {
+        name: name.to_owned(),
+        data_type,
+        nullable: None,
+        primary_key: false,
+        merge_key: false,
+        unique: false,
+    }
+}
+
+fn with_hints(mut s: TableSpec, hints: TableHints) -> TableSpec {
+    s.hints = hints;
+    s
+}
+
+fn columns(db: &Db, table: &str) -> Vec<(String, DataType, bool)> {
+    db.sink
+        .columns(table)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.name, c.data_type, c.nullable))
+        .collect()
+}
+
+#[test]
+fn table_name_and_typed_column_hints_come_first_and_keep_their_type() {
+    let mut db = Db::new();
+    let mut not_null = hint("price", Some(DataType::Decimal));
+    not_null.nullable = Some(false);
+    let s = with_hints(
+        spec("items", &["id"], Merge),
+        TableHints {
+            table_name: Some("Catalog Items".into()),
+            columns: vec![
+                hint("updatedAt", Some(DataType::Text)),
+                not_null,
+                hint("note", None),
+            ],
+            ..TableHints::default()
+        },
+    );
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "updatedAt": "2024-05-01T12:00:00Z", "price": "19.990"}),
+        ]],
+    );
+    assert!(!db.table_exists("items"));
+    let cols = columns(&db, "catalog_items");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["updated_at", "price", "id", "_dlt_load_id", "_dlt_id"]
+    );
+    assert_eq!(
+        cols[0].1,
+        DataType::Text,
+        "text hint keeps the ISO string as text"
+    );
+    assert_eq!((cols[1].1, cols[1].2), (DataType::Decimal, false));
+    assert_eq!(
+        db.rows("SELECT updated_at, typeof(updated_at) FROM catalog_items"),
+        [[text("2024-05-01T12:00:00Z"), text("text")]]
+    );
+    // A hint without a type creates nothing until data comes.
+    assert!(cols.iter().all(|c| c.0 != "note"));
+
+    let id = db.sink.begin(&s).unwrap();
+    let err = db
+        .sink
+        .write_page(
+            id,
+            &[
+                json!({"id": 1, "price": 1}),
+                json!({"id": 17, "price": null}),
+            ],
+            "{}",
+        )
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("record 1 (id = 17)") && msg.contains("`price`") && msg.contains("nullable"),
+        "{msg}"
+    );
+    db.sink.finish(id, Outcome::Failed { error: &msg }).unwrap();
+    assert_eq!(
+        db.count("catalog_items"),
+        1,
+        "nothing of the bad page was written"
+    );
+}
+
+#[test]
+fn merge_key_replaces_the_rows_of_earlier_loads_sharing_it() {
+    let mut db = Db::new();
+    let s = with_hints(
+        spec("daily", &[], Merge),
+        TableHints {
+            merge_key: vec!["day".into()],
+            ..TableHints::default()
+        },
+    );
+    db.load(
+        &s,
+        &[
+            vec![
+                json!({"day": "d1", "v": 1, "tags": ["a"]}),
+                json!({"day": "d2", "v": 2}),
+            ],
+            vec![json!({"day": "d1", "v": 3})],
+        ],
+    );
+    assert_eq!(
+        db.count("daily"),
+        3,
+        "one load: rows sharing a key in it all stay"
+    );
+    db.load(&s, &[vec![json!({"day": "d1", "v": 9, "tags": ["z"]})]]);
+    assert_eq!(
+        db.rows("SELECT day, v FROM daily ORDER BY day, v"),
+        [[text("d1"), Sql::Integer(9)], [text("d2"), Sql::Integer(2)]]
+    );
+    assert_eq!(db.rows("SELECT value FROM daily__tags"), [[text("z")]]);
+}
+
+#[test]
+fn unique_hint_is_enforced() {
+    let mut db = Db::new();
+    let mut sku = hint("sku", Some(DataType::Text));
+    sku.unique = true;
+    let s = with_hints(
+        spec("u", &[], Append),
+        TableHints {
+            columns: vec![sku],
+            ..TableHints::default()
+        },
+    );
+    db.load(&s, &[vec![json!({"sku": "A"})]]);
+    let id = db.sink.begin(&s).unwrap();
+    let err = db
+        .sink
+        .write_page(id, &[json!({"sku": "A"})], "{}")
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
+}
+
+fn contract(mode: ContractMode) -> TableHints {
+    TableHints {
+        schema_contract: SchemaContract {
+            tables: mode,
+            columns: mode,
+            data_type: mode,
+        },
+        ..TableHints::default()
+    }
+}
+
+#[test]
+fn schema_contract_freeze_refuses_new_columns_types_and_tables() {
+    let mut db = Db::new();
+    let s = with_hints(spec("f", &["id"], Append), contract(ContractMode::Freeze));
+    // The first load creates the table as its data comes (a new table evolves, as in dlt).
+    db.load(&s, &[vec![json!({"id": 1, "price": 2.5})]]);
+    for (record, needle) in [
+        (
+            json!({"id": 2, "colour": "red"}),
+            "would add column `colour`",
+        ),
+        (
+            json!({"id": 3, "price": "n/a"}),
+            "another type for column `price`",
+        ),
+        (
+            json!({"id": 4, "tags": ["a"]}),
+            "would create table `f__tags`",
+        ),
+    ] {
+        let id = db.sink.begin(&s).unwrap();
+        let err = db
+            .sink
+            .write_page(id, &[json!({"id": 9}), record.clone()], "{}")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(needle) && err.contains("freeze") && err.contains("record 1"),
+            "{err}"
+        );
+        db.sink.finish(id, Outcome::Failed { error: &err }).unwrap();
+    }
+    assert_eq!(db.count("f"), 1);
+    assert_eq!(
+        columns(&db, "f").len(),
+        4,
+        "id, price and dlt's two columns"
+    );
+}
+
+#[test]
+fn schema_contract_discard_row_and_discard_value() {
+    let mut db = Db::new();
+    let first = vec![json!({"id": 1, "price": 2.5})];
+    let later = vec![
+        json!({"id": 2, "price": 3.5}),
+        json!({"id": 3, "price": 1.0, "colour": "red"}),
+        json!({"id": 4, "price": "n/a"}),
+        json!({"id": 5, "price": 4.5, "tags": ["x"]}),
+    ];
+    let rows = db_with(&mut db, "dr", ContractMode::DiscardRow, &first, &later);
+    assert_eq!(
+        rows,
+        [
+            [Sql::Integer(1), Sql::Real(2.5)],
+            [Sql::Integer(2), Sql::Real(3.5)]
+        ]
+    );
+    assert!(!db.table_exists("dr__tags"));
+    let rows = db_with(&mut db, "dv", ContractMode::DiscardValue, &first, &later);
+    assert_eq!(
+        rows,
+        [
+            [Sql::Integer(1), Sql::Real(2.5)],
+            [Sql::Integer(2), Sql::Real(3.5)],
+            [Sql::Integer(3), Sql::Real(1.0)],
+            [Sql::Integer(4), Sql::Null],
+            [Sql::Integer(5), Sql::Real(4.5)]
+        ]
+    );
+    assert_eq!(columns(&db, "dv").len(), 4, "no new column");
+    assert!(!db.table_exists("dv__tags"));
+}
+
+fn db_with(
+    db: &mut Db,
+    name: &str,
+    mode: ContractMode,
+    first: &[serde_json::Value],
+    later: &[serde_json::Value],
+) -> Vec<Vec<Sql>> {
+    let s = with_hints(spec(name, &["id"], Append), contract(mode));
+    db.load(&s, &[first.to_vec()]);
+    let id = db.sink.begin(&s).unwrap();
+    db.sink.write_page(id, later, "{}").unwrap();
+    db.sink.finish(id, Outcome::Completed).unwrap();
+    db.rows(&format!("SELECT id, price FROM {name} ORDER BY id"))
+}
