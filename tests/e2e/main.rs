@@ -7,6 +7,7 @@ mod component;
 mod concurrency;
 mod dependent;
 mod dlt_compat;
+mod dlt_schema;
 mod errors;
 mod incremental;
 mod inventory;

@@ -51,6 +51,43 @@ fn assert_table_equals_source(world: &World, items: u64) {
         assert!((price - source["price"].as_f64().unwrap()).abs() < 1e-9);
         assert_eq!(updated_at, source["updated_at"].as_str().unwrap());
     }
+    // The child table too: each item's tags, in order, and nothing else (no duplicates from
+    // re-sent pages, no orphans).
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.id, t.value FROM inventory_items__tags t \
+             JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id AND i._dlt_id = t._dlt_root_id \
+             ORDER BY i.id, t._dlt_list_idx",
+        )
+        .unwrap();
+    let mut tags: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for row in stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+    {
+        let (id, tag) = row.unwrap();
+        tags.entry(id).or_default().push(tag);
+    }
+    let mut expected_rows = 0;
+    for id in 1..=items {
+        let want: Vec<String> = item(id, 0)["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect();
+        expected_rows += want.len() as i64;
+        assert_eq!(
+            tags.remove(&(id as i64)).unwrap_or_default(),
+            want,
+            "tags of item {id}"
+        );
+    }
+    assert_eq!(
+        world.count("inventory_items__tags"),
+        expected_rows,
+        "no stray child rows"
+    );
 }
 
 #[test]
