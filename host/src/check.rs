@@ -46,8 +46,12 @@ impl CheckError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub records: u64,
+    /// The table the records load into (the `table_name` hint or the resource name).
+    pub table: String,
     /// The columns the page would load into, as `(name, type)`.
     pub columns: Vec<(String, DataType)>,
+    /// The child tables its lists would fill.
+    pub child_tables: Vec<String>,
 }
 
 /// One resource as checked.
@@ -130,7 +134,7 @@ pub fn check(
     })?;
     for (entry, page) in report.resources.iter_mut().zip(pages) {
         if let Some(records) = page {
-            let columns = columns_of(&mut scratch, &entry.info, &records).map_err(|source| {
+            let shape = columns_of(&mut scratch, &entry.info, &records).map_err(|source| {
                 CheckError::Columns {
                     resource: entry.info.name.clone(),
                     source: Box::new(source),
@@ -138,7 +142,9 @@ pub fn check(
             })?;
             entry.sample = Some(Sample {
                 records: records.len() as u64,
-                columns,
+                table: shape.table,
+                columns: shape.columns,
+                child_tables: shape.child_tables,
             });
         }
     }
@@ -185,12 +191,20 @@ fn first_pages(
     Ok(pages)
 }
 
-/// The columns `records` load into, found by loading them into the in-memory `scratch`.
+/// The tables and columns a page loads into.
+struct Shape {
+    table: String,
+    columns: Vec<(String, DataType)>,
+    child_tables: Vec<String>,
+}
+
+/// The tables and columns `records` load into, found by loading them into the in-memory
+/// `scratch`.
 fn columns_of(
     scratch: &mut SqliteSink,
     info: &ResourceInfo,
     records: &[Value],
-) -> Result<Vec<(String, DataType)>, SinkError> {
+) -> Result<Shape, SinkError> {
     // Append with no key: only the shape matters here, not the key constraints.
     // The hinted types and table name shape the table; constraints and contracts do not.
     let mut hints = info.hints.clone();
@@ -208,21 +222,30 @@ fn columns_of(
     };
     let load = scratch.begin(&spec)?;
     scratch.write_page(load, records, "{}")?;
-    scratch.finish(load, sluice_sink::Outcome::Completed)?;
+    let summary = scratch.finish(load, sluice_sink::Outcome::Completed)?;
     let table = spec.table();
     let columns = if records.is_empty() {
         Vec::new()
     } else {
         scratch.columns(&table)?
     };
-    Ok(columns
-        .into_iter()
-        .map(
-            |ColumnInfo {
-                 name, data_type, ..
-             }| (name, data_type),
-        )
-        .collect())
+    Ok(Shape {
+        columns: columns
+            .into_iter()
+            .map(
+                |ColumnInfo {
+                     name, data_type, ..
+                 }| (name, data_type),
+            )
+            .collect(),
+        child_tables: summary
+            .tables
+            .into_iter()
+            .map(|(t, _)| t)
+            .filter(|t| *t != table)
+            .collect(),
+        table,
+    })
 }
 
 /// The connector's config JSON Schema, pretty-printed.
@@ -266,14 +289,21 @@ pub fn render(report: &CheckReport) -> String {
                 let columns: Vec<String> =
                     s.columns.iter().map(|(n, t)| format!("{n} {t}")).collect();
                 out.push_str(&format!(
-                    "    first page: {} records; columns: {}\n",
+                    "    first page: {} records into table {}; columns: {}\n",
                     s.records,
+                    s.table,
                     if columns.is_empty() {
                         "none".to_string()
                     } else {
                         columns.join(", ")
                     }
                 ));
+                if !s.child_tables.is_empty() {
+                    out.push_str(&format!(
+                        "    child tables: {}\n",
+                        s.child_tables.join(", ")
+                    ));
+                }
             }
             None => out.push_str("    first page: no request (no parent rows yet)\n"),
         }

@@ -52,11 +52,22 @@ const ID_BYTES: usize = 10;
 /// of its last row (to name the next row's cells without hashing).
 #[derive(Debug)]
 struct Table {
+    /// The name, shortened to the database's identifier limit.
     name: Arc<str>,
+    /// The whole name: child tables are named from it.
+    path: String,
     /// Child tables by the normalized key of their list.
     children: HashMap<String, usize>,
-    /// The cells of the previous row, by position: `(prefix, raw key, column name)`.
-    recent: Vec<(Option<Arc<str>>, String, Arc<str>)>,
+    /// The cells of the previous row, by position: `(prefix, raw key, column)`.
+    recent: Vec<(Option<Arc<str>>, String, Column)>,
+}
+
+/// A column's whole name (nested names and child tables are built from it) and the name it
+/// has in the database (shortened to the identifier limit; the same name without one).
+#[derive(Debug, Clone)]
+pub(crate) struct Column {
+    pub(crate) full: Arc<str>,
+    pub(crate) short: Arc<str>,
 }
 
 /// The row being flattened.
@@ -77,6 +88,8 @@ pub(crate) struct RowCtx {
 pub(crate) struct Flattener {
     /// dlt's `max_table_nesting`: objects and lists at this level stay JSON. `None`: no limit.
     max_nesting: Option<u32>,
+    /// The database's identifier length limit: longer names are shortened as dlt does.
+    max_identifier: Option<usize>,
     /// Whether child rows carry `_dlt_root_id` (merge).
     root_ids: bool,
     load_id: String,
@@ -109,10 +122,12 @@ impl Flattener {
     pub(crate) fn new(table: &str, max_nesting: Option<u32>, merge: bool, load_id: &str) -> Self {
         Flattener {
             max_nesting,
+            max_identifier: None,
             root_ids: merge,
             load_id: load_id.to_owned(),
             tables: vec![Table {
                 name: table.into(),
+                path: table.to_owned(),
                 children: HashMap::new(),
                 recent: Vec::new(),
             }],
@@ -129,6 +144,19 @@ impl Flattener {
                 list: "list".into(),
             },
         }
+    }
+
+    /// Shortens table and column names longer than `max` characters the way dlt does (for
+    /// databases that limit identifiers; SQLite does not).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn with_identifier_limit(mut self, max: Option<usize>) -> Self {
+        self.max_identifier = max;
+        self.tables[0].name = self.shorten(&self.tables[0].path);
+        self
+    }
+
+    fn shorten(&self, full: &str) -> Arc<str> {
+        naming::shorten(full, full, self.max_identifier).into()
     }
 
     /// The name of table `t` of a page.
@@ -189,10 +217,11 @@ impl Flattener {
         if let Some(&t) = self.tables[parent].children.get(key_path) {
             return t;
         }
-        let name = format!("{}{NESTING}{key_path}", self.tables[parent].name);
+        let path = format!("{}{NESTING}{key_path}", self.tables[parent].path);
         let t = self.tables.len();
         self.tables.push(Table {
-            name: name.into(),
+            name: self.shorten(&path),
+            path,
             children: HashMap::new(),
             recent: Vec::new(),
         });
@@ -200,13 +229,13 @@ impl Flattener {
         t
     }
 
-    /// The column name of the next cell of `row`: `key` normalized, under `prefix`.
+    /// The column of the next cell of `row`: `key` normalized, under `prefix` (a whole name).
     pub(crate) fn column(
         &mut self,
         row: &mut RowCtx,
         prefix: Option<&Arc<str>>,
         key: &str,
-    ) -> Arc<str> {
+    ) -> Column {
         let at = row.cursor;
         row.cursor += 1;
         let recent = &self.tables[row.table].recent;
@@ -218,14 +247,19 @@ impl Flattener {
                 _ => false,
             }
         {
-            return Arc::clone(name);
+            return name.clone();
         }
         let leaf = self.name(key);
-        let name: Arc<str> = match prefix {
+        let full: Arc<str> = match prefix {
             Some(p) => format!("{p}{NESTING}{leaf}").into(),
             None => leaf.into(),
         };
-        let entry = (prefix.cloned(), key.to_owned(), Arc::clone(&name));
+        let short = match self.max_identifier {
+            Some(max) if full.chars().count() > max => self.shorten(&full),
+            _ => Arc::clone(&full),
+        };
+        let name = Column { full, short };
+        let entry = (prefix.cloned(), key.to_owned(), name.clone());
         let recent = &mut self.tables[row.table].recent;
         match recent.get_mut(at) {
             Some(slot) => *slot = entry,

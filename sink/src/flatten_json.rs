@@ -193,16 +193,16 @@ fn walk<'de, A: MapAccess<'de>>(
     cells: &mut FlatRow<'de>,
 ) -> Result<(), A::Error> {
     while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-        let name = w.f.column(ctx, prefix, &key);
+        let column = w.f.column(ctx, prefix, &key);
         let value = map.next_value_seed(Leaf {
             w: w.reborrow(),
             ctx: &mut *ctx,
-            name: &name,
+            name: &column.full,
             level,
             cells: &mut *cells,
         })?;
         if let Some(cell) = value
-            && let Err(collision) = w.f.push(cells, name, cell, &key)
+            && let Err(collision) = w.f.push(cells, column.short, cell, &key)
         {
             let index = ctx.root;
             return Err(w.fail(PageError::Collision { index, collision }));

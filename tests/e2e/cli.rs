@@ -36,6 +36,30 @@ fn spec_prints_the_config_json_schema() {
     assert!(properties.contains_key("client"), "{}", run.stdout);
     assert!(properties.contains_key("resources"), "{}", run.stdout);
     assert!(run.stdout.contains("\n  "), "pretty-printed");
+    // dlt's table hints and endpoint-level auth are described.
+    let defaults = &properties["resource_defaults"]["properties"];
+    for key in [
+        "table_name",
+        "columns",
+        "merge_key",
+        "schema_contract",
+        "max_table_nesting",
+    ] {
+        assert!(
+            defaults.get(key).is_some(),
+            "resource_defaults.{key}: {}",
+            run.stdout
+        );
+    }
+    let columns = defaults["columns"].to_string();
+    assert!(
+        columns.contains("decimal") && columns.contains("nullable"),
+        "{columns}"
+    );
+    assert!(
+        run.stdout
+            .contains("credentials of this endpoint instead of client.auth")
+    );
 }
 
 #[test]
@@ -89,17 +113,41 @@ fn check_connect_fetches_one_page_and_creates_no_database() {
     run.ok();
     assert_eq!(world.server.requests().len(), 1, "one page, one request");
     assert!(
-        run.stdout.contains("first page: 100 records"),
+        run.stdout
+            .contains("first page: 100 records into table inventory_items"),
         "{}",
         run.stdout
     );
     assert!(run.stdout.contains("warehouse__code"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("child tables: inventory_items__tags"),
+        "{}",
+        run.stdout
+    );
     assert!(!world.db().exists(), "check --connect writes no database");
     let files: Vec<_> = std::fs::read_dir(world.dir.path())
         .expect("read dir")
         .map(|e| e.expect("entry").file_name())
         .collect();
     assert_eq!(files, ["config.json"], "nothing but the config in the dir");
+}
+
+#[test]
+fn check_connect_shows_the_hinted_table_and_types() {
+    let world = World::inventory(50);
+    let mut config = world.seed_config();
+    config["resources"][0]["table_name"] = json!("Catalog Items");
+    config["resources"][0]["columns"] = json!({"price": {"data_type": "decimal"},
+                                               "updated_at": {"data_type": "text"}});
+    let run = check(&world, &config, &["--connect"], Some(KEY));
+    run.ok();
+    assert!(
+        run.stdout.contains(
+            "into table catalog_items; columns: price decimal, updated_at text, id bigint"
+        ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
