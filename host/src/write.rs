@@ -1,6 +1,8 @@
 //! The write stage: a thread that owns the [`Sink`] and writes each page's records (the JSON
 //! text the connector returned, flattened by the sink as it parses it) with the page's
-//! state, one transaction per page, in the order the pages come.
+//! state, in the order the pages come. Pages of a load that queued up while the previous
+//! write ran are written together in one transaction (a group commit): when writing is the
+//! bottleneck, commits get fewer instead of pages waiting longer.
 //!
 //! Pages reach it through a bounded channel ([`PAGES_IN_FLIGHT`]), so selecting the next
 //! page overlaps writing this one and memory stays bounded: a full channel makes the
@@ -14,13 +16,16 @@ use std::thread::JoinHandle;
 
 use serde_json::Value;
 use sluice_sink::{
-    LoadId, LoadSummary, Outcome, SavedState, Sink, SinkError, TableSpec, Unfinished,
+    LoadId, LoadSummary, Outcome, PageText, SavedState, Sink, SinkError, TableSpec, Unfinished,
 };
 
 use crate::protocol::Page;
 
 /// Pages queued between selecting and writing.
 pub const PAGES_IN_FLIGHT: usize = 4;
+
+/// Most queued pages of a load written in one transaction.
+const MAX_BATCH: usize = 16;
 
 /// Why a page could not be written.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -134,7 +139,15 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
         *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some((load, e));
     };
     let failure = |load: LoadId| failure_of(failed, load);
-    while let Ok(command) = rx.recv() {
+    let mut next: Option<Command> = None;
+    loop {
+        let command = match next.take() {
+            Some(c) => c,
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => return,
+            },
+        };
         match command {
             Command::States(reply) => {
                 let _ = reply.send(sink.states().map_err(sink_err));
@@ -153,17 +166,37 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
                 if failure(load).is_some() {
                     continue; // the load failed: its later pages are dropped
                 }
-                // The sink flattens the records straight from the page's text.
-                let written = sink
-                    .write_page_text(load, &page.records, page.count, &page.state)
-                    .map_err(|e| match e {
-                        SinkError::Records { expected, message } => {
-                            WriteError::Records { expected, message }
+                // Group commit: the pages of this load already queued go in one transaction.
+                let mut batch = vec![page];
+                while batch.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok(Command::Page(l, p)) if l == load => batch.push(p),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
                         }
-                        other => sink_err(other),
-                    });
-                if let Err(e) = written {
-                    fail(load, e);
+                        Err(_) => break,
+                    }
+                }
+                let pages: Vec<PageText<'_>> = batch
+                    .iter()
+                    .map(|p| PageText {
+                        records: &p.records,
+                        count: p.count,
+                        state: &p.state,
+                    })
+                    .collect();
+                // The sink flattens the records straight from the pages' text.
+                if let Err((_, e)) = sink.write_pages_text(load, &pages) {
+                    fail(
+                        load,
+                        match e {
+                            SinkError::Records { expected, message } => {
+                                WriteError::Records { expected, message }
+                            }
+                            other => sink_err(other),
+                        },
+                    );
                 }
             }
             Command::Finish(load, end, reply) => {

@@ -333,7 +333,7 @@ impl<'de> DeserializeSeed<'de> for Element<'_, 'de> {
 impl<'de> Element<'_, 'de> {
     /// A list of scalars: one row with the element in its `value` column.
     fn scalar(mut self, cell: Cell<'de>) {
-        let ctx = self.w.f.start_child(self.parent, self.table, self.idx, 0);
+        let ctx = self.w.f.start_child(self.parent, self.table, 0);
         let mut cells = vec![(Arc::clone(&self.w.f.fixed.value), cell)];
         self.w
             .f
@@ -351,7 +351,7 @@ impl<'de> Visitor<'de> for Element<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
-        let mut ctx = self.w.f.start_child(self.parent, self.table, self.idx, 0);
+        let mut ctx = self.w.f.start_child(self.parent, self.table, 0);
         let mut cells = Vec::with_capacity(map.size_hint().unwrap_or(8) + 4);
         let level = ctx.level;
         walk(self.w.reborrow(), map, &mut ctx, None, level, &mut cells)?;
@@ -371,7 +371,7 @@ impl<'de> Visitor<'de> for Element<'_, 'de> {
     /// A list in a list: as dlt does, a row standing for the inner list (one level deeper)
     /// whose `list` field holds it, so its elements go to `<table>__list`.
     fn visit_seq<A: SeqAccess<'de>>(mut self, seq: A) -> Result<(), A::Error> {
-        let mut ctx = self.w.f.start_child(self.parent, self.table, self.idx, 1);
+        let mut ctx = self.w.f.start_child(self.parent, self.table, 1);
         let mut cells = Vec::with_capacity(4);
         let list = Arc::clone(&self.w.f.fixed.list);
         let level = ctx.level;

@@ -58,3 +58,16 @@ fn names_past_an_identifier_limit_are_shortened_like_dlt() {
         "nested names and child tables build on the whole name"
     );
 }
+
+#[test]
+fn record_ids_are_unique_and_increase_within_a_load() {
+    let mut f = Flattener::new("t", None, false, "1");
+    let ids: Vec<Arc<str>> = (0..1000).map(|i| f.start_record(i).id).collect();
+    assert!(ids.iter().all(|id| id.len() == 14), "{:?}", ids[0]);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "sorted as text in load order"
+    );
+    let later = Flattener::new("t", None, false, "2").start_record(0).id;
+    assert!(later > ids[0], "a later load starts past an earlier one");
+}

@@ -19,8 +19,8 @@
 //!   a list of objects gives one flattened row per element, a list of scalars one row per
 //!   element with the element in `value`, a list inside a list a row standing for it whose
 //!   elements go to `<table>__<field>__list`. An empty list gives no rows.
-//! - Every row gets `_dlt_id` (root rows: 10 random bytes; child rows: dlt's hash of the
-//!   parent's id, the table and the position, so the ids match dlt's for one parent id);
+//! - Every row gets `_dlt_id` (unique, 14 characters like dlt's, increasing within a load:
+//!   see `flatten::sortable_id`);
 //!   root rows get `_dlt_load_id` (the ledger's load id); child rows get `_dlt_parent_id`,
 //!   `_dlt_list_idx` (0-based) and, under merge, `_dlt_root_id`.
 //! - [`TableSpec::max_table_nesting`] is dlt's `max_table_nesting`: objects and lists at that
@@ -163,6 +163,15 @@ pub struct LoadSummary {
     pub status: String,
 }
 
+/// One page as a connector returned it: the JSON array text of its `count` records and the
+/// state to checkpoint with them.
+#[derive(Clone, Copy, Debug)]
+pub struct PageText<'a> {
+    pub records: &'a str,
+    pub count: u32,
+    pub state: &'a str,
+}
+
 /// The seam between loading and storage.
 ///
 /// A sink holds its database exclusively while it lives (one writer per database): opening
@@ -185,8 +194,7 @@ pub trait Sink {
         state: &str,
     ) -> Result<u64, SinkError>;
     /// Writes one page given as the JSON array text of its `count` records (as a connector
-    /// returns it), with its state, in ONE transaction. The default parses the records and
-    /// calls [`Sink::write_page`]; a sink may flatten the text directly instead.
+    /// returns it), with its state, in ONE transaction. Returns rows written.
     fn write_page_text(
         &mut self,
         load: LoadId,
@@ -194,18 +202,50 @@ pub trait Sink {
         count: u32,
         state: &str,
     ) -> Result<u64, SinkError> {
-        let parsed: Vec<serde_json::Value> =
-            serde_json::from_str(records).map_err(|e| SinkError::Records {
-                expected: count,
-                message: e.to_string(),
-            })?;
-        if parsed.len() != count as usize {
-            return Err(SinkError::Records {
-                expected: count,
-                message: format!("it holds {}", parsed.len()),
-            });
+        let page = PageText {
+            records,
+            count,
+            state,
+        };
+        self.write_pages_text(load, &[page]).map_err(|(_, e)| e)
+    }
+    /// Writes consecutive pages of one load, each with its state, in as few transactions as
+    /// the sink likes (a group commit): every page commits whole or not at all, in order.
+    /// When page `k` fails, the pages before it are written and `(k, error)` is returned.
+    /// The default parses each page and calls [`Sink::write_page`] (a transaction each); a
+    /// sink may flatten the text directly instead.
+    fn write_pages_text(
+        &mut self,
+        load: LoadId,
+        pages: &[PageText<'_>],
+    ) -> Result<u64, (usize, SinkError)> {
+        let mut rows = 0;
+        for (k, page) in pages.iter().enumerate() {
+            let parsed: Vec<serde_json::Value> =
+                serde_json::from_str(page.records).map_err(|e| {
+                    let message = e.to_string();
+                    (
+                        k,
+                        SinkError::Records {
+                            expected: page.count,
+                            message,
+                        },
+                    )
+                })?;
+            if parsed.len() != page.count as usize {
+                return Err((
+                    k,
+                    SinkError::Records {
+                        expected: page.count,
+                        message: format!("it holds {}", parsed.len()),
+                    },
+                ));
+            }
+            rows += self
+                .write_page(load, &parsed, page.state)
+                .map_err(|e| (k, e))?;
         }
-        self.write_page(load, &parsed, state)
+        Ok(rows)
     }
     /// Ends a load. Completed: for Replace, swap the staged table in (atomically); ledger -> "completed".
     /// Failed: for Replace, drop the staged data (old table untouched); ledger -> "failed" with the error text.

@@ -147,7 +147,7 @@ fn tag(original: &str) -> String {
 }
 
 /// Fills `out` with the SHAKE-128 digest of `input`.
-pub(crate) fn shake128(input: &[u8], out: &mut [u8]) {
+fn shake128(input: &[u8], out: &mut [u8]) {
     let mut hasher = sha3::Shake128::default();
     hasher.update(input);
     hasher.finalize_xof().read(out);

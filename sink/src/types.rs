@@ -79,6 +79,9 @@ pub(crate) enum Cell<'a> {
     Str(std::borrow::Cow<'a, str>, DataType),
     /// A list or object kept whole, as its JSON text.
     Json(String),
+    /// One of dlt's ids (`_dlt_id`, `_dlt_parent_id`, ...): text shared by the rows that
+    /// hold it, with no copy per row.
+    Id(std::sync::Arc<str>),
 }
 
 impl Cell<'_> {
@@ -90,6 +93,7 @@ impl Cell<'_> {
             Cell::Float(_) => DataType::Double,
             Cell::Bool(_) => DataType::Bool,
             Cell::Str(_, t) => *t,
+            Cell::Id(_) => DataType::Text,
             Cell::Json(_) => DataType::Json,
         })
     }
@@ -102,6 +106,7 @@ impl Cell<'_> {
             Cell::Float(f) => serde_json::Value::from(*f).to_string(),
             Cell::Bool(b) => b.to_string(),
             Cell::Str(s, _) => s.to_string(),
+            Cell::Id(s) => s.to_string(),
             Cell::Json(j) => j.clone(),
         })
     }

@@ -332,3 +332,46 @@ fn a_page_given_as_text_loads_like_parsed_records_and_bad_text_writes_nothing() 
         [("orders".to_owned(), r#"{"p":1}"#.to_owned())]
     );
 }
+
+#[test]
+fn a_group_of_pages_commits_together_and_a_bad_page_keeps_the_ones_before_it() {
+    use sluice_sink::PageText;
+    let mut db = Db::new();
+    let s = spec("grouped", &["id"], Merge);
+    let id = db.sink.begin(&s).unwrap();
+    let page = |records: &'static str, count: u32, state: &'static str| PageText {
+        records,
+        count,
+        state,
+    };
+    let pages = [
+        page(r#"[{"id": 1, "tags": ["a"]}]"#, 1, r#"{"p":1}"#),
+        page(r#"[{"id": 2, "tags": ["b"]}]"#, 1, r#"{"p":2}"#),
+        page(r#"[{"id": 3}, 4]"#, 2, r#"{"p":3}"#),
+        page(r#"[{"id": 5}]"#, 1, r#"{"p":4}"#),
+    ];
+    let (k, err) = db.sink.write_pages_text(id, &pages).unwrap_err();
+    assert_eq!(k, 2, "{err}");
+    assert!(err.to_string().contains("record 1"), "{err}");
+    assert_eq!(
+        db.count("grouped"),
+        2,
+        "the pages before the bad one are written"
+    );
+    assert_eq!(db.count("grouped__tags"), 2);
+    assert_eq!(
+        latest(db.sink.states().unwrap()),
+        [("grouped".to_owned(), r#"{"p":2}"#.to_owned())]
+    );
+    assert_eq!(
+        db.sink.write_pages_text(id, &pages[3..]).unwrap(),
+        1,
+        "the load goes on after"
+    );
+    let summary = db.sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!((summary.rows, summary.pages), (3, 3));
+    assert_eq!(
+        summary.tables,
+        [("grouped".to_owned(), 3), ("grouped__tags".to_owned(), 2)]
+    );
+}

@@ -1,9 +1,9 @@
 //! Merge: the records of a page replace stored ones by primary key (the last duplicate of a
 //! page wins) and by merge key, and their child rows with them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use rusqlite::Transaction;
+use rusqlite::Connection;
 
 use super::write::to_sql;
 use super::{ActiveLoad, ddl};
@@ -11,10 +11,19 @@ use crate::coerce::{Stored, coerce};
 use crate::error::{SinkError, db};
 use crate::flatten::{DLT_ID, DLT_LOAD_ID, DLT_ROOT_ID, FlatRow, Row};
 use crate::schema::TableSchema;
+use crate::types::Cell;
 
 /// Merge: which records of a page are written (the last of each primary key wins, and the
 /// child rows of the others are dropped with them).
 pub(super) fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool> {
+    // Most pages repeat no key: a pass over the keys' hashes finds that without allocating.
+    let mut hashes: HashSet<u64> = HashSet::with_capacity(roots.len());
+    if roots
+        .iter()
+        .all(|r| hashes.insert(key_hash(load, &r.cells)))
+    {
+        return vec![true; roots.len()];
+    }
     let mut last: HashMap<Vec<Option<String>>, usize> = HashMap::with_capacity(roots.len());
     for (i, row) in roots.iter().enumerate() {
         last.insert(key_of(load, &row.cells), i);
@@ -24,6 +33,29 @@ pub(super) fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool
         kept[i] = true;
     }
     kept
+}
+
+/// A hash of a record's key values (equal keys, equal hashes).
+fn key_hash(load: &ActiveLoad, cells: &FlatRow<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for k in &load.primary_key {
+        match cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c) {
+            Some(Cell::Int(i)) => {
+                let mut buf = [0u8; 20];
+                let digits = decimal(i.unsigned_abs(), &mut buf);
+                let sign: &[u8] = if *i < 0 { b"-" } else { b"" };
+                // Hashes as the key's text would: `str` hashes its bytes then 0xff.
+                h.write(sign);
+                h.write(digits);
+                h.write_u8(0xff);
+            }
+            Some(Cell::Str(s, _)) => s.as_ref().hash(&mut h),
+            Some(other) => other.to_text().hash(&mut h),
+            None => 0u8.hash(&mut h),
+        }
+    }
+    h.finish()
 }
 
 fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
@@ -42,7 +74,7 @@ fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
 /// child table, before the records are upserted (dlt's delete-insert: a list that shrank or
 /// emptied leaves no stale rows).
 pub(super) fn delete_children(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     load: &ActiveLoad,
     root: &TableSchema,
     rows: &[&Row<'_>],
@@ -57,33 +89,39 @@ pub(super) fn delete_children(
         return Ok(());
     }
     let root_target = load.target(&load.table);
-    let keys: Vec<String> = load
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .collect();
+    let pk = &load.primary_key;
+    // One statement per chunk of records (`key IN (...)`) for a one-column key; one per
+    // record for a composite key.
+    let per_statement = if pk.len() == 1 { DELETE_CHUNK } else { 1 };
     for child in children {
         let err = || db(&child, "deleting the child rows of merged records");
-        let sql = format!(
-            "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {})",
-            ddl::quote(&child),
-            ddl::quote(DLT_ROOT_ID),
-            ddl::quote(DLT_ID),
-            ddl::quote(&root_target),
-            keys.join(" AND ")
-        );
-        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
-        for row in rows {
-            for (i, k) in load.primary_key.iter().enumerate() {
-                let cell = row.cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c);
-                let t = root.position(k).map(|p| root.columns()[p].data_type);
-                let value = match (cell, t) {
-                    (Some(c), Some(t)) => coerce(c, t).unwrap_or(Stored::Null),
-                    _ => Stored::Null,
-                };
-                stmt.raw_bind_parameter(i + 1, to_sql(value))
-                    .map_err(err())?;
+        for chunk in rows.chunks(per_statement) {
+            let matches = if pk.len() == 1 {
+                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+                format!("{} IN ({})", ddl::quote(&pk[0]), marks.join(", "))
+            } else {
+                let keys: Vec<String> = pk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+                    .collect();
+                keys.join(" AND ")
+            };
+            let sql = format!(
+                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {matches})",
+                ddl::quote(&child),
+                ddl::quote(DLT_ROOT_ID),
+                ddl::quote(DLT_ID),
+                ddl::quote(&root_target),
+            );
+            let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
+            let mut n = 0;
+            for row in chunk {
+                for k in pk {
+                    n += 1;
+                    stmt.raw_bind_parameter(n, to_sql(value_of(root, &row.cells, k)))
+                        .map_err(err())?;
+                }
             }
             stmt.raw_execute().map_err(err())?;
         }
@@ -91,10 +129,13 @@ pub(super) fn delete_children(
     Ok(())
 }
 
+/// Records whose child rows one DELETE removes.
+const DELETE_CHUNK: usize = 500;
+
 /// Merge key: deletes the stored records of earlier loads that share a merge key with a
 /// record of the page, and their child rows (dlt's delete-insert by `merge_key`).
 pub(super) fn delete_by_merge_key(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     load: &ActiveLoad,
     root: &TableSchema,
     rows: &[&Row<'_>],
@@ -183,5 +224,18 @@ pub(super) fn describe(load: &ActiveLoad, index: usize, cells: &FlatRow<'_>) -> 
         format!("record {index}")
     } else {
         format!("record {index} ({})", key.join(", "))
+    }
+}
+
+/// `n` in decimal, written into `buf` (no allocation).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
 }

@@ -16,8 +16,8 @@ use crate::lease::{self, Lease};
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
 use crate::{
-    LoadId, LoadSummary, Outcome, SavedState, SchemaContract, Sink, TableSpec, Unfinished,
-    WriteDisposition,
+    LoadId, LoadSummary, Outcome, PageText, SavedState, SchemaContract, Sink, TableSpec,
+    Unfinished, WriteDisposition,
 };
 
 /// SQL for "now" as an RFC 3339 UTC timestamp with milliseconds.
@@ -103,6 +103,20 @@ impl ActiveLoad {
         self.contract
     }
 
+    /// What a page changes in the load's bookkeeping, to undo when its transaction rolls back.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            tables: self.tables.clone(),
+            counts: self.counts.clone(),
+            rows: self.rows,
+            pages: self.pages,
+        }
+    }
+
+    fn restore(&mut self, s: Snapshot) {
+        (self.tables, self.counts, self.rows, self.pages) = (s.tables, s.counts, s.rows, s.pages);
+    }
+
     /// The table the rows of table `name` go to: itself, or its staging table for replace.
     fn target(&self, name: &str) -> String {
         match self.disposition {
@@ -110,6 +124,14 @@ impl ActiveLoad {
             _ => name.to_owned(),
         }
     }
+}
+
+/// See [`ActiveLoad::snapshot`].
+struct Snapshot {
+    tables: HashMap<String, TableSchema>,
+    counts: Vec<(String, u64)>,
+    rows: u64,
+    pages: u64,
 }
 
 /// A [`Sink`] writing into one SQLite database file (WAL mode, `synchronous=NORMAL`),
@@ -227,15 +249,13 @@ impl Sink for SqliteSink {
         write::write_page(&mut self.conn, active, load, records, state)
     }
 
-    fn write_page_text(
+    fn write_pages_text(
         &mut self,
         load: LoadId,
-        records: &str,
-        count: u32,
-        state: &str,
-    ) -> Result<u64, SinkError> {
-        let active = active(&mut self.loads, load)?;
-        write::write_page_text(&mut self.conn, active, load, records, count, state)
+        pages: &[PageText<'_>],
+    ) -> Result<u64, (usize, SinkError)> {
+        let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
+        write::write_pages_text(&mut self.conn, active, load, pages)
     }
 
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError> {

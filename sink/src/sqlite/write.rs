@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use serde_json::Value;
 
 use super::{ActiveLoad, NOW, ddl, merge};
@@ -14,7 +14,7 @@ use crate::flatten::{DLT_ROOT_ID, FlatRow, PageRows, Row};
 use crate::flatten_json::{self, PageError};
 use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, ColumnInfo};
-use crate::{LoadId, WriteDisposition};
+use crate::{LoadId, PageText, WriteDisposition};
 
 pub(super) fn write_page(
     conn: &mut Connection,
@@ -28,19 +28,73 @@ pub(super) fn write_page(
         message: e.to_string(),
     })?;
     let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
-    write_page_text(conn, load, id, &text, count, state)
+    let page = PageText {
+        records: &text,
+        count,
+        state,
+    };
+    write_pages_text(conn, load, id, &[page]).map_err(|(_, e)| e)
+}
+
+/// Writes pages of one load in ONE transaction (a group commit). When page `k` fails,
+/// pages `..k` are written (in a second transaction) and the error is returned with `k`;
+/// nothing of page `k` or the ones after it is written.
+pub(super) fn write_pages_text(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    pages: &[PageText<'_>],
+) -> Result<u64, (usize, SinkError)> {
+    match try_pages(conn, load, id, pages) {
+        Ok(rows) => Ok(rows),
+        Err((k, e)) => {
+            if k > 0 {
+                try_pages(conn, load, id, &pages[..k])?;
+            }
+            Err((k, e))
+        }
+    }
+}
+
+/// One transaction for `pages`; on failure nothing is written and the load's bookkeeping
+/// is as before.
+fn try_pages(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    pages: &[PageText<'_>],
+) -> Result<u64, (usize, SinkError)> {
+    let saved = load.snapshot();
+    let table = load.table.clone();
+    let err = || db(&table, "writing a page");
+    let tx = conn.transaction().map_err(|e| (0, err()(e)))?;
+    let mut rows = 0;
+    for (k, page) in pages.iter().enumerate() {
+        match write_one(&tx, load, id, page) {
+            Ok(n) => rows += n,
+            Err(e) => {
+                drop(tx);
+                load.restore(saved);
+                return Err((k, e));
+            }
+        }
+    }
+    if let Err(e) = tx.commit() {
+        load.restore(saved);
+        return Err((0, err()(e)));
+    }
+    Ok(rows)
 }
 
 /// Writes a page given as the JSON array text of its `count` records, flattened straight
 /// from the text into the rows of the resource's table and its child tables.
-pub(super) fn write_page_text(
-    conn: &mut Connection,
+fn write_one(
+    conn: &Connection,
     load: &mut ActiveLoad,
     id: LoadId,
-    text: &str,
-    count: u32,
-    state: &str,
+    page: &PageText<'_>,
 ) -> Result<u64, SinkError> {
+    let (text, count, state) = (page.records, page.count, page.state);
     let page = flatten_json::flatten_page(&mut load.flattener, text).map_err(|e| match e {
         PageError::NotAnObject { index, found } => SinkError::NotAnObject {
             table: load.table.clone(),
@@ -70,10 +124,10 @@ pub(super) fn write_page_text(
     write_rows(conn, load, id, &page, state)
 }
 
-/// One transaction: the DDL the rows need, the rows of every table, the state and the
-/// ledger counters.
+/// The DDL the rows need, the rows of every table, the state and the ledger counters, in the
+/// caller's transaction.
 fn write_rows(
-    conn: &mut Connection,
+    conn: &Connection,
     load: &mut ActiveLoad,
     id: LoadId,
     page: &PageRows<'_>,
@@ -99,8 +153,7 @@ fn write_rows(
             discarded += u64::from(std::mem::replace(&mut kept[root], false));
         }
     }
-    let err = || db(&load.table, "writing a page");
-    let tx = conn.transaction().map_err(err())?;
+    let tx = conn;
     let mut updated: Vec<(String, TableSchema)> = Vec::new();
     let mut written: Vec<(String, u64)> = Vec::new();
     for plan in plans {
@@ -114,13 +167,13 @@ fn write_rows(
         let added: Vec<ColumnInfo> = plan.added.into_iter().map(|(c, _)| c).collect();
         let next = if !plan.exists {
             let next = current.with(&added);
-            ddl::create_table(&tx, &target, &next)?;
-            ddl::write_columns(&tx, &target, &next)?;
+            ddl::create_table(tx, &target, &next)?;
+            ddl::write_columns(tx, &target, &next)?;
             Some(next)
         } else if !added.is_empty() {
             let next = current.with(&added);
-            ddl::add_columns(&tx, &target, &added)?;
-            ddl::write_columns(&tx, &target, &next)?;
+            ddl::add_columns(tx, &target, &added)?;
+            ddl::write_columns(tx, &target, &next)?;
             Some(next)
         } else {
             None
@@ -133,29 +186,28 @@ fn write_rows(
                 .iter()
                 .filter(|c| effective.position(c).is_some())
             {
-                ddl::ensure_unique(&tx, &target, column)?;
+                ddl::ensure_unique(tx, &target, column)?;
             }
             if load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
-                merge::delete_by_merge_key(&tx, load, effective, &rows)?;
+                merge::delete_by_merge_key(tx, load, effective, &rows)?;
             }
         }
         let upsert = root && load.upserts();
         if upsert {
-            ddl::ensure_pk_index(&tx, &target, &load.primary_key)?;
-            merge::delete_children(&tx, load, effective, &rows)?;
+            ddl::ensure_pk_index(tx, &target, &load.primary_key)?;
+            merge::delete_children(tx, load, effective, &rows)?;
         } else if !root && effective.position(DLT_ROOT_ID).is_some() {
-            ddl::ensure_index(&tx, &target, DLT_ROOT_ID)?;
+            ddl::ensure_index(tx, &target, DLT_ROOT_ID)?;
         }
         let pk = upsert.then_some(&load.primary_key[..]);
-        insert_rows(&tx, &target, effective, &rows, pk)?;
+        insert_rows(tx, &target, effective, &rows, pk)?;
         written.push((name.clone(), rows.len() as u64));
         if let Some(next) = next {
             updated.push((name, next));
         }
     }
     let count = roots.len() as u64 - discarded;
-    save_state(&tx, load, id, state, count)?;
-    tx.commit().map_err(err())?;
+    save_state(tx, load, id, state, count)?;
     load.tables.extend(updated);
     for (name, n) in written {
         match load.counts.iter_mut().find(|(t, _)| *t == name) {
@@ -282,7 +334,7 @@ fn insert_sql(
 /// Inserts the rows in multi-row statements (prepared once per chunk size and cached).
 /// SQLite applies an upsert row by row, so a later duplicate key in a chunk wins.
 fn insert_rows(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     table: &str,
     schema: &TableSchema,
     rows: &[&Row<'_>],
@@ -339,7 +391,7 @@ pub(super) fn to_sql(value: Stored<'_>) -> ToSqlOutput<'_> {
 }
 
 fn save_state(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     load: &ActiveLoad,
     id: LoadId,
     state: &str,
