@@ -14,6 +14,7 @@ mod bindings;
 pub mod check;
 pub mod config;
 pub mod demo;
+mod echo;
 pub mod fetch;
 pub mod flight;
 pub mod guest;

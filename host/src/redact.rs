@@ -24,6 +24,15 @@ pub fn redact(text: &str) -> String {
     }
 }
 
+/// Whether `text` holds a known secret value (in any form [`redact`] would replace).
+pub fn contains(text: &str) -> bool {
+    REDACTOR
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|r| r.contains(text))
+}
+
 /// Installs a panic hook that prints the panic message with secrets redacted.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {

@@ -46,6 +46,10 @@ pub enum ResourceError {
     PageTooLarge { size: f64, max: usize },
     #[error("interrupted")]
     Interrupted,
+    #[error(
+        "the state to checkpoint after this page holds a secret value (the API echoed a credential, e.g. as a cursor or next-page token); it is not stored"
+    )]
+    SecretInState,
 }
 
 /// A failure that stops the whole run.
@@ -108,6 +112,8 @@ pub struct ResourceSummary {
     pub requests: u64,
     pub retries: u64,
     pub seconds: f64,
+    /// Whether the warning about a secret in the records was shown (once per resource).
+    secret_warned: bool,
 }
 
 impl ResourceSummary {
@@ -124,6 +130,7 @@ impl ResourceSummary {
             requests: 0,
             retries: 0,
             seconds: 0.0,
+            secret_warned: false,
         }
     }
 }
@@ -381,6 +388,21 @@ impl Runner<'_> {
                 sent.requests += 1;
                 flight.answered();
                 let page = self.select(resource, seq, response)?;
+                if redact::contains(&page.state) {
+                    return Err(ResourceError::SecretInState);
+                }
+                if !summary.secret_warned
+                    && let Some(place) = crate::echo::secret_in_records(&page.records)
+                {
+                    summary.secret_warned = true;
+                    let warning = Notice {
+                        level: Level::Warn,
+                        message: format!(
+                            "a record holds a secret value, at {place}: it is stored as the API sent it (records are your data); check what the API echoes"
+                        ),
+                    };
+                    self.progress.notice(resource, &warning);
+                }
                 summary.pages += 1;
                 summary.records += u64::from(page.count);
                 let done = page.done;

@@ -355,3 +355,57 @@ fn endpoint_auth_overrides_client_auth_beside_a_public_resource() {
     assert_eq!(public.len(), 3);
     assert!(public.iter().all(|r| r.header("authorization").is_none()));
 }
+
+#[test]
+fn a_secret_echoed_by_the_api_never_reaches_the_state_and_is_named_in_records() {
+    // An API that echoes the key: as the next-page cursor on /cursor, inside a record on /items.
+    let env = Scenario::new(|r: &Req| match r.path.as_str() {
+        "/items" => Reply::json(json!({"data": [
+            {"id": 1, "meta": {"seen_auth": format!("Bearer {TOKEN}")}},
+            {"id": 2, "meta": {"seen_auth": "none"}},
+        ]})),
+        "/cursor" => Reply::json(json!({"data": [{"id": 1}], "next": TOKEN})),
+        _ => Reply::status(404, "{}"),
+    })
+    .secret("API_TOKEN", TOKEN);
+    let endpoint = |path: &str, paginator: Value| json!({"path": path, "data_selector": "data", "paginator": paginator});
+    let config = json!({
+        "client": {"base_url": env.base_url(),
+                   "auth": {"type": "bearer", "token": {"secret": "api_token"}}},
+        "resources": [
+            {"name": "items", "endpoint": endpoint("/items", json!("single_page"))},
+            {"name": "cursor", "endpoint": endpoint("/cursor", json!(
+                {"type": "cursor", "cursor_path": "next", "cursor_param": "after"}))},
+        ],
+    });
+    let run = env.run_with_echoing_api(&config, &[]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    // The records keep the user's data, with one warning naming where the secret is.
+    assert_eq!(env.ids("items"), [1, 2]);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("a record holds a secret value"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{}", run.stderr);
+    assert!(
+        warnings[0].contains("record 0, field meta.seen_auth (column meta__seen_auth)"),
+        "{}",
+        warnings[0]
+    );
+    // The cursor is never checkpointed: the resource fails with the cause.
+    assert!(
+        run.stderr
+            .contains("the state to checkpoint after this page holds a secret value"),
+        "{}",
+        run.stderr
+    );
+    let states: Vec<String> = env.col("SELECT state FROM _sluice_state");
+    assert!(states.iter().all(|s| !s.contains(TOKEN)), "{states:?}");
+    let ledger: Vec<String> = env.col("SELECT coalesce(error, '') FROM _sluice_loads");
+    assert!(ledger.iter().all(|e| !e.contains(TOKEN)), "{ledger:?}");
+    assert!(
+        !env.has_table("cursor"),
+        "the page with the echoed cursor is not written"
+    );
+}

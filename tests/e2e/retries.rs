@@ -100,3 +100,71 @@ fn a_request_failing_three_times_fails_the_run_and_keeps_committed_pages() {
     );
     world.assert_db_has_no_secret();
 }
+
+#[test]
+fn a_cut_off_or_non_json_2xx_body_is_retried_then_fails_naming_the_position() {
+    use crate::support::{Reply, Req, Scenario, id_range, records};
+    use serde_json::json;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cut_once = AtomicUsize::new(0);
+    let env = Scenario::new(move |r: &Req| {
+        let page = json!({"data": records(r.qn("offset"), r.qn("limit"), 30), "total": 30});
+        let text = page.to_string();
+        let cut = || Reply {
+            body: text.as_bytes()[..text.len() / 2].to_vec(),
+            ..Reply::json(json!(null))
+        };
+        match (r.path.as_str(), r.qn("offset")) {
+            // A proxy cuts the second page once; the retry gets it whole.
+            ("/items", 10) if cut_once.fetch_add(1, Ordering::SeqCst) == 0 => cut(),
+            ("/items", _) => Reply::json(page),
+            // Always cut, or an HTML error page with a 200.
+            ("/broken", _) => cut(),
+            ("/html", _) => Reply::status(200, "<html>gateway hiccup</html>")
+                .header("Content-Type", "text/html"),
+            _ => Reply::status(404, "{}"),
+        }
+    })
+    .secret("API_KEY", "e2e-Key-cut-7a1");
+    let resource = |name: &str| {
+        json!({"name": name, "endpoint": {"path": format!("/{name}"), "data_selector": "data",
+               "paginator": {"type": "offset", "limit": 10}}})
+    };
+    let config = json!({
+        "client": {"base_url": env.base_url(),
+                   "auth": {"type": "api_key", "name": "key", "location": "query",
+                            "api_key": {"secret": "api_key"}}},
+        "resources": [resource("items"), resource("broken"), resource("html")],
+    });
+    let run = env.run(&config, &["--max-attempts", "3"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    assert_eq!(
+        env.ids("items"),
+        id_range(1, 30),
+        "the cut page was fetched again"
+    );
+    assert!(run.stderr.contains("not valid JSON"), "{}", run.stderr);
+    let broken = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("resource `broken` failed"))
+        .unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(
+        broken.contains("after 3 attempts, the body is not valid JSON")
+            && broken.contains("line 1 column")
+            && broken.contains("/broken?offset=0&limit=10"),
+        "{broken}"
+    );
+    assert!(
+        run.stderr.contains("resource `html` failed"),
+        "{}",
+        run.stderr
+    );
+    let broken_requests = env
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/broken")
+        .count();
+    assert_eq!(broken_requests, 3, "retried like a transient error");
+}

@@ -275,7 +275,10 @@ impl Client {
         let mut rng = rand::rng();
         let mut attempt = 1u32;
         loop {
-            let outcome = exchange.run();
+            let outcome = exchange.run().and_then(|r| match broken_json(&r) {
+                Some(why) => Err(Failure::BadBody(why)),
+                None => Ok(r),
+            });
             let throttled = outcome
                 .as_ref()
                 .is_ok_and(|r| r.status == 429 || r.header("retry-after").is_some());
@@ -298,6 +301,11 @@ impl Client {
                 Err(Failure::Timeout) => (
                     policy.decide(attempt, &Attempt::Timeout, SystemTime::now(), &mut rng),
                     "timeout".to_string(),
+                ),
+                // A cut-off or garbled body: a proxy or a dropped connection, so transient.
+                Err(Failure::BadBody(why)) => (
+                    policy.decide(attempt, &Attempt::ConnectError, SystemTime::now(), &mut rng),
+                    why.clone(),
                 ),
                 Err(_) => (Decision::Done, String::new()),
             };
@@ -377,6 +385,10 @@ impl Client {
                     self.config.max_body >> 20
                 ),
             },
+            Err(Failure::BadBody(why)) => TransportError::Body {
+                url,
+                message: format!("after {attempts} attempts, {why}"),
+            },
             Err(Failure::Builder) => TransportError::Http {
                 url,
                 message: "cannot build the request".into(),
@@ -385,6 +397,25 @@ impl Client {
         };
         Err(error.scrubbed(&read(&self.redactor)))
     }
+}
+
+/// Why a 2xx response's body is not the JSON it should be (cut off, or a proxy's HTML page),
+/// naming the parse position; `None` when it parses, is empty, or is not meant to be JSON
+/// (a plain-text body is the connector's to judge, e.g. by a `response_actions` content
+/// match). Runs on the fetch worker that read the body.
+fn broken_json(r: &Response) -> Option<String> {
+    // An empty body is an empty page (as in dlt), not a broken one.
+    if !(200..300).contains(&r.status) || r.body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let content_type = r.header("content-type").unwrap_or("").to_ascii_lowercase();
+    let json = content_type.is_empty() || content_type.contains("json");
+    if !json && !content_type.contains("html") {
+        return None;
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(&r.body)
+        .err()
+        .map(|e| format!("the body is not valid JSON: {e}"))
 }
 
 /// The injection of `auth` with its credentials' `values`, in [`Auth::credentials`] order.

@@ -23,6 +23,8 @@ pub(crate) enum Failure {
     Timeout,
     /// Not retryable: the body exceeded the client's `max_body`.
     TooLarge,
+    /// Retryable: a 2xx body that is not the JSON it should be (why, with the position).
+    BadBody(String),
     /// Not retryable: reqwest could not build the request.
     Builder,
     /// Not retryable.

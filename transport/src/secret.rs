@@ -104,6 +104,11 @@ impl Redactor {
         }
     }
 
+    /// Whether `text` holds any known secret form (a fast substring search per form).
+    pub fn contains(&self, text: &str) -> bool {
+        self.patterns.iter().any(|p| text.contains(p.as_str()))
+    }
+
     /// `text` with every known secret form replaced by `[redacted]`.
     pub fn redact(&self, text: &str) -> String {
         if self.patterns.is_empty() {

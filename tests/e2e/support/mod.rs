@@ -113,7 +113,7 @@ impl<S: ApiServer> Harness<S> {
     }
 
     /// `sluice run` of the config file `config` into `out.db`, `extra` args last.
-    fn run_file(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> Run {
+    pub(super) fn run_file(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> Run {
         let cmd = self.run_command(config, extra);
         self.exec(cmd, vars)
     }
