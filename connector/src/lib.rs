@@ -45,4 +45,6 @@ pub use protocol::{
 pub use session::Session;
 
 #[cfg(test)]
+mod paging_props;
+#[cfg(test)]
 mod paging_tests;

@@ -360,3 +360,18 @@ fn max_table_nesting_keeps_deeper_values_as_json_columns() {
         [[text(r#"{"code":"W2","geo":{"lat":1.0}}"#)]]
     );
 }
+
+#[test]
+fn doubles_keep_every_digit() {
+    // Found by the read-back property: without exact float parsing this stored ...171898.
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("f", &[], Append)).unwrap();
+    db.sink
+        .write_page_text(id, r#"[{"v": -32246590603.171894}, {"v": 0.1}]"#, 2, "{}")
+        .unwrap();
+    db.sink.finish(id, sluice_sink::Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT v FROM f ORDER BY _dlt_id"),
+        [[Sql::Real(-32246590603.171894)], [Sql::Real(0.1)]]
+    );
+}

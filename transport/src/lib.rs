@@ -27,3 +27,6 @@ pub use exchange::MAX_BODY;
 pub use request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 pub use retry::{Attempt, Decision, RetryPolicy, parse_retry_after};
 pub use secret::{Redactor, Secret, SecretError, SecretResolver, env_var_name};
+
+#[cfg(test)]
+mod redaction_props;
