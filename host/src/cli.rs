@@ -144,6 +144,14 @@ pub struct EngineArgs {
     /// Another host (`host` or `host:port`) requests may go to, besides `client.base_url`'s.
     #[arg(long = "allow-host")]
     allow_hosts: Vec<String>,
+    /// Let hostnames resolve to private, loopback, link-local or metadata addresses (refused
+    /// unless the config names the address itself, e.g. an IP `base_url`).
+    #[arg(long)]
+    allow_private_network: bool,
+    /// Resolve HOST to ADDR instead of asking DNS (`--resolve api.example.com=10.0.0.5`,
+    /// repeatable); the address is checked like a resolved one.
+    #[arg(long, value_name = "HOST=ADDR", value_parser = host_addr)]
+    resolve: Vec<(String, std::net::IpAddr)>,
     /// Hard ceiling on the pages of one resource; past it the resource fails.
     #[arg(long, default_value_t = DEFAULT_MAX_PAGES, value_parser = at_least_one::<u64>)]
     max_pages: u64,
@@ -220,6 +228,8 @@ impl EngineArgs {
             },
             timeout: seconds(self.request_timeout),
             extra_hosts: self.allow_hosts.clone(),
+            allow_private_network: self.allow_private_network,
+            resolve: self.resolve.clone(),
             resolver,
             max_pages: self.max_pages,
             restart: self.restart,
@@ -229,4 +239,19 @@ impl EngineArgs {
             max_page_bytes: self.max_page_mb.saturating_mul(1 << 20),
         }
     }
+}
+
+/// `HOST=ADDR` of `--resolve`.
+fn host_addr(s: &str) -> Result<(String, std::net::IpAddr), String> {
+    let (host, addr) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected HOST=ADDR, got \"{s}\""))?;
+    let addr = addr
+        .trim_matches(['[', ']'])
+        .parse()
+        .map_err(|_| format!("\"{addr}\" is not an IP address"))?;
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    Ok((host.to_string(), addr))
 }

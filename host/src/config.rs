@@ -39,6 +39,40 @@ pub struct SourceConfig {
 }
 
 impl SourceConfig {
+    /// Which addresses the config's hostnames may resolve to: the addresses its origins name
+    /// literally (an IP `base_url`), loopback when one of them is `localhost`, any with
+    /// `allow_private`; `resolve` fixes hostnames to addresses (like curl's `--resolve`).
+    pub fn network_policy(
+        &self,
+        extra: &[String],
+        allow_private: bool,
+        resolve: &[(String, std::net::IpAddr)],
+    ) -> sluice_transport::NetworkPolicy {
+        let mut policy = sluice_transport::NetworkPolicy {
+            allow_private,
+            ..Default::default()
+        };
+        for entry in self.allow_list(extra) {
+            let host = entry.split_once("://").map_or(entry.as_str(), |(_, h)| h);
+            let host = match host.strip_prefix('[') {
+                Some(v6) => v6.split_once(']').map_or(v6, |(h, _)| h),
+                None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+            };
+            if let Ok(ip) = host.parse() {
+                policy.named.push(ip);
+            }
+            policy.loopback |= host.trim_end_matches('.').eq_ignore_ascii_case("localhost");
+        }
+        for (host, ip) in resolve {
+            policy
+                .overrides
+                .entry(host.trim_end_matches('.').to_ascii_lowercase())
+                .or_default()
+                .push(*ip);
+        }
+        policy
+    }
+
     /// Reads a config file; the format follows the extension (`.toml`, `.yaml`/`.yml`, else JSON).
     pub fn load(path: &Path) -> Result<SourceConfig, ConfigFileError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
@@ -104,8 +138,8 @@ impl SourceConfig {
     }
 }
 
-/// The origins the config itself names: `client.base_url` and the OAuth2 token URLs of
-/// `client.auth` and of endpoint-level `auth`.
+/// The origins (`scheme://host:port`) the config itself names: `client.base_url` and the
+/// OAuth2 token URLs of `client.auth` and of endpoint-level `auth`.
 fn allowed_hosts(config: &Value) -> Vec<String> {
     let mut urls: Vec<&Value> = ["/client/base_url", "/client/auth/access_token_url"]
         .iter()
@@ -119,13 +153,15 @@ fn allowed_hosts(config: &Value) -> Vec<String> {
         .chain(config.pointer("/resource_defaults"));
     urls.extend(endpoints.filter_map(|r| r.pointer("/endpoint/auth/access_token_url")));
     let mut hosts: Vec<String> = Vec::new();
-    for host in urls
-        .into_iter()
-        .filter_map(Value::as_str)
-        .filter_map(sluice_transport::host_of)
-    {
-        if !hosts.contains(&host) {
-            hosts.push(host);
+    for url in urls.into_iter().filter_map(Value::as_str) {
+        let Some(host) = sluice_transport::host_of(url) else {
+            continue;
+        };
+        // The origin, scheme included: `http://` to the API's `https://` host is refused.
+        let scheme = url.split_once("://").map_or("https", |(s, _)| s);
+        let origin = format!("{}://{host}", scheme.to_ascii_lowercase());
+        if !hosts.contains(&origin) {
+            hosts.push(origin);
         }
     }
     hosts
@@ -159,7 +195,7 @@ mod tests {
             "resources": [{"name": "a", "endpoint": {"headers": {"X": {"secret": "other"}}}}]
         });
         let c = SourceConfig::from_value(v, None);
-        assert_eq!(c.allowed_hosts, vec!["127.0.0.1:8080".to_string()]);
+        assert_eq!(c.allowed_hosts, vec!["http://127.0.0.1:8080".to_string()]);
         assert_eq!(
             c.secrets.into_iter().collect::<Vec<_>>(),
             vec!["api_key", "other"]
@@ -179,7 +215,10 @@ mod tests {
         let c = SourceConfig::from_value(v, None);
         assert_eq!(
             c.allowed_hosts,
-            ["api.example.com:443", "auth.example.com:8443"]
+            [
+                "https://api.example.com:443",
+                "https://auth.example.com:8443"
+            ]
         );
         assert_eq!(c.secrets.into_iter().collect::<Vec<_>>(), ["client_secret"]);
 
@@ -191,11 +230,11 @@ mod tests {
             "resources": [{"name": "x", "endpoint": {"access_token_url": "http://evil.example/"}}]
         });
         let c = SourceConfig::from_value(v, None);
-        assert_eq!(c.allowed_hosts, ["127.0.0.1:9"]);
+        assert_eq!(c.allowed_hosts, ["http://127.0.0.1:9"]);
 
         assert_eq!(
-            c.allow_list(&["example.org".into(), "127.0.0.1:9".into()]),
-            ["127.0.0.1:9", "example.org"]
+            c.allow_list(&["example.org".into(), "http://127.0.0.1:9".into()]),
+            ["http://127.0.0.1:9", "example.org"]
         );
 
         let v = serde_json::json!({"client": {"auth": {"access_token_url": 5}}});

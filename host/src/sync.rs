@@ -29,6 +29,10 @@ pub struct SyncOptions {
     pub timeout: Duration,
     /// Hosts allowed besides the origin of `client.base_url`.
     pub extra_hosts: Vec<String>,
+    /// Connect to private, loopback and link-local addresses a hostname resolves to.
+    pub allow_private_network: bool,
+    /// Fixed addresses for hostnames (`--resolve HOST=ADDR`).
+    pub resolve: Vec<(String, std::net::IpAddr)>,
     pub resolver: SecretResolver,
     /// Hard ceiling on the pages of one resource ([`crate::run::DEFAULT_MAX_PAGES`]).
     pub max_pages: u64,
@@ -121,6 +125,11 @@ fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, S
         allowed_hosts: config.allow_list(&options.extra_hosts),
         user_agent: format!("sluice/{}", env!("CARGO_PKG_VERSION")),
         max_body: options.max_response_bytes,
+        network: config.network_policy(
+            &options.extra_hosts,
+            options.allow_private_network,
+            &options.resolve,
+        ),
     };
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }

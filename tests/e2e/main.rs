@@ -8,6 +8,7 @@ mod concurrency;
 mod dependent;
 mod dlt_compat;
 mod dlt_schema;
+mod egress;
 mod errors;
 mod incremental;
 mod inventory;

@@ -7,24 +7,29 @@ pub fn host_of(url: &str) -> Option<String> {
     Url::parse(url).ok().as_ref().and_then(url_host)
 }
 
+/// `host:port` of a parsed URL. The URL parser has already normalized the host (userinfo
+/// split off, percent-decoding, IDNA to punycode, IPv4 in decimal, octal or hex forms to
+/// dotted quads, IPv6 to its canonical form); a trailing dot is dropped here, so
+/// `api.example.com.` is the host it names.
 pub(crate) fn url_host(url: &Url) -> Option<String> {
     if !matches!(url.scheme(), "http" | "https") {
         return None;
     }
-    let host = url.host_str()?.to_ascii_lowercase();
+    let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
     Some(format!("{host}:{}", url.port_or_known_default()?))
 }
 
 /// A parsed allow-list.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AllowList {
-    entries: Vec<(String, Option<u16>)>,
+    /// `(scheme, host, port)`: entries written as URLs match their scheme only.
+    entries: Vec<(Option<String>, String, Option<u16>)>,
     display: String,
 }
 
 impl AllowList {
     pub(crate) fn new(entries: &[String]) -> Self {
-        let parsed: Vec<(String, Option<u16>)> =
+        let parsed: Vec<(Option<String>, String, Option<u16>)> =
             entries.iter().filter_map(|e| parse_entry(e)).collect();
         let display = if entries.is_empty() {
             "none".to_string()
@@ -37,14 +42,26 @@ impl AllowList {
         }
     }
 
-    /// Whether `host_port` (as from [`host_of`]) is allowed.
+    /// Whether `host_port` (as from [`host_of`]) is allowed, for any scheme.
+    #[cfg(test)]
     pub(crate) fn allows(&self, host_port: &str) -> bool {
+        self.allows_scheme(None, host_port)
+    }
+
+    /// Whether `url` (scheme, host and port, normalized) is allowed.
+    pub(crate) fn allows_url(&self, url: &Url) -> bool {
+        url_host(url).is_some_and(|h| self.allows_scheme(Some(url.scheme()), &h))
+    }
+
+    fn allows_scheme(&self, scheme: Option<&str>, host_port: &str) -> bool {
         let Some((host, port)) = split_host_port(host_port) else {
             return false;
         };
-        self.entries
-            .iter()
-            .any(|(h, p)| *h == host && p.is_none_or(|p| Some(p) == port))
+        self.entries.iter().any(|(s, h, p)| {
+            *h == host
+                && p.is_none_or(|p| Some(p) == port)
+                && s.as_deref().is_none_or(|s| scheme.is_none_or(|x| x == s))
+        })
     }
 
     pub(crate) fn display(&self) -> &str {
@@ -52,12 +69,15 @@ impl AllowList {
     }
 }
 
-fn parse_entry(entry: &str) -> Option<(String, Option<u16>)> {
+fn parse_entry(entry: &str) -> Option<(Option<String>, String, Option<u16>)> {
     let entry = entry.trim();
     if entry.contains("://") {
-        return split_host_port(&host_of(entry)?);
+        let url = Url::parse(entry).ok()?;
+        let (host, port) = split_host_port(&url_host(&url)?)?;
+        return Some((Some(url.scheme().to_string()), host, port));
     }
-    split_host_port(entry)
+    let (host, port) = split_host_port(entry)?;
+    Some((None, host.trim_end_matches('.').to_string(), port))
 }
 
 /// `host[:port]` or `[v6][:port]`, host lowercased.
@@ -84,6 +104,39 @@ fn split_host_port(s: &str) -> Option<(String, Option<u16>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_compared_after_normalization() {
+        let list = AllowList::new(&["http://127.0.0.1:4000".into(), "api.example.com".into()]);
+        let allowed = |u: &str| list.allows_url(&Url::parse(u).unwrap());
+        for ok in [
+            "http://127.0.0.1:4000/x",
+            "http://2130706433:4000/decimal",
+            "http://0x7f.0.0.1:4000/hex",
+            "http://0177.0.0.1:4000/octal",
+            "http://127.1:4000/short",
+            "http://user:pw@127.0.0.1:4000/userinfo",
+            "http://127.0.0.1.:4000/trailing-dot",
+            "https://API.Example.COM./v1",
+            "https://%61pi.example.com/percent",
+        ] {
+            assert!(allowed(ok), "{ok}");
+        }
+        for refused in [
+            "https://127.0.0.1:4000/other-scheme",
+            "http://127.0.0.1:4001/other-port",
+            "http://127.0.0.1:4000@evil.example/",
+            "http://evil.example#@127.0.0.1:4000",
+            "http://evil.example\\@127.0.0.1:4000/",
+            "http://[::ffff:127.0.0.1]:4000/mapped",
+            "http://127.0.0.2:4000/",
+            "http://api.example.com.evil.example/",
+            "https://xn--pi-ida.example.com/idn-lookalike",
+            "ftp://127.0.0.1:4000/",
+        ] {
+            assert!(!allowed(refused), "{refused}");
+        }
+    }
 
     #[test]
     fn host_of_adds_default_ports() {

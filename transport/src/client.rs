@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::Url;
 
 use crate::allow::{AllowList, url_host};
+use crate::dns::{CheckedResolver, NetworkPolicy};
 use crate::error::TransportError;
 use crate::exchange::{Exchange, Failure, MAX_BODY};
 use crate::inject::{Injection, basic_value};
@@ -28,6 +29,8 @@ pub struct ClientConfig {
     /// Largest response body, in bytes ([`MAX_BODY`] by default); a longer one fails the
     /// request while it is read, without holding more of it in memory.
     pub max_body: u64,
+    /// Which addresses a hostname may resolve to (see [`NetworkPolicy`]).
+    pub network: NetworkPolicy,
 }
 
 impl Default for ClientConfig {
@@ -38,6 +41,7 @@ impl Default for ClientConfig {
             allowed_hosts: Vec::new(),
             user_agent: format!("sluice-transport/{}", env!("CARGO_PKG_VERSION")),
             max_body: MAX_BODY,
+            network: NetworkPolicy::default(),
         }
     }
 }
@@ -88,6 +92,10 @@ impl Client {
             .user_agent(config.user_agent.clone())
             // Redirects are followed by hand, to check the allow-list and strip credentials.
             .redirect(reqwest::redirect::Policy::none())
+            // Every hostname (of every hop) resolves through the address policy.
+            .dns_resolver(Arc::new(CheckedResolver {
+                policy: Arc::new(config.network.clone()),
+            }))
             .build()
             .map_err(|e| TransportError::Build {
                 message: e.without_url().to_string(),
@@ -342,7 +350,7 @@ impl Client {
                 message: "not an http(s) URL with a host".into(),
             });
         };
-        if !self.allow.allows(&host) {
+        if !self.allow.allows_url(&url) {
             return Err(TransportError::NotAllowed {
                 url: display(),
                 host,

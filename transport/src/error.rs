@@ -51,6 +51,9 @@ pub enum TransportError {
     InvalidHeader { url: String, name: String },
     #[error("{url}: cannot read the response body: {message}")]
     Body { url: String, message: String },
+    /// The address a hostname resolves to is refused (see `NetworkPolicy`).
+    #[error("{url}: {message}")]
+    Egress { url: String, message: String },
     #[error("{url}: {message}")]
     Http { url: String, message: String },
     /// The OAuth2 token endpoint failed: its status and OAuth error code, never a value.
@@ -81,6 +84,10 @@ impl TransportError {
                 message: r(message),
             },
             TransportError::Body { url, message } => TransportError::Body {
+                url: r(url),
+                message: r(message),
+            },
+            TransportError::Egress { url, message } => TransportError::Egress {
                 url: r(url),
                 message: r(message),
             },

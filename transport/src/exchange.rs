@@ -92,7 +92,7 @@ impl Exchange<'_> {
                     .join(&location)
                     .map_err(|e| self.fatal_url(format!("bad redirect location: {e}")))?;
                 let host = url_host(&next).unwrap_or_else(|| next.scheme().to_string());
-                if !self.allow.allows(&host) {
+                if !self.allow.allows_url(&next) {
                     return Err(Failure::Fatal(TransportError::RedirectNotAllowed {
                         url: self.display_url.to_string(),
                         host,
@@ -203,6 +203,13 @@ fn classify(e: &reqwest::Error) -> Failure {
     let mut source = e.source();
     let mut dns = false;
     while let Some(s) = source {
+        // The address policy refused where the name leads: final, not transient.
+        if let Some(refused) = s.downcast_ref::<crate::dns::PrivateAddress>() {
+            return Failure::Fatal(TransportError::Egress {
+                url: e.url().map(|u| u.to_string()).unwrap_or_default(),
+                message: refused.to_string(),
+            });
+        }
         // hyper-util reports a failed lookup as "dns error" around an uncategorized io error.
         dns |= s.to_string().starts_with("dns error");
         if let Some(io) = s.downcast_ref::<std::io::Error>() {

@@ -11,6 +11,7 @@
 
 mod allow;
 mod client;
+mod dns;
 mod encode;
 mod error;
 mod exchange;
@@ -22,6 +23,7 @@ mod secret;
 
 pub use allow::host_of;
 pub use client::{Client, ClientConfig, Event};
+pub use dns::{NetworkPolicy, PrivateAddress, special_range};
 pub use error::TransportError;
 pub use exchange::MAX_BODY;
 pub use request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};

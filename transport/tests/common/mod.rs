@@ -151,6 +151,7 @@ pub fn client_with_timeout(
         allowed_hosts: allowed.to_vec(),
         user_agent: "sluice-test".into(),
         max_body: sluice_transport::MAX_BODY,
+        network: Default::default(),
     };
     Client::new(config, resolver).unwrap()
 }
