@@ -19,6 +19,12 @@ pub(crate) fn url_host(url: &Url) -> Option<String> {
     Some(format!("{host}:{}", url.port_or_known_default()?))
 }
 
+/// Whether a request to `url` passes the allow-list `entries` (`host`, `host:port` or an
+/// origin URL), after the URL's normalization.
+pub fn url_allowed(entries: &[String], url: &str) -> bool {
+    Url::parse(url).is_ok_and(|u| AllowList::new(entries).allows_url(&u))
+}
+
 /// A parsed allow-list.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct AllowList {

@@ -21,7 +21,7 @@ mod request;
 mod retry;
 mod secret;
 
-pub use allow::host_of;
+pub use allow::{host_of, url_allowed};
 pub use client::{Client, ClientConfig, Event};
 pub use dns::{NetworkPolicy, PrivateAddress, special_range};
 pub use error::TransportError;

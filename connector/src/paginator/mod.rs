@@ -19,6 +19,7 @@ mod cursor;
 pub mod detect;
 mod guard;
 mod link;
+pub use link::link_rel;
 mod offset;
 mod page_number;
 mod values;
