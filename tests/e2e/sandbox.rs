@@ -29,17 +29,87 @@ fn hostile() -> &'static PathBuf {
     })
 }
 
-/// `sluice run` with the hostile connector doing `what`; returns stderr's lines.
+/// `sluice run` with the hostile connector doing `what`; returns stderr's lines. The config
+/// references the mock's key (so the connector may name it), which no output may show.
 fn misbehave(what: &str, extra: &[&str]) -> (Option<i32>, Vec<String>, World) {
-    let world = World::inventory(10);
-    let config = json!({"client": {"base_url": world.seed_config()["client"]["base_url"]},
+    misbehave_in(World::inventory(10), what, extra)
+}
+
+/// [`misbehave`] against the mock of `world`.
+fn misbehave_in(world: World, what: &str, extra: &[&str]) -> (Option<i32>, Vec<String>, World) {
+    let config = json!({"client": {"base_url": world.seed_config()["client"]["base_url"],
+                                   "auth": {"api_key": {"secret": "api_key"}}},
                         "hostile": what, "resources": []});
     let path = world.write_config("hostile.json", &config);
     let mut args = vec!["--connector", hostile().to_str().unwrap()];
     args.extend_from_slice(extra);
+    let started = std::time::Instant::now();
     let run = world.run(&path, Some(KEY), &args);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "{what}: stopped in bounded time"
+    );
+    assert!(!run.output().contains(KEY), "{what}: the key in the output");
     let lines = run.stderr.lines().map(str::to_string).collect();
     (run.code, lines, world)
+}
+
+#[test]
+fn a_misbehaving_session_fails_naming_its_cause_on_the_first_line() {
+    for (what, extra, cause) in [
+        (
+            "huge_page",
+            &["--max-page-mb", "1"][..],
+            "more than 1 MiB (--max-page-mb)",
+        ),
+        ("wrong_count", &[][..], "not a JSON array of 3 items"),
+        ("bad_json", &[][..], "not a JSON array of 1 items"),
+        (
+            "secret",
+            &[][..],
+            "the connector asked for secret `not_in_the_config`, which the config does not reference",
+        ),
+        ("never_done", &["--max-pages", "5"][..], "more than 5 pages"),
+    ] {
+        let (code, lines, world) = misbehave(what, extra);
+        assert_eq!(code, Some(1), "{what}: {lines:?}");
+        let first = lines
+            .iter()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_else(|| panic!("{what}: {lines:?}"));
+        assert!(first.contains(cause), "{what}: {first}");
+        if what == "secret" {
+            assert!(world.server.requests().is_empty(), "nothing sent");
+        }
+    }
+}
+
+#[test]
+fn requests_outside_the_allow_list_are_refused_in_every_disguise() {
+    // A canary on 127.0.0.2 at the mock's port: disguises of 127.0.0.2 must not reach it.
+    for n in 0..8 {
+        let world = World::inventory(10);
+        let port = world.seed_config()["client"]["base_url"]
+            .as_str()
+            .and_then(|u| u.rsplit(':').next())
+            .and_then(|p| p.trim_end_matches('/').parse::<u16>().ok())
+            .expect("the mock's port");
+        let canary = std::net::TcpListener::bind(("127.0.0.2", port)).expect("canary binds");
+        canary.set_nonblocking(true).unwrap();
+        let what = format!("egress:{n}");
+        let (code, lines, world) = misbehave_in(world, &what, &[]);
+        assert_eq!(code, Some(1), "{what}: {lines:?}");
+        let first = lines.iter().find(|l| l.starts_with("error:")).unwrap();
+        assert!(
+            first.contains("refused: not in the allow-list"),
+            "{what}: {first}"
+        );
+        assert!(world.server.requests().is_empty(), "{what}: nothing sent");
+        assert!(
+            canary.accept().is_err(),
+            "{what}: the canary on 127.0.0.2 saw a connection"
+        );
+    }
 }
 
 #[test]
