@@ -12,6 +12,7 @@ mod egress;
 mod errors;
 mod incremental;
 mod inventory;
+mod jco;
 mod paginator_servers;
 mod paginators;
 mod resume;
