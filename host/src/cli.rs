@@ -208,6 +208,7 @@ impl RuntimeArgs {
         Limits {
             max_memory_bytes: self.connector_memory_mb.saturating_mul(1 << 20),
             call_timeout: seconds(self.connector_call_timeout),
+            ..Limits::default()
         }
     }
 }

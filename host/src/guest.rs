@@ -15,8 +15,8 @@ use crate::protocol::{ConnectorError, Page, ResourceInfo};
 use crate::runtime::{EPOCH_TICK, Runtime};
 use crate::stderr::StderrTail;
 
-/// Instances, tables and memories a component may create: enough for the components the
-/// standard toolchains make (Rust with wit-bindgen; Python with componentize-py, which
+/// Instances, tables and memories a component may create by default: enough for the
+/// components the standard toolchains make (Rust with wit-bindgen; Python with componentize-py, which
 /// nests CPython and its adapters in several core instances; JavaScript with jco).
 pub const MAX_INSTANCES: usize = 64;
 pub const MAX_TABLES: usize = 64;
@@ -180,15 +180,16 @@ impl Guest {
 
 /// A sandboxed store with the connector instantiated in it, and its call deadline in ticks.
 fn instantiate(runtime: &Runtime) -> Result<(Store<HostState>, ConnectorWorld, u64), GuestError> {
-    let instantiate = |e: wasmtime::Error| GuestError::Instantiate(instantiate_error(&e));
+    let limits = &runtime.limits;
+    let instantiate = |e: wasmtime::Error| GuestError::Instantiate(instantiate_error(&e, limits));
     let mut linker: Linker<HostState> = Linker::new(&runtime.engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(instantiate)?;
     let limits = Limiter {
         inner: StoreLimitsBuilder::new()
             .memory_size(runtime.limits.max_memory_bytes)
-            .instances(MAX_INSTANCES)
-            .tables(MAX_TABLES)
-            .memories(MAX_MEMORIES)
+            .instances(runtime.limits.max_instances)
+            .tables(runtime.limits.max_tables)
+            .memories(runtime.limits.max_memories)
             .build(),
         max_memory_bytes: runtime.limits.max_memory_bytes,
         refused_memory: false,
@@ -247,12 +248,12 @@ fn trap(call: &'static str, e: &wasmtime::Error, state: &HostState) -> GuestErro
 }
 
 /// Why a component could not be instantiated, naming the store limit it hit.
-fn instantiate_error(e: &wasmtime::Error) -> String {
+fn instantiate_error(e: &wasmtime::Error, limits: &crate::runtime::Limits) -> String {
     let text = format!("{e:#}");
     let limit = [
-        ("instance count too high", "instances", MAX_INSTANCES),
-        ("table count too high", "tables", MAX_TABLES),
-        ("memory count too high", "memories", MAX_MEMORIES),
+        ("instance count too high", "instances", limits.max_instances),
+        ("table count too high", "tables", limits.max_tables),
+        ("memory count too high", "memories", limits.max_memories),
     ]
     .into_iter()
     .find(|(needle, _, _)| text.contains(needle));
@@ -261,5 +262,40 @@ fn instantiate_error(e: &wasmtime::Error) -> String {
             "the component needs more than the {max} {what} a connector may create ({text})"
         ),
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{Limits, Source};
+
+    /// A component that needs more than the store allows is refused naming the limit.
+    #[test]
+    fn a_component_past_a_count_limit_is_refused_naming_it() {
+        for (limits, what) in [
+            (
+                Limits {
+                    max_instances: 1,
+                    ..Limits::default()
+                },
+                "more than the 1 instances a connector may create",
+            ),
+            (
+                Limits {
+                    max_memories: 0,
+                    ..Limits::default()
+                },
+                "more than the 0 memories a connector may create",
+            ),
+        ] {
+            let runtime = Runtime::load(&Source::Builtin, None, limits).unwrap();
+            let err = Guest::open(&runtime, "{}", &[]).unwrap_err().to_string();
+            assert!(
+                err.starts_with("cannot instantiate the connector: the component needs")
+                    && err.contains(what),
+                "{err}"
+            );
+        }
     }
 }

@@ -43,6 +43,10 @@ pub struct Limits {
     pub max_memory_bytes: usize,
     /// Longest a single call into the connector may run.
     pub call_timeout: Duration,
+    /// Core instances, tables and memories a component may create.
+    pub max_instances: usize,
+    pub max_tables: usize,
+    pub max_memories: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +54,9 @@ impl Default for Limits {
         Limits {
             max_memory_bytes: 512 << 20,
             call_timeout: Duration::from_secs(30),
+            max_instances: crate::guest::MAX_INSTANCES,
+            max_tables: crate::guest::MAX_TABLES,
+            max_memories: crate::guest::MAX_MEMORIES,
         }
     }
 }
