@@ -2,6 +2,7 @@
 //! 127.0.0.1 and real SQLite files.
 
 mod auth;
+mod bounded;
 mod cli;
 mod component;
 mod concurrency;

@@ -85,7 +85,7 @@ impl From<Output> for Run {
 pub type Vars<'a> = [(&'a str, Option<&'a str>)];
 
 impl<S: ApiServer> Harness<S> {
-    fn with_server(server: S) -> Harness<S> {
+    pub fn with_server(server: S) -> Harness<S> {
         Harness {
             dir: tempfile::tempdir().expect("temp dir"),
             server,
@@ -160,6 +160,33 @@ impl<S: ApiServer> Harness<S> {
                 cmd.env(name, value);
             }
         }
+    }
+
+    /// `sluice run` of `config` into `out.db` like [`Harness::exec`], also returning the
+    /// process's peak resident memory in KiB (its `VmHWM`, sampled every few milliseconds).
+    pub fn run_measured(&self, config: &Path, extra: &[&str]) -> (Run, u64) {
+        let mut cmd = self.run_command(config, extra);
+        self.environment(&mut cmd, &[]);
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().expect("sluice starts");
+        let status = format!("/proc/{}/status", child.id());
+        let waiter = std::thread::spawn(move || child.wait_with_output());
+        let mut peak = 0u64;
+        while !waiter.is_finished() {
+            if let Ok(text) = std::fs::read_to_string(&status)
+                && let Some(kb) = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            {
+                peak = peak.max(kb);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(3));
+        }
+        let run = Run::from(waiter.join().expect("waiter").expect("sluice runs"));
+        self.assert_no_secret_in(&run.output(), "sluice output");
+        (run, peak)
     }
 
     /// Runs `cmd` in the temp dir with the shared component cache and `vars`, and asserts no

@@ -1,0 +1,146 @@
+//! Bounded input: a server streaming a 2 GiB body is refused at `--max-response-mb`: up front
+//! when it announces its length, while reading when it does not; the process's peak memory
+//! stays far below the body (measured, not assumed).
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use serde_json::json;
+
+use crate::support::{ApiServer, Harness};
+
+const TWO_GIB: u64 = 2 << 30;
+
+/// An HTTP server on 127.0.0.1 that answers every request with a 2 GiB JSON body, streamed.
+struct Stream {
+    port: u16,
+    sent: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Stream {
+    fn start() -> Stream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (sent, stop) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (s, st) = (Arc::clone(&sent), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                conn.set_nonblocking(false).unwrap();
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                // `/sized` announces its length; `/stream` only ends when the connection does.
+                let framing = if request.starts_with(b"GET /sized") {
+                    format!("Content-Length: {TWO_GIB}")
+                } else {
+                    "Connection: close".to_string()
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+                );
+                if conn.write_all(head.as_bytes()).is_err() {
+                    continue;
+                }
+                let chunk = "{\"id\": 1, \"pad\": \"xxxxxxxxxxxxxxxx\"},".repeat(2048);
+                let mut total = 0u64;
+                let _ = conn.write_all(b"{\"data\": [");
+                while total < TWO_GIB && !st.load(Ordering::SeqCst) {
+                    if conn.write_all(chunk.as_bytes()).is_err() {
+                        break; // the client hung up
+                    }
+                    total += chunk.len() as u64;
+                }
+                s.fetch_add(total, Ordering::SeqCst);
+            }
+        });
+        Stream {
+            port,
+            sent,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl ApiServer for Stream {
+    fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn a_2_gib_streamed_body_is_cut_off_at_the_limit_with_memory_bounded() {
+    let env = Harness::with_server(Stream::start());
+    let config = json!({
+        "client": {"base_url": env.base_url()},
+        "resources": [
+            {"name": "sized", "endpoint": {"path": "/sized", "data_selector": "data",
+                                           "paginator": "single_page"}},
+            {"name": "stream", "endpoint": {"path": "/stream", "data_selector": "data",
+                                            "paginator": "single_page"}},
+        ]
+    });
+    let path = env.write_config("config.json", &config);
+    for (args, limit_mib, bound_mib) in [
+        (
+            &["--max-response-mb", "8", "--max-attempts", "1"][..],
+            8,
+            160,
+        ),
+        (&["--max-attempts", "1"][..], 64, 320),
+    ] {
+        let (run, peak_kib) = env.run_measured(&path, args);
+        assert_eq!(run.code, Some(1), "{}", run.output());
+        for resource in ["sized", "stream"] {
+            let line = run
+                .stderr
+                .lines()
+                .find(|l| l.contains(&format!("resource `{resource}` failed")))
+                .unwrap_or_else(|| panic!("{}", run.stderr));
+            assert!(
+                line.contains(&format!("larger than {limit_mib} MiB (--max-response-mb)")),
+                "{line}"
+            );
+        }
+        assert!(peak_kib > 4 << 10, "the peak was measured: {peak_kib} KiB");
+        eprintln!("limit {limit_mib} MiB: peak {} MiB", peak_kib >> 10);
+        assert!(
+            peak_kib < bound_mib << 10,
+            "peak memory {} MiB with a {limit_mib} MiB limit",
+            peak_kib >> 10
+        );
+        assert!(!env.has_table("sized") && !env.has_table("stream"));
+    }
+    let sent = env.server.sent.load(Ordering::SeqCst);
+    assert!(
+        sent < 1 << 30,
+        "the server was cut off: {sent} bytes sent of 2 GiB"
+    );
+}
