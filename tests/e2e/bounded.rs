@@ -116,7 +116,7 @@ fn a_2_gib_streamed_body_is_cut_off_at_the_limit_with_memory_bounded() {
         ),
         (&["--max-attempts", "1"][..], 64, 320),
     ] {
-        let (run, peak_kib) = env.run_measured(&path, args);
+        let (run, peak_kib) = env.run_measured(&path, args, &[]);
         assert_eq!(run.code, Some(1), "{}", run.output());
         for resource in ["sized", "stream"] {
             let line = run

@@ -44,10 +44,16 @@ fn misbehave_in(world: World, what: &str, extra: &[&str]) -> (Option<i32>, Vec<S
     let mut args = vec!["--connector", hostile().to_str().unwrap()];
     args.extend_from_slice(extra);
     let started = std::time::Instant::now();
-    let run = world.run(&path, Some(KEY), &args);
+    let (run, peak_kib) = world.run_measured(&path, &args, &[("API_KEY", Some(KEY))]);
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "{what}: stopped in bounded time"
+    );
+    // The connector's memory cap (512 MiB by default) plus the host's own.
+    assert!(
+        peak_kib < 700 << 10,
+        "{what}: peak memory {} MiB",
+        peak_kib >> 10
     );
     assert!(!run.output().contains(KEY), "{what}: the key in the output");
     let lines = run.stderr.lines().map(str::to_string).collect();

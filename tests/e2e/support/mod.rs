@@ -164,9 +164,9 @@ impl<S: ApiServer> Harness<S> {
 
     /// `sluice run` of `config` into `out.db` like [`Harness::exec`], also returning the
     /// process's peak resident memory in KiB (its `VmHWM`, sampled every few milliseconds).
-    pub fn run_measured(&self, config: &Path, extra: &[&str]) -> (Run, u64) {
+    pub fn run_measured(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> (Run, u64) {
         let mut cmd = self.run_command(config, extra);
-        self.environment(&mut cmd, &[]);
+        self.environment(&mut cmd, vars);
         cmd.stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         let child = cmd.spawn().expect("sluice starts");
