@@ -104,6 +104,9 @@ pub(crate) struct Flattener {
     pub(crate) fixed: Fixed,
     /// The counter in the last record's `_dlt_id` (see [`Flattener::start_record`]).
     next_id: u64,
+    /// Columns of the root table hinted `json`: their objects and lists stay whole, as dlt
+    /// keeps a value whole when its column's type is `json`.
+    json_columns: std::collections::HashSet<String>,
 }
 
 /// Column names shared by every row.
@@ -135,6 +138,7 @@ impl Flattener {
             next_id: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
+            json_columns: std::collections::HashSet::new(),
             names: HashMap::new(),
             normalized: std::collections::HashSet::new(),
             ambiguous: false,
@@ -286,6 +290,18 @@ impl Flattener {
     /// Whether an object or list at `level` is flattened (else kept as JSON).
     pub(crate) fn flattens(&self, level: u32) -> bool {
         self.max_nesting.is_none_or(|max| level < max)
+    }
+
+    /// Whether the value of column `name` of table `table` is flattened: not when the
+    /// nesting limit is reached, nor when the column is typed `json`.
+    pub(crate) fn flattens_column(&self, table: usize, name: &str, level: u32) -> bool {
+        self.flattens(level) && !(table == 0 && self.json_columns.contains(name))
+    }
+
+    /// Keeps the values of these root-table columns whole, as JSON.
+    pub(crate) fn with_json_columns(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        self.json_columns.extend(names);
+        self
     }
 
     /// Ends a row: appends dlt's columns (root: `_dlt_load_id`, `_dlt_id`; child:

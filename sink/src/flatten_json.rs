@@ -262,7 +262,11 @@ impl<'de> Visitor<'de> for Leaf<'_, 'de> {
         Ok(Some(Cell::Str(Cow::Owned(s), t)))
     }
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Self::Value, A::Error> {
-        if !self.w.f.flattens(self.level) {
+        if !self
+            .w
+            .f
+            .flattens_column(self.ctx.table, self.name, self.level)
+        {
             return json_list(seq).map(Some);
         }
         let table = self.w.f.child_table(self.ctx.table, self.name);
@@ -281,7 +285,11 @@ impl<'de> Visitor<'de> for Leaf<'_, 'de> {
         Ok(None)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        if self.w.f.flattens(self.level) {
+        if self
+            .w
+            .f
+            .flattens_column(self.ctx.table, self.name, self.level)
+        {
             walk(
                 self.w,
                 map,

@@ -257,3 +257,50 @@ fn db_with(
     db.sink.finish(id, Outcome::Completed).unwrap();
     db.rows(&format!("SELECT id, price FROM {name} ORDER BY id"))
 }
+
+#[test]
+fn hinted_primary_key_and_every_hinted_type() {
+    let mut db = Db::new();
+    let mut id = hint("sku", Some(DataType::Text));
+    id.primary_key = true;
+    let s = with_hints(
+        spec("typed", &[], Merge),
+        TableHints {
+            columns: vec![
+                id,
+                hint("day", Some(DataType::Date)),
+                hint("at", Some(DataType::Timestamp)),
+                hint("n", Some(DataType::Bigint)),
+                hint("x", Some(DataType::Double)),
+                hint("ok", Some(DataType::Bool)),
+                hint("doc", Some(DataType::Json)),
+                hint("raw", Some(DataType::Binary)),
+            ],
+            ..TableHints::default()
+        },
+    );
+    let page = vec![
+        json!({"sku": "A", "day": "2024-05-01T10:00:00Z", "at": 86400, "n": "12",
+                           "x": 2, "ok": "yes", "doc": {"a": [1]}, "raw": "0x0aff"}),
+    ];
+    db.load(&s, std::slice::from_ref(&page));
+    // The hinted key makes a merge: the second load updates the row.
+    let mut again = page[0].clone();
+    again["n"] = json!(13);
+    db.load(&s, &[vec![again]]);
+    assert_eq!(db.count("typed"), 1, "merged by the hinted primary key");
+    let cols = columns(&db, "typed");
+    assert_eq!(cols[0], ("sku".to_owned(), DataType::Text, false));
+    assert_eq!(
+        db.rows("SELECT day, at, n, x, ok, doc, raw FROM typed"),
+        [[
+            text("2024-05-01"),
+            text("1970-01-02T00:00:00+00:00"),
+            Sql::Integer(13),
+            Sql::Real(2.0),
+            Sql::Integer(1),
+            text(r#"{"a":[1]}"#),
+            Sql::Blob(vec![10, 255])
+        ]]
+    );
+}

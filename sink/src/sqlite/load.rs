@@ -129,7 +129,14 @@ pub(super) fn begin(
     let load_id = id.0.to_string();
     let active = ActiveLoad {
         resource: spec.name.clone(),
-        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &load_id),
+        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
+            .with_json_columns(
+                hints
+                    .columns
+                    .iter()
+                    .filter(|c| c.data_type == Some(crate::DataType::Json))
+                    .map(|c| normalize_path(&c.name)),
+            ),
         table,
         disposition: spec.disposition,
         not_null: names(&|c| c.nullable == Some(false), &[]),
