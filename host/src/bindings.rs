@@ -45,6 +45,16 @@ macro_rules! shared_conversions {
             use super::*;
             use $version::sluice::connector::types as wit;
 
+            impl From<wit::WriteDisposition> for WriteDisposition {
+                fn from(d: wit::WriteDisposition) -> Self {
+                    match d {
+                        wit::WriteDisposition::Append => WriteDisposition::Append,
+                        wit::WriteDisposition::Replace => WriteDisposition::Replace,
+                        wit::WriteDisposition::Merge => WriteDisposition::Merge,
+                    }
+                }
+            }
+
             impl From<wit::Request> for Planned {
                 fn from(r: wit::Request) -> Self {
                     Planned {
@@ -185,11 +195,7 @@ impl From<current::sluice::connector::types::ResourceInfo> for ResourceInfo {
         ResourceInfo {
             name: r.name,
             primary_key: r.primary_key,
-            write_disposition: match r.write_disposition {
-                wit::WriteDisposition::Append => WriteDisposition::Append,
-                wit::WriteDisposition::Replace => WriteDisposition::Replace,
-                wit::WriteDisposition::Merge => WriteDisposition::Merge,
-            },
+            write_disposition: r.write_disposition.into(),
             parent: r.parent,
             selected: r.selected,
             max_table_nesting: r.max_table_nesting,
@@ -220,15 +226,10 @@ impl From<current::sluice::connector::types::ResourceInfo> for ResourceInfo {
 
 impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
     fn from(r: legacy::sluice::connector::types::ResourceInfo) -> Self {
-        use legacy::sluice::connector::types as wit;
         ResourceInfo {
             name: r.name,
             primary_key: r.primary_key,
-            write_disposition: match r.write_disposition {
-                wit::WriteDisposition::Append => WriteDisposition::Append,
-                wit::WriteDisposition::Replace => WriteDisposition::Replace,
-                wit::WriteDisposition::Merge => WriteDisposition::Merge,
-            },
+            write_disposition: r.write_disposition.into(),
             parent: r.parent,
             selected: r.selected,
             max_table_nesting: r.max_table_nesting,

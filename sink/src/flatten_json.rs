@@ -339,15 +339,20 @@ impl<'de> DeserializeSeed<'de> for Element<'_, 'de> {
 }
 
 impl<'de> Element<'_, 'de> {
+    /// Ends the row `ctx` of this element: dlt's link columns, then into its table.
+    fn finish(&mut self, ctx: &RowCtx, mut cells: FlatRow<'de>) {
+        self.w
+            .f
+            .finish_row(ctx, Some((self.parent, self.idx)), &mut cells);
+        let root = ctx.root;
+        self.w.push_row(self.table, Row { root, cells });
+    }
+
     /// A list of scalars: one row with the element in its `value` column.
     fn scalar(mut self, cell: Cell<'de>) {
         let ctx = self.w.f.start_child(self.parent, self.table, 0);
-        let mut cells = vec![(Arc::clone(&self.w.f.fixed.value), cell)];
-        self.w
-            .f
-            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
-        let root = ctx.root;
-        self.w.push_row(self.table, Row { root, cells });
+        let cells = vec![(Arc::clone(&self.w.f.fixed.value), cell)];
+        self.finish(&ctx, cells);
     }
 }
 
@@ -363,16 +368,7 @@ impl<'de> Visitor<'de> for Element<'_, 'de> {
         let mut cells = Vec::with_capacity(map.size_hint().unwrap_or(8) + 4);
         let level = ctx.level;
         walk(self.w.reborrow(), map, &mut ctx, None, level, &mut cells)?;
-        self.w
-            .f
-            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
-        self.w.push_row(
-            self.table,
-            Row {
-                root: ctx.root,
-                cells,
-            },
-        );
+        self.finish(&ctx, cells);
         Ok(())
     }
 
@@ -394,16 +390,7 @@ impl<'de> Visitor<'de> for Element<'_, 'de> {
         if let Some(cell) = cell {
             cells.push((list, cell));
         }
-        self.w
-            .f
-            .finish_row(&ctx, Some((self.parent, self.idx)), &mut cells);
-        self.w.push_row(
-            self.table,
-            Row {
-                root: ctx.root,
-                cells,
-            },
-        );
+        self.finish(&ctx, cells);
         Ok(())
     }
 

@@ -94,30 +94,7 @@ pub(crate) fn parse(obj: &Obj<'_>) -> Result<Hints, Error> {
         None => Vec::new(),
         Some(v) => columns(&obj.at("columns"), v)?,
     };
-    let merge_key = match obj.get("merge_key") {
-        None => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => {
-            let mut keys = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) => keys.push(s.clone()),
-                    other => {
-                        let p = walk::index(&obj.at("merge_key"), i);
-                        return Err(walk::wrong_type(&p, "a string", other));
-                    }
-                }
-            }
-            keys
-        }
-        Some(other) => {
-            return Err(walk::wrong_type(
-                &obj.at("merge_key"),
-                "a string or a list of strings",
-                other,
-            ));
-        }
-    };
+    let merge_key = obj.strings("merge_key")?;
     let schema_contract = match obj.get("schema_contract") {
         None => SchemaContract::default(),
         Some(v) => contract(&obj.at("schema_contract"), v)?,

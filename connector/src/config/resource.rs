@@ -225,30 +225,7 @@ pub(crate) fn parse_resource(
 }
 
 fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, Error> {
-    let primary_key = match obj.get("primary_key") {
-        None => Vec::new(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => {
-            let mut keys = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) => keys.push(s.clone()),
-                    other => {
-                        let p = walk::index(&obj.at("primary_key"), i);
-                        return Err(walk::wrong_type(&p, "a string", other));
-                    }
-                }
-            }
-            keys
-        }
-        Some(other) => {
-            return Err(walk::wrong_type(
-                &obj.at("primary_key"),
-                "a string or a list of strings",
-                other,
-            ));
-        }
-    };
+    let primary_key = obj.strings("primary_key")?;
     let write_disposition = match obj.get("write_disposition") {
         None => WriteDisposition::Append,
         Some(v) => parse_disposition(&obj.at("write_disposition"), v)?,

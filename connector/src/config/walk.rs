@@ -130,6 +130,27 @@ impl<'a> Obj<'a> {
         }
     }
 
+    /// A key holding a string or a list of strings (`primary_key`, `merge_key`), as a list.
+    pub fn strings(&self, key: &str) -> Result<Vec<String>, Error> {
+        match self.get(key) {
+            None => Ok(Vec::new()),
+            Some(Value::String(s)) => Ok(vec![s.clone()]),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    other => Err(wrong_type(&index(&self.at(key), i), "a string", other)),
+                })
+                .collect(),
+            Some(other) => Err(wrong_type(
+                &self.at(key),
+                "a string or a list of strings",
+                other,
+            )),
+        }
+    }
+
     pub fn bool_opt(&self, key: &str) -> Result<Option<bool>, Error> {
         match self.get(key) {
             None => Ok(None),
