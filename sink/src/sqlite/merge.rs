@@ -79,12 +79,7 @@ pub(super) fn delete_children(
     root: &TableSchema,
     rows: &[&Row<'_>],
 ) -> Result<(), SinkError> {
-    let children: Vec<String> = load
-        .tables
-        .iter()
-        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
-        .map(|(name, _)| load.target(name))
-        .collect();
+    let children = child_targets(load);
     if children.is_empty() || root.position(DLT_ID).is_none() {
         return Ok(());
     }
@@ -129,6 +124,15 @@ pub(super) fn delete_children(
     Ok(())
 }
 
+/// The tables the child rows of the load's records are in (those with `_dlt_root_id`).
+fn child_targets(load: &ActiveLoad) -> Vec<String> {
+    load.tables
+        .iter()
+        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
+        .map(|(name, _)| load.target(name))
+        .collect()
+}
+
 /// Records whose child rows one DELETE removes.
 const DELETE_CHUNK: usize = 500;
 
@@ -159,12 +163,7 @@ pub(super) fn delete_by_merge_key(
         )))
         .collect();
     let condition = matches.join(" AND ");
-    let children: Vec<String> = load
-        .tables
-        .iter()
-        .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
-        .map(|(name, _)| load.target(name))
-        .collect();
+    let children = child_targets(load);
     let mut statements: Vec<String> = children
         .iter()
         .map(|child| {
