@@ -3,95 +3,64 @@
 //! stays far below the body (measured, not assumed).
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 
-use crate::support::{ApiServer, Harness};
+use crate::support::{ApiServer, Harness, RawListener};
 
 const TWO_GIB: u64 = 2 << 30;
 
-/// An HTTP server on 127.0.0.1 that answers every request with a 2 GiB JSON body, streamed.
+/// An HTTP server on 127.0.0.1 that answers every request with a 2 GiB JSON body, streamed,
+/// and counts the bytes it got to send.
 struct Stream {
-    port: u16,
     sent: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    listener: RawListener,
 }
 
 impl Stream {
     fn start() -> Stream {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (sent, stop) = (
-            Arc::new(AtomicU64::new(0)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        let (s, st) = (Arc::clone(&sent), Arc::clone(&stop));
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                let Ok((mut conn, _)) = listener.accept() else {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                    continue;
-                };
-                conn.set_nonblocking(false).unwrap();
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match conn.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
+        let sent = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&sent);
+        let listener = RawListener::start("127.0.0.1", move |mut conn, stopping| {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
                 }
-                // `/sized` announces its length; `/stream` only ends when the connection does.
-                let framing = if request.starts_with(b"GET /sized") {
-                    format!("Content-Length: {TWO_GIB}")
-                } else {
-                    "Connection: close".to_string()
-                };
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
-                );
-                if conn.write_all(head.as_bytes()).is_err() {
-                    continue;
-                }
-                let chunk = "{\"id\": 1, \"pad\": \"xxxxxxxxxxxxxxxx\"},".repeat(2048);
-                let mut total = 0u64;
-                let _ = conn.write_all(b"{\"data\": [");
-                while total < TWO_GIB && !st.load(Ordering::SeqCst) {
-                    if conn.write_all(chunk.as_bytes()).is_err() {
-                        break; // the client hung up
-                    }
-                    total += chunk.len() as u64;
-                }
-                s.fetch_add(total, Ordering::SeqCst);
             }
+            // `/sized` announces its length; `/stream` only ends when the connection does.
+            let framing = if request.starts_with(b"GET /sized") {
+                format!("Content-Length: {TWO_GIB}")
+            } else {
+                "Connection: close".to_string()
+            };
+            let head =
+                format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{framing}\r\n\r\n");
+            if conn.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            let chunk = "{\"id\": 1, \"pad\": \"xxxxxxxxxxxxxxxx\"},".repeat(2048);
+            let mut total = 0u64;
+            let _ = conn.write_all(b"{\"data\": [");
+            while total < TWO_GIB && !stopping.load(Ordering::SeqCst) {
+                if conn.write_all(chunk.as_bytes()).is_err() {
+                    break; // the client hung up
+                }
+                total += chunk.len() as u64;
+            }
+            counter.fetch_add(total, Ordering::SeqCst);
         });
-        Stream {
-            port,
-            sent,
-            stop,
-            thread: Some(thread),
-        }
+        Stream { sent, listener }
     }
 }
 
 impl ApiServer for Stream {
     fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Stream {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        format!("http://127.0.0.1:{}", self.listener.port)
     }
 }
 

@@ -144,8 +144,6 @@ fn python_connector() -> &'static std::path::PathBuf {
 
 #[test]
 fn a_python_connector_built_with_componentize_py_syncs_the_seed_config() {
-    use crate::support::{KEY, World};
-
     let wasm = python_connector();
     let bytes = std::fs::read(wasm).unwrap();
     assert!(
@@ -153,6 +151,14 @@ fn a_python_connector_built_with_componentize_py_syncs_the_seed_config() {
         "CPython inside: {} bytes",
         bytes.len()
     );
+    syncs_the_seed_config_with(wasm);
+}
+
+/// A third-party connector component syncs the seed config exactly (2,500 rows, 25
+/// requests), with no secret in the database.
+pub fn syncs_the_seed_config_with(wasm: &std::path::Path) {
+    use crate::support::{KEY, World};
+
     let world = World::inventory(2500);
     let config = world.write_config("inventory.json", &world.seed_config());
     let run = world.run(&config, Some(KEY), &["--connector", wasm.to_str().unwrap()]);

@@ -4,47 +4,27 @@
 //! lets it through. Nothing here connects outside 127.0.0.0/8; other ranges are unit-tested
 //! on parsed addresses (transport `dns.rs`).
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread::JoinHandle;
 
 use serde_json::json;
 
-use crate::support::{Reply, Req, Scenario, id_range, records};
+use crate::support::{RawListener, Reply, Req, Scenario, id_range, records};
 
 /// A listener on 127.0.0.2 that counts the connections it accepts (and closes them).
 struct Canary {
-    port: u16,
     seen: Arc<AtomicUsize>,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    listener: RawListener,
 }
 
 impl Canary {
     fn start() -> Canary {
-        let listener = TcpListener::bind("127.0.0.2:0").expect("bind 127.0.0.2");
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(AtomicUsize::new(0));
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (s, st) = (Arc::clone(&seen), Arc::clone(&stop));
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::SeqCst) {
-                match listener.accept() {
-                    Ok(_) => {
-                        s.fetch_add(1, Ordering::SeqCst);
-                    }
-                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
-                }
-            }
+        let counter = Arc::clone(&seen);
+        let listener = RawListener::start("127.0.0.2", move |_, _| {
+            counter.fetch_add(1, Ordering::SeqCst);
         });
-        Canary {
-            port,
-            seen,
-            stop,
-            thread: Some(thread),
-        }
+        Canary { seen, listener }
     }
 
     fn connections(&self) -> usize {
@@ -52,19 +32,10 @@ impl Canary {
     }
 }
 
-impl Drop for Canary {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
 #[test]
 fn a_hostname_leading_to_an_unnamed_loopback_address_is_refused_first_hop_and_redirect() {
     let canary = Canary::start();
-    let target = format!("http://canary.test:{}/items", canary.port);
+    let target = format!("http://canary.test:{}/items", canary.listener.port);
     let to = target.clone();
     let env = Scenario::new(move |r: &Req| match r.path.as_str() {
         "/items" => Reply::json(json!({"data": records(0, 3, 3)})),
@@ -81,7 +52,7 @@ fn a_hostname_leading_to_an_unnamed_loopback_address_is_refused_first_hop_and_re
             {"name": "hop", "endpoint": endpoint("/hop")},
         ],
     });
-    let allow = format!("canary.test:{}", canary.port);
+    let allow = format!("canary.test:{}", canary.listener.port);
     let args = [
         "--allow-host",
         &allow,

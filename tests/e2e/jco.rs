@@ -131,12 +131,5 @@ fn a_javascript_connector_built_with_jco_componentize_syncs_the_seed_config() {
     let wasm = build.join("connector.wasm");
     let size = std::fs::metadata(&wasm).unwrap().len();
     assert!(size > 5 << 20, "a JavaScript engine inside: {size} bytes");
-    let world = World::inventory(2500);
-    let config = world.write_config("inventory.json", &world.seed_config());
-    let run = world.run(&config, Some(KEY), &["--connector", wasm.to_str().unwrap()]);
-    run.ok();
-    assert_eq!(world.count("inventory_items"), 2500);
-    assert_eq!(world.distinct_ids("inventory_items"), 2500);
-    assert_eq!(world.server.requests().len(), 25);
-    world.assert_db_has_no_secret();
+    crate::component::syncs_the_seed_config_with(&wasm);
 }

@@ -148,6 +148,7 @@ pub(super) fn begin(
         load_id,
         tables,
         counts: Vec::new(),
+        indexed: Default::default(),
         rows: 0,
         pages: 0,
     };

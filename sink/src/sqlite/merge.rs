@@ -40,18 +40,10 @@ fn key_hash(load: &ActiveLoad, cells: &FlatRow<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for k in &load.primary_key {
+        // As the key's text (what `key_of` compares), strings without a copy.
         match cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c) {
-            Some(Cell::Int(i)) => {
-                let mut buf = [0u8; 20];
-                let digits = decimal(i.unsigned_abs(), &mut buf);
-                let sign: &[u8] = if *i < 0 { b"-" } else { b"" };
-                // Hashes as the key's text would: `str` hashes its bytes then 0xff.
-                h.write(sign);
-                h.write(digits);
-                h.write_u8(0xff);
-            }
             Some(Cell::Str(s, _)) => s.as_ref().hash(&mut h),
-            Some(other) => other.to_text().hash(&mut h),
+            Some(other) => other.to_text().unwrap_or_default().as_str().hash(&mut h),
             None => 0u8.hash(&mut h),
         }
     }
@@ -223,18 +215,5 @@ pub(super) fn describe(load: &ActiveLoad, index: usize, cells: &FlatRow<'_>) -> 
         format!("record {index}")
     } else {
         format!("record {index} ({})", key.join(", "))
-    }
-}
-
-/// `n` in decimal, written into `buf` (no allocation).
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[at..];
-        }
     }
 }

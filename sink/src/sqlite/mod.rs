@@ -5,7 +5,7 @@ mod load;
 mod merge;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -76,6 +76,8 @@ struct ActiveLoad {
     tables: HashMap<String, TableSchema>,
     /// Rows written per table by this load, in first-written order.
     counts: Vec<(String, u64)>,
+    /// Tables whose indexes this load has ensured (once per table, and when it gains columns).
+    indexed: HashSet<String>,
     /// The `_dlt_load_id` of this load's records.
     load_id: String,
     /// Typed `columns` hints of the root table (created first, values converted to them).
@@ -108,13 +110,15 @@ impl ActiveLoad {
         Snapshot {
             tables: self.tables.clone(),
             counts: self.counts.clone(),
+            indexed: self.indexed.clone(),
             rows: self.rows,
             pages: self.pages,
         }
     }
 
     fn restore(&mut self, s: Snapshot) {
-        (self.tables, self.counts, self.rows, self.pages) = (s.tables, s.counts, s.rows, s.pages);
+        (self.tables, self.counts, self.indexed) = (s.tables, s.counts, s.indexed);
+        (self.rows, self.pages) = (s.rows, s.pages);
     }
 
     /// The table the rows of table `name` go to: itself, or its staging table for replace.
@@ -130,6 +134,7 @@ impl ActiveLoad {
 struct Snapshot {
     tables: HashMap<String, TableSchema>,
     counts: Vec<(String, u64)>,
+    indexed: HashSet<String>,
     rows: u64,
     pages: u64,
 }

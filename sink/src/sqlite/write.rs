@@ -127,7 +127,7 @@ fn write_one(
 /// The DDL the rows need, the rows of every table, the state and the ledger counters, in the
 /// caller's transaction.
 fn write_rows(
-    conn: &Connection,
+    tx: &Connection,
     load: &mut ActiveLoad,
     id: LoadId,
     page: &PageRows<'_>,
@@ -153,9 +153,9 @@ fn write_rows(
             discarded += u64::from(std::mem::replace(&mut kept[root], false));
         }
     }
-    let tx = conn;
     let mut updated: Vec<(String, TableSchema)> = Vec::new();
     let mut written: Vec<(String, u64)> = Vec::new();
+    let mut indexed: Vec<String> = Vec::new();
     for plan in plans {
         let rows: Vec<&Row<'_>> = plan.rows.into_iter().filter(|r| kept[r.root]).collect();
         if rows.is_empty() || plan.skip {
@@ -180,24 +180,17 @@ fn write_rows(
         };
         let effective = next.as_ref().unwrap_or(current);
         let root = plan.table == 0;
-        if root {
-            for column in load
-                .unique
-                .iter()
-                .filter(|c| effective.position(c).is_some())
-            {
-                ddl::ensure_unique(tx, &target, column)?;
-            }
-            if load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
-                merge::delete_by_merge_key(tx, load, effective, &rows)?;
-            }
-        }
         let upsert = root && load.upserts();
+        // Indexes: the first time this load writes the table, and when it gains columns.
+        if next.is_some() || !load.indexed.contains(&name) {
+            ensure_indexes(tx, load, &target, effective, root)?;
+            indexed.push(name.clone());
+        }
+        if root && load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
+            merge::delete_by_merge_key(tx, load, effective, &rows)?;
+        }
         if upsert {
-            ddl::ensure_pk_index(tx, &target, &load.primary_key)?;
             merge::delete_children(tx, load, effective, &rows)?;
-        } else if !root && effective.position(DLT_ROOT_ID).is_some() {
-            ddl::ensure_index(tx, &target, DLT_ROOT_ID)?;
         }
         let pk = upsert.then_some(&load.primary_key[..]);
         insert_rows(tx, &target, effective, &rows, pk)?;
@@ -209,6 +202,7 @@ fn write_rows(
     let count = roots.len() as u64 - discarded;
     save_state(tx, load, id, state, count)?;
     load.tables.extend(updated);
+    load.indexed.extend(indexed);
     for (name, n) in written {
         match load.counts.iter_mut().find(|(t, _)| *t == name) {
             Some((_, total)) => *total += n,
@@ -218,6 +212,30 @@ fn write_rows(
     load.rows += count;
     load.pages += 1;
     Ok(count)
+}
+
+/// The indexes a table's writes need: a merge's unique key index, `unique` hints (root
+/// table), `_dlt_root_id` for a merge's deletes (child tables).
+fn ensure_indexes(
+    tx: &Connection,
+    load: &ActiveLoad,
+    target: &str,
+    schema: &TableSchema,
+    root: bool,
+) -> Result<(), SinkError> {
+    if !root {
+        if schema.position(DLT_ROOT_ID).is_some() {
+            ddl::ensure_index(tx, target, DLT_ROOT_ID)?;
+        }
+        return Ok(());
+    }
+    for column in load.unique.iter().filter(|c| schema.position(c).is_some()) {
+        ddl::ensure_unique(tx, target, column)?;
+    }
+    if load.upserts() {
+        ddl::ensure_pk_index(tx, target, &load.primary_key)?;
+    }
+    Ok(())
 }
 
 /// The schema changes each table of the page needs (root table first).

@@ -14,6 +14,7 @@ mod data;
 mod db;
 mod http;
 mod mock;
+mod raw;
 mod scenario;
 mod secrets;
 mod server;
@@ -26,6 +27,7 @@ use serde_json::Value;
 pub use data::{base64, id_range, origin, rec, records};
 pub use http::{Reply, Req, decode};
 pub use mock::{KEY, World};
+pub use raw::RawListener;
 pub use scenario::Scenario;
 use secrets::Secret;
 

@@ -1,0 +1,54 @@
+//! [`RawListener`]: a plain TCP listener on a loopback address whose thread hands each
+//! accepted connection to a closure, stopped (and joined) when the handle drops: for the
+//! servers the hyper test server cannot play (a canary, a 2 GiB stream).
+
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+
+pub struct RawListener {
+    pub port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl RawListener {
+    /// Listens on `ip` (a loopback address), port chosen by the system; `serve` gets every
+    /// connection, and whether the listener is stopping.
+    pub fn start(
+        ip: &str,
+        mut serve: impl FnMut(TcpStream, &AtomicBool) + Send + 'static,
+    ) -> RawListener {
+        let listener = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}: {e}"));
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            while !stopping.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        conn.set_nonblocking(false).unwrap();
+                        serve(conn, &stopping);
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        RawListener {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for RawListener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
