@@ -68,7 +68,7 @@ pub(crate) fn extract(
         && let Some(found) = crate::raw::find(&response.body, &keys)
     {
         return Ok(Extracted {
-            records: found.records.to_string(),
+            records: found.records,
             count: found.count,
             notices: Vec::new(),
             body: found.view,

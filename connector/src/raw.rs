@@ -15,40 +15,56 @@ use serde_json::{Map, Value};
 
 /// The records found at a key path.
 #[derive(Debug)]
-pub(crate) struct Found<'a> {
+pub(crate) struct Found {
     /// The body with the records list replaced by an empty list, for the paginator.
     pub view: Value,
-    /// The records list as JSON text, as it is in the body.
-    pub records: &'a str,
+    /// The records list as JSON text: the body's text from its first record to its last.
+    pub records: String,
     pub count: usize,
 }
 
 /// The list at `keys` in `body`. `None` when the body is not valid JSON or the path does
 /// not end at a list: the caller then parses the whole body and reports what it finds.
-pub(crate) fn find<'a>(body: &'a [u8], keys: &[&str]) -> Option<Found<'a>> {
+///
+/// The body is read once by the parser: each object on the path is split into its keys
+/// and raw values (skipped, and so checked, by the parser), and the list into its items.
+pub(crate) fn find(body: &[u8], keys: &[&str]) -> Option<Found> {
     let text = std::str::from_utf8(body).ok()?;
-    let raw: &RawValue = serde_json::from_str(text).ok()?;
-    let (view, records) = descend(raw, keys)?;
-    let count = count_items(records)?;
+    let (view, items) = descend(text, keys)?;
+    let records = match (items.first(), items.last()) {
+        (Some(first), Some(last)) => {
+            let start = offset(text, first.get())?;
+            let end = offset(text, last.get())? + last.get().len();
+            format!("[{}]", text.get(start..end)?)
+        }
+        _ => "[]".to_owned(),
+    };
     Some(Found {
         view,
-        records: records.get(),
-        count,
+        records,
+        count: items.len(),
     })
 }
 
-/// The view of `raw` and the raw list at `keys` under it.
-fn descend<'a>(raw: &'a RawValue, keys: &[&str]) -> Option<(Value, &'a RawValue)> {
+/// Where `part`, a slice of `whole`, starts in it.
+fn offset(whole: &str, part: &str) -> Option<usize> {
+    let at = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (at + part.len() <= whole.len()).then_some(at)
+}
+
+/// The view of the JSON value `text` (nothing may follow it) and the items of the list at
+/// `keys` under it.
+fn descend<'a>(text: &'a str, keys: &[&str]) -> Option<(Value, Vec<&'a RawValue>)> {
     let Some((first, rest)) = keys.split_first() else {
-        return raw
-            .get()
-            .starts_with('[')
-            .then(|| (Value::Array(Vec::new()), raw));
+        let mut de = serde_json::Deserializer::from_str(text);
+        let items: Vec<&RawValue> = serde::Deserialize::deserialize(&mut de).ok()?;
+        de.end().ok()?;
+        return Some((Value::Array(Vec::new()), items));
     };
-    let entries = object_entries(raw)?;
+    let entries = object_entries(text)?;
     // Like a parsed object, a repeated key means its last value.
     let at = entries.iter().rposition(|(k, _)| k == first)?;
-    let (inner_view, records) = descend(entries[at].1, rest)?;
+    let (inner_view, items) = descend(entries[at].1.get(), rest)?;
     let mut view = Map::new();
     let mut inner_view = Some(inner_view);
     for (i, (key, value)) in entries.into_iter().enumerate() {
@@ -58,11 +74,12 @@ fn descend<'a>(raw: &'a RawValue, keys: &[&str]) -> Option<(Value, &'a RawValue)
         };
         view.insert(key, value);
     }
-    Some((Value::Object(view), records))
+    Some((Value::Object(view), items))
 }
 
-/// The keys and raw values of a JSON object, in order; `None` for anything else.
-fn object_entries(raw: &RawValue) -> Option<Vec<(String, &RawValue)>> {
+/// The keys and raw values of the JSON object `text` (and nothing after it), in order;
+/// `None` for anything else.
+fn object_entries(text: &str) -> Option<Vec<(String, &RawValue)>> {
     struct Entries;
     impl<'de> Visitor<'de> for Entries {
         type Value = Vec<(String, &'de RawValue)>;
@@ -77,14 +94,10 @@ fn object_entries(raw: &RawValue) -> Option<Vec<(String, &RawValue)>> {
             Ok(out)
         }
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    de.deserialize_map(Entries).ok()
-}
-
-/// The number of items of a raw JSON list, without building them.
-fn count_items(raw: &RawValue) -> Option<usize> {
-    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
-    Some(items.len())
+    let mut de = serde_json::Deserializer::from_str(text);
+    let entries = de.deserialize_map(Entries).ok()?;
+    de.end().ok()?;
+    Some(entries)
 }
 
 #[cfg(test)]
@@ -102,7 +115,7 @@ mod tests {
                         "next": {"cursor": "c2"}}"#;
         let found = find(body, &["data"]).unwrap();
         assert_eq!(found.count, 3);
-        assert_eq!(parsed(found.records)[1]["tags"][0], "a");
+        assert_eq!(parsed(&found.records)[1]["tags"][0], "a");
         assert_eq!(
             found.view,
             json!({"total": 3, "data": [], "next": {"cursor": "c2"}})
@@ -141,6 +154,30 @@ mod tests {
                 String::from_utf8_lossy(body)
             );
         }
+    }
+
+    #[test]
+    fn the_records_text_is_the_list_as_it_is_in_the_body() {
+        for list in [
+            "[]",
+            " [ ] ",
+            "[1]",
+            r#"["a,b", "c\\\"],[", {"k": [1, 2, {"x": "]"}]}, [], null, -1.5e3, true]"#,
+            "[[],[[]],{}]",
+            "[\n  {\"a\": \"\\\\\"}, \"\\\\\"\n]",
+        ] {
+            let items: Vec<Value> = serde_json::from_str(list).unwrap();
+            let body = format!(r#"{{"data": {list}, "total": 1}}"#);
+            let found = find(body.as_bytes(), &["data"]).unwrap();
+            assert_eq!(found.count, items.len(), "{list}");
+            assert_eq!(parsed(&found.records), Value::Array(items), "{list}");
+        }
+    }
+
+    #[test]
+    fn trailing_text_is_not_a_body() {
+        assert!(find(br#"{"data": [1]} {"data": []}"#, &["data"]).is_none());
+        assert!(find(b"[1] x", &[]).is_none());
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! Stages, one module each: [`config`] reads the user's file, [`runtime`] compiles the
 //! component, [`guest`] runs it sandboxed (it plans requests and selects records),
 //! [`fetch`] sends the requests through `sluice_transport` on worker threads, [`flight`]
-//! bounds the requests in flight and puts their answers back in order, [`write`] loads
-//! pages into the sink on its own thread behind a bounded channel, [`progress`] reports; [`run`] drives
+//! bounds the requests in flight and puts their answers back in order, `normalize` flattens
+//! each page into rows on its own thread, [`write`] loads the rows into the sink on another,
+//! each behind a bounded channel, [`progress`] reports; [`run`] drives
 //! them resource by resource, [`sync`] wires them for the CLI, [`check`] validates a config
 //! (and fetches one page of each resource) without loading anything.
 
@@ -18,6 +19,7 @@ mod echo;
 pub mod fetch;
 pub mod flight;
 pub mod guest;
+mod normalize;
 pub mod progress;
 pub mod protocol;
 pub mod redact;

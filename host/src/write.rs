@@ -1,24 +1,27 @@
-//! The write stage: a thread that owns the [`Sink`] and writes each page's records (the JSON
-//! text the connector returned, flattened by the sink as it parses it) with the page's
-//! state, in the order the pages come. Pages of a load that queued up while the previous
-//! write ran are written together in one transaction (a group commit): when writing is the
-//! bottleneck, commits get fewer instead of pages waiting longer.
+//! The write stage: a thread that owns the [`Sink`] and writes each page's rows (flattened by
+//! the [`crate::normalize`] stage in front of it) with the page's state, in the order the
+//! pages come. Pages of a load that queued up while the previous write ran are written
+//! together in one transaction (a group commit): when writing is the bottleneck, commits get
+//! fewer instead of pages waiting longer.
 //!
-//! Pages reach it through a bounded channel ([`PAGES_IN_FLIGHT`]), so selecting the next
-//! page overlaps writing this one and memory stays bounded: a full channel makes the
-//! sender wait. Page writes are not answered one by one; the first failure of a load is
-//! kept and reported by [`Writer::finish`], and [`Writer::failed`] lets the sender stop
-//! early. Everything else (begin, resume, skip, finish) is a request with a reply.
+//! [`Writer`] is the driver's handle on both stages. Pages reach them through bounded
+//! channels ([`PAGES_IN_FLIGHT`] each), so selecting, normalizing and writing overlap and
+//! memory stays bounded: a full channel makes the sender wait. Page writes are not
+//! answered one by one; the first failure of a load is kept and reported by
+//! [`Writer::finish`], and [`Writer::failed`] lets the sender stop early. Everything else
+//! (begin, resume, skip, finish) is a request with a reply.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
 use serde_json::Value;
 use sluice_sink::{
-    LoadId, LoadSummary, Outcome, PageText, SavedState, Sink, SinkError, TableSpec, Unfinished,
+    LoadId, LoadSummary, NormalizedPage, Outcome, SavedState, Sink, SinkError, TableSpec,
+    Unfinished,
 };
 
+use crate::normalize::{self, Job};
 use crate::protocol::Page;
 
 /// Pages queued between selecting and writing.
@@ -51,9 +54,10 @@ pub enum End {
     Interrupted,
 }
 
-type Reply<T> = SyncSender<Result<T, WriteError>>;
+pub(crate) type Reply<T> = SyncSender<Result<T, WriteError>>;
 
-enum Command {
+/// The driver's requests, as the normalize stage receives them.
+pub(crate) enum Command {
     States(Reply<Vec<SavedState>>),
     Begin(TableSpec, Option<Unfinished>, Reply<LoadId>),
     Skip(TableSpec, String, Reply<LoadId>),
@@ -65,23 +69,56 @@ enum Command {
 #[derive(Debug)]
 pub struct Writer {
     tx: Option<SyncSender<Command>>,
-    failed: Arc<Mutex<Option<(LoadId, WriteError)>>>,
-    thread: Option<JoinHandle<()>>,
+    failed: Failures,
+    /// The normalize stage, then the write stage (joined in this order).
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// The first page failure of a load, shared by the stages and the driver.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Failures(Arc<Mutex<Option<(LoadId, WriteError)>>>);
+
+impl Failures {
+    /// The write failure recorded for `load`, if any.
+    pub(crate) fn of(&self, load: LoadId) -> Option<WriteError> {
+        let slot = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        slot.as_ref()
+            .filter(|(l, _)| *l == load)
+            .map(|(_, e)| e.clone())
+    }
+
+    fn set(&self, load: LoadId, e: WriteError) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some((load, e));
+    }
+}
+
+/// A sink error as the driver reports it (the whole cause chain).
+pub(crate) fn sink_error(e: SinkError) -> WriteError {
+    match e {
+        SinkError::Records { expected, message } => WriteError::Records { expected, message },
+        other => WriteError::Sink(format!("{:#}", crate::run::anyhow_like(&other))),
+    }
 }
 
 impl Writer {
-    /// Starts the write thread with `sink`.
+    /// Starts the normalize and write threads with `sink`.
     pub fn start(sink: SendSink) -> std::io::Result<Writer> {
         let (tx, rx) = sync_channel(PAGES_IN_FLIGHT);
-        let failed = Arc::new(Mutex::new(None));
-        let slot = Arc::clone(&failed);
-        let thread = std::thread::Builder::new()
+        let (jobs, queued) = sync_channel(PAGES_IN_FLIGHT);
+        // Unbounded, but never holds more than the pages between the two stages.
+        let (done, written) = std::sync::mpsc::channel();
+        let failed = Failures::default();
+        let (n, w) = (failed.clone(), failed.clone());
+        let write = std::thread::Builder::new()
             .name("sluice-write".into())
-            .spawn(move || serve(sink, &rx, &slot))?;
+            .spawn(move || serve(sink, &queued, &done, &w))?;
+        let normalize = std::thread::Builder::new()
+            .name("sluice-normalize".into())
+            .spawn(move || normalize::serve(&rx, &jobs, &written, &n))?;
         Ok(Writer {
             tx: Some(tx),
             failed,
-            thread: Some(thread),
+            threads: vec![normalize, write],
         })
     }
 
@@ -114,7 +151,7 @@ impl Writer {
 
     /// The first page of `load` that could not be written, if any.
     pub fn failed(&self, load: LoadId) -> Option<WriteError> {
-        failure_of(&self.failed, load)
+        self.failed.of(load)
     }
 
     /// Ends `load` once its queued pages are written. A page that failed turns a completed
@@ -127,80 +164,77 @@ impl Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         drop(self.tx.take());
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
-fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(LoadId, WriteError)>>) {
-    let sink_err = |e: SinkError| WriteError::Sink(format!("{:#}", crate::run::anyhow_like(&e)));
-    let fail = |load: LoadId, e: WriteError| {
-        *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some((load, e));
-    };
-    let failure = |load: LoadId| failure_of(failed, load);
-    let mut next: Option<Command> = None;
+fn serve(
+    mut sink: SendSink,
+    rx: &Receiver<Job>,
+    done: &Sender<Vec<NormalizedPage>>,
+    failures: &Failures,
+) {
+    let mut next: Option<Job> = None;
     loop {
-        let command = match next.take() {
-            Some(c) => c,
+        let job = match next.take() {
+            Some(j) => j,
             None => match rx.recv() {
-                Ok(c) => c,
+                Ok(j) => j,
                 Err(_) => return,
             },
         };
-        match command {
-            Command::States(reply) => {
-                let _ = reply.send(sink.states().map_err(sink_err));
+        match job {
+            Job::States(reply) => {
+                let _ = reply.send(sink.states().map_err(sink_error));
             }
-            Command::Begin(spec, from, reply) => {
+            Job::Begin(spec, from, reply) => {
                 let started = match &from {
                     None => sink.begin(&spec),
                     Some(f) => sink.resume(&spec, f),
                 };
-                let _ = reply.send(started.map_err(sink_err));
+                let begun = started.and_then(|load| Ok((load, sink.normalizer(load)?)));
+                let _ = reply.send(begun.map_err(sink_error));
             }
-            Command::Skip(spec, reason, reply) => {
-                let _ = reply.send(sink.skip(&spec, &reason).map_err(sink_err));
+            Job::Skip(spec, reason, reply) => {
+                let _ = reply.send(sink.skip(&spec, &reason).map_err(sink_error));
             }
-            Command::Page(load, page) => {
-                if failure(load).is_some() {
+            Job::Rows(load, rows) => {
+                if failures.of(load).is_some() {
                     continue; // the load failed: its later pages are dropped
                 }
                 // Group commit: the pages of this load already queued go in one transaction.
-                let mut batch = vec![page];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(Command::Page(l, p)) if l == load => batch.push(p),
-                        Ok(other) => {
-                            next = Some(other);
+                let mut batch: Vec<NormalizedPage> = Vec::new();
+                let mut bad = None;
+                let mut rows = Some(rows);
+                while let Some(r) = rows.take() {
+                    match r {
+                        Ok(page) => batch.push(page),
+                        Err(e) => {
+                            bad = Some(e); // written after the pages before it
                             break;
                         }
-                        Err(_) => break,
+                    }
+                    if batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(Job::Rows(l, r)) if l == load => rows = Some(r),
+                            Ok(other) => next = Some(other),
+                            Err(_) => {}
+                        }
                     }
                 }
-                let pages: Vec<PageText<'_>> = batch
-                    .iter()
-                    .map(|p| PageText {
-                        records: &p.records,
-                        count: p.count,
-                        state: &p.state,
-                    })
-                    .collect();
-                // The sink flattens the records straight from the pages' text.
-                if let Err((_, e)) = sink.write_pages_text(load, &pages) {
-                    fail(
-                        load,
-                        match e {
-                            SinkError::Records { expected, message } => {
-                                WriteError::Records { expected, message }
-                            }
-                            other => sink_err(other),
-                        },
-                    );
+                if !batch.is_empty()
+                    && let Err((_, e)) = sink.write_normalized(load, &batch)
+                {
+                    failures.set(load, sink_error(e));
+                } else if let Some(e) = bad {
+                    failures.set(load, e);
                 }
+                let _ = done.send(batch); // freed by the normalize stage
             }
-            Command::Finish(load, end, reply) => {
-                let page_error = failure(load);
+            Job::Finish(load, end, reply) => {
+                let page_error = failures.of(load);
                 let text;
                 let outcome = match (&page_error, &end) {
                     (Some(e), _) => {
@@ -211,7 +245,7 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
                     (None, End::Failed(error)) => Outcome::Failed { error },
                     (None, End::Interrupted) => Outcome::Interrupted,
                 };
-                let finished = sink.finish(load, outcome).map_err(sink_err);
+                let finished = sink.finish(load, outcome).map_err(sink_error);
                 let _ = reply.send(match page_error {
                     Some(e) => Err(e),
                     None => finished,
@@ -219,14 +253,6 @@ fn serve(mut sink: SendSink, rx: &Receiver<Command>, failed: &Mutex<Option<(Load
             }
         }
     }
-}
-
-/// The write failure recorded for `load`, if any.
-fn failure_of(slot: &Mutex<Option<(LoadId, WriteError)>>, load: LoadId) -> Option<WriteError> {
-    let slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-    slot.as_ref()
-        .filter(|(l, _)| *l == load)
-        .map(|(_, e)| e.clone())
 }
 
 /// The records of a page, checked to be a JSON array of `count` items.

@@ -73,6 +73,8 @@ pub enum SinkError {
     ReservedName { resource: String, table: String },
     #[error("load {} is not running in this sink", .0.0)]
     UnknownLoad(LoadId),
+    #[error("the pages of load {} are normalized by its normalizer, taken elsewhere", .0.0)]
+    NormalizerTaken(LoadId),
     #[error(
         "table `{table}`: column `{column}` has unknown data type `{data_type}` in _sluice_columns"
     )]

@@ -71,6 +71,7 @@ mod flatten_json;
 mod hints;
 mod lease;
 mod naming;
+mod normalize;
 mod schema;
 mod sqlite;
 mod types;
@@ -78,6 +79,7 @@ mod types;
 pub use error::SinkError;
 pub use hints::{ColumnHint, ContractMode, SchemaContract, TableHints};
 pub use naming::{normalize_identifier, shorten};
+pub use normalize::{NormalizedPage, Normalizer};
 pub use sqlite::SqliteSink;
 pub use types::{ColumnInfo, DataType};
 
@@ -115,7 +117,7 @@ impl TableSpec {
 }
 
 /// Identifies one load in the `_sluice_loads` ledger.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LoadId(pub i64);
 
 /// How a load ended.
@@ -186,15 +188,29 @@ pub trait Sink {
     fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError>;
     /// Records in the ledger that a resource was not attempted, and why.
     fn skip(&mut self, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError>;
-    /// Writes one page and its checkpointed state in ONE transaction. Returns rows written.
-    fn write_page(
+    /// The normalizer of `load`: it flattens the load's pages into rows and may run on
+    /// another thread than the sink, so a page is parsed while the one before it is written
+    /// ([`Sink::write_normalized`]). A load has one normalizer, taken once; after that,
+    /// [`Sink::write_pages_text`] refuses the load's pages.
+    fn normalizer(&mut self, load: LoadId) -> Result<Normalizer, SinkError>;
+    /// Writes consecutive normalized pages of one load, each with its state, in as few
+    /// transactions as the sink likes (a group commit): every page commits whole or not at
+    /// all, in order. When page `k` fails, the pages before it are written and `(k, error)`
+    /// is returned. Returns the records written.
+    fn write_normalized(
         &mut self,
         load: LoadId,
-        records: &[serde_json::Value],
-        state: &str,
-    ) -> Result<u64, SinkError>;
-    /// Writes one page given as the JSON array text of its `count` records (as a connector
-    /// returns it), with its state, in ONE transaction. Returns rows written.
+        pages: &[NormalizedPage],
+    ) -> Result<u64, (usize, SinkError)>;
+    /// [`Sink::write_normalized`] for pages given as the JSON array text of their records
+    /// (as a connector returns them), normalized by the load's own normalizer.
+    fn write_pages_text(
+        &mut self,
+        load: LoadId,
+        pages: &[PageText<'_>],
+    ) -> Result<u64, (usize, SinkError)>;
+    /// Writes one page given as the JSON array text of its `count` records, with its state,
+    /// in ONE transaction. Returns rows written.
     fn write_page_text(
         &mut self,
         load: LoadId,
@@ -209,43 +225,20 @@ pub trait Sink {
         };
         self.write_pages_text(load, &[page]).map_err(|(_, e)| e)
     }
-    /// Writes consecutive pages of one load, each with its state, in as few transactions as
-    /// the sink likes (a group commit): every page commits whole or not at all, in order.
-    /// When page `k` fails, the pages before it are written and `(k, error)` is returned.
-    /// The default parses each page and calls [`Sink::write_page`] (a transaction each); a
-    /// sink may flatten the text directly instead.
-    fn write_pages_text(
+    /// Writes one page of records and its checkpointed state in ONE transaction. Returns
+    /// rows written.
+    fn write_page(
         &mut self,
         load: LoadId,
-        pages: &[PageText<'_>],
-    ) -> Result<u64, (usize, SinkError)> {
-        let mut rows = 0;
-        for (k, page) in pages.iter().enumerate() {
-            let parsed: Vec<serde_json::Value> =
-                serde_json::from_str(page.records).map_err(|e| {
-                    let message = e.to_string();
-                    (
-                        k,
-                        SinkError::Records {
-                            expected: page.count,
-                            message,
-                        },
-                    )
-                })?;
-            if parsed.len() != page.count as usize {
-                return Err((
-                    k,
-                    SinkError::Records {
-                        expected: page.count,
-                        message: format!("it holds {}", parsed.len()),
-                    },
-                ));
-            }
-            rows += self
-                .write_page(load, &parsed, page.state)
-                .map_err(|e| (k, e))?;
-        }
-        Ok(rows)
+        records: &[serde_json::Value],
+        state: &str,
+    ) -> Result<u64, SinkError> {
+        let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
+        let text = serde_json::to_string(records).map_err(|e| SinkError::Records {
+            expected: count,
+            message: e.to_string(),
+        })?;
+        self.write_page_text(load, &text, count, state)
     }
     /// Ends a load. Completed: for Replace, swap the staged table in (atomically); ledger -> "completed".
     /// Failed: for Replace, drop the staged data (old table untouched); ledger -> "failed" with the error text.

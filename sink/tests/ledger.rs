@@ -375,3 +375,72 @@ fn a_group_of_pages_commits_together_and_a_bad_page_keeps_the_ones_before_it() {
         [("grouped".to_owned(), 3), ("grouped__tags".to_owned(), 2)]
     );
 }
+
+#[test]
+fn pages_normalized_on_another_thread_are_written_in_order() {
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("threaded", &["id"], Merge)).unwrap();
+    let mut normalizer = db.sink.normalizer(id).unwrap();
+    // One normalizer a load: taken once, and the text path refuses the load's pages after.
+    let again = db.sink.normalizer(id).unwrap_err().to_string();
+    assert!(again.contains("taken elsewhere"), "{again}");
+    let refused = db.sink.write_page_text(id, "[]", 0, "{}").unwrap_err();
+    assert!(refused.to_string().contains("taken elsewhere"), "{refused}");
+    let pages = std::thread::spawn(move || {
+        (0..3)
+            .map(|p| {
+                let records = format!(r#"[{{"id": {p}, "tags": ["a", "b"]}}, {{"id": 9}}]"#);
+                normalizer
+                    .normalize(records, 2, format!(r#"{{"p":{p}}}"#))
+                    .unwrap()
+            })
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .unwrap();
+    assert_eq!((pages[1].count(), pages[1].state()), (2, r#"{"p":1}"#));
+    assert_eq!(db.sink.write_normalized(id, &pages).unwrap(), 6);
+    let summary = db.sink.finish(id, Outcome::Completed).unwrap();
+    assert_eq!((summary.rows, summary.pages), (6, 3));
+    // Record 9 came three times: merged into one row, its (absent) tags with it.
+    assert_eq!(db.count("threaded"), 4);
+    assert_eq!(db.count("threaded__tags"), 6);
+    assert_eq!(
+        latest(db.sink.states().unwrap()),
+        [("threaded".to_owned(), r#"{"p":2}"#.to_owned())]
+    );
+    // `_dlt_id`s increase page after page, as when the sink normalizes itself.
+    let ids: Vec<String> = db
+        .rows(r#"SELECT _dlt_id FROM threaded__tags ORDER BY rowid"#)
+        .into_iter()
+        .map(|r| match &r[0] {
+            Sql::Text(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "unique and increasing in write order");
+    assert_eq!(ids.len(), 6);
+}
+
+#[test]
+fn a_page_that_does_not_normalize_names_the_record() {
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("bad", &[], Append)).unwrap();
+    let mut normalizer = db.sink.normalizer(id).unwrap();
+    let err = normalizer
+        .normalize(r#"[{"id": 1}, "two"]"#.into(), 2, "{}".into())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("record 1"), "{err}");
+    let err = normalizer
+        .normalize(r#"[{"id": 1}]"#.into(), 2, "{}".into())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("not a JSON array of 2 records: it holds 1"),
+        "{err}"
+    );
+}

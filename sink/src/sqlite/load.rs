@@ -8,6 +8,7 @@ use super::{ActiveLoad, NOW, ddl};
 use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
 use crate::naming::normalize_path;
+use crate::normalize::Normalizer;
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
 use crate::{
@@ -129,14 +130,16 @@ pub(super) fn begin(
     let load_id = id.0.to_string();
     let active = ActiveLoad {
         resource: spec.name.clone(),
-        flattener: Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
-            .with_json_columns(
+        normalizer: Some(Normalizer::new(
+            Flattener::new(&table, spec.max_table_nesting, merge, &load_id).with_json_columns(
                 hints
                     .columns
                     .iter()
                     .filter(|c| c.data_type == Some(crate::DataType::Json))
                     .map(|c| normalize_path(&c.name)),
             ),
+            table.clone(),
+        )),
         table,
         disposition: spec.disposition,
         not_null: names(&|c| c.nullable == Some(false), &[]),

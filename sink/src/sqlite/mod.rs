@@ -11,13 +11,13 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use crate::error::{SinkError, db};
-use crate::flatten::Flattener;
 use crate::lease::{self, Lease};
+use crate::normalize::Normalizer;
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
 use crate::{
-    LoadId, LoadSummary, Outcome, PageText, SavedState, SchemaContract, Sink, TableSpec,
-    Unfinished, WriteDisposition,
+    LoadId, LoadSummary, NormalizedPage, Outcome, PageText, SavedState, SchemaContract, Sink,
+    TableSpec, Unfinished, WriteDisposition,
 };
 
 /// SQL for "now" as an RFC 3339 UTC timestamp with milliseconds.
@@ -93,7 +93,8 @@ struct ActiveLoad {
     contract: Option<SchemaContract>,
     rows: u64,
     pages: u64,
-    flattener: Flattener,
+    /// Flattens the load's pages; `None` once taken by [`Sink::normalizer`].
+    normalizer: Option<Normalizer>,
 }
 
 impl ActiveLoad {
@@ -244,14 +245,20 @@ impl Sink for SqliteSink {
         load::skip(&self.conn, spec, reason)
     }
 
-    fn write_page(
+    fn normalizer(&mut self, load: LoadId) -> Result<Normalizer, SinkError> {
+        active(&mut self.loads, load)?
+            .normalizer
+            .take()
+            .ok_or(SinkError::NormalizerTaken(load))
+    }
+
+    fn write_normalized(
         &mut self,
         load: LoadId,
-        records: &[serde_json::Value],
-        state: &str,
-    ) -> Result<u64, SinkError> {
-        let active = active(&mut self.loads, load)?;
-        write::write_page(&mut self.conn, active, load, records, state)
+        pages: &[NormalizedPage],
+    ) -> Result<u64, (usize, SinkError)> {
+        let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
+        write::write_normalized(&mut self.conn, active, load, pages)
     }
 
     fn write_pages_text(

@@ -1,49 +1,62 @@
-//! `write_page`: one transaction with the DDL, the rows, the state and the ledger counters.
+//! Writing normalized pages: one transaction with the DDL, the rows of every table, the
+//! state and the ledger counters (several pages in one when they queue up).
 
 use std::borrow::Cow;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, params};
-use serde_json::Value;
 
 use super::{ActiveLoad, NOW, ddl, merge};
 use crate::coerce::Stored;
 use crate::contract::{self, TablePlan};
 use crate::error::{SinkError, db};
-use crate::flatten::{DLT_ROOT_ID, FlatRow, PageRows, Row};
-use crate::flatten_json::{self, PageError};
+use crate::flatten::{DLT_ROOT_ID, FlatRow, Row};
 use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, ColumnInfo};
-use crate::{LoadId, PageText, WriteDisposition};
+use crate::{LoadId, NormalizedPage, PageText, WriteDisposition};
 
-pub(super) fn write_page(
-    conn: &mut Connection,
-    load: &mut ActiveLoad,
-    id: LoadId,
-    records: &[Value],
-    state: &str,
-) -> Result<u64, SinkError> {
-    let text = serde_json::to_string(records).map_err(|e| SinkError::Records {
-        expected: u32::try_from(records.len()).unwrap_or(u32::MAX),
-        message: e.to_string(),
-    })?;
-    let count = u32::try_from(records.len()).unwrap_or(u32::MAX);
-    let page = PageText {
-        records: &text,
-        count,
-        state,
-    };
-    write_pages_text(conn, load, id, &[page]).map_err(|(_, e)| e)
-}
-
-/// Writes pages of one load in ONE transaction (a group commit). When page `k` fails,
-/// pages `..k` are written (in a second transaction) and the error is returned with `k`;
-/// nothing of page `k` or the ones after it is written.
+/// Writes pages given as text: normalized by the load's own normalizer, then written as
+/// [`write_normalized`] does. When page `k` does not normalize, the pages before it are
+/// written and the error is returned with `k`.
 pub(super) fn write_pages_text(
     conn: &mut Connection,
     load: &mut ActiveLoad,
     id: LoadId,
     pages: &[PageText<'_>],
+) -> Result<u64, (usize, SinkError)> {
+    let Some(normalizer) = load.normalizer.as_mut() else {
+        return Err((0, SinkError::NormalizerTaken(id)));
+    };
+    let mut normalized = Vec::with_capacity(pages.len());
+    let mut failed = None;
+    for (k, page) in pages.iter().enumerate() {
+        match normalizer.normalize(page.records.to_owned(), page.count, page.state.to_owned()) {
+            Ok(n) => normalized.push(n),
+            Err(e) => {
+                failed = Some((k, e));
+                break;
+            }
+        }
+    }
+    let rows = if normalized.is_empty() {
+        0
+    } else {
+        write_normalized(conn, load, id, &normalized)?
+    };
+    match failed {
+        Some(failure) => Err(failure),
+        None => Ok(rows),
+    }
+}
+
+/// Writes pages of one load in ONE transaction (a group commit). When page `k` fails,
+/// pages `..k` are written (in a second transaction) and the error is returned with `k`;
+/// nothing of page `k` or the ones after it is written.
+pub(super) fn write_normalized(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    pages: &[NormalizedPage],
 ) -> Result<u64, (usize, SinkError)> {
     match try_pages(conn, load, id, pages) {
         Ok(rows) => Ok(rows),
@@ -62,7 +75,7 @@ fn try_pages(
     conn: &mut Connection,
     load: &mut ActiveLoad,
     id: LoadId,
-    pages: &[PageText<'_>],
+    pages: &[NormalizedPage],
 ) -> Result<u64, (usize, SinkError)> {
     let saved = load.snapshot();
     let table = load.table.clone();
@@ -86,42 +99,17 @@ fn try_pages(
     Ok(rows)
 }
 
-/// Writes a page given as the JSON array text of its `count` records, flattened straight
-/// from the text into the rows of the resource's table and its child tables.
+/// Writes a normalized page: the rows of the resource's table and its child tables.
 fn write_one(
     conn: &Connection,
     load: &mut ActiveLoad,
     id: LoadId,
-    page: &PageText<'_>,
+    page: &NormalizedPage,
 ) -> Result<u64, SinkError> {
-    let (text, count, state) = (page.records, page.count, page.state);
-    let page = flatten_json::flatten_page(&mut load.flattener, text).map_err(|e| match e {
-        PageError::NotAnObject { index, found } => SinkError::NotAnObject {
-            table: load.table.clone(),
-            index,
-            found,
-        },
-        PageError::Collision { index, collision } => SinkError::Collision {
-            table: load.table.clone(),
-            index,
-            column: collision.column,
-            key: collision.key,
-        },
-        PageError::Json(message) => SinkError::Records {
-            expected: count,
-            message,
-        },
-    })?;
-    if page.roots().len() != count as usize {
-        return Err(SinkError::Records {
-            expected: count,
-            message: format!("it holds {}", page.roots().len()),
-        });
-    }
-    for (index, row) in page.roots().iter().enumerate() {
+    for (index, row) in page.rows().roots().iter().enumerate() {
         check_keys(load, index, &row.cells)?;
     }
-    write_rows(conn, load, id, &page, state)
+    write_rows(conn, load, id, page)
 }
 
 /// The DDL the rows need, the rows of every table, the state and the ledger counters, in the
@@ -130,9 +118,9 @@ fn write_rows(
     tx: &Connection,
     load: &mut ActiveLoad,
     id: LoadId,
-    page: &PageRows<'_>,
-    state: &str,
+    normalized: &NormalizedPage,
 ) -> Result<u64, SinkError> {
+    let (page, state) = (normalized.rows(), normalized.state());
     let roots = page.roots();
     check_not_null(load, roots)?;
     let mut kept = if load.upserts() {
@@ -141,7 +129,7 @@ fn write_rows(
         vec![true; roots.len()]
     };
     let empty = TableSchema::default();
-    let mut plans = plan_tables(load, page, &kept);
+    let mut plans = plan_tables(load, normalized, &kept);
     // Records a `discard_row` contract drops (a merge's earlier duplicates still count).
     let mut discarded = 0u64;
     if let Some(contract) = load.contract() {
@@ -239,19 +227,19 @@ fn ensure_indexes(
 }
 
 /// The schema changes each table of the page needs (root table first).
-fn plan_tables<'p, 'a>(
+fn plan_tables<'p>(
     load: &ActiveLoad,
-    page: &'p PageRows<'a>,
+    page: &'p NormalizedPage,
     kept: &[bool],
-) -> Vec<TablePlan<'p, 'a>> {
+) -> Vec<TablePlan<'p, 'p>> {
     let empty = TableSchema::default();
     let mut plans = Vec::new();
-    for (t, rows) in page.tables.iter().enumerate() {
+    for (t, rows) in page.rows().tables.iter().enumerate() {
         let rows: Vec<&Row<'_>> = rows.iter().filter(|r| kept[r.root]).collect();
         if rows.is_empty() {
             continue;
         }
-        let name = load.flattener.table_name(t).to_string();
+        let name = page.table_name(t).to_string();
         let current = load.tables.get(&name);
         let (pk, hinted): (&[String], &[ColumnInfo]) = if t == 0 {
             (&load.primary_key, &load.hinted)

@@ -1,0 +1,130 @@
+//! The normalize stage of a load: a page's JSON text flattened into the rows of the
+//! resource's tables (dlt's relational normalization), apart from the database. A
+//! [`Normalizer`] owns the flattening state of one load and can run on its own thread, so a
+//! page is parsed while the one before it is written; the sink writes the
+//! [`NormalizedPage`]s it makes ([`crate::Sink::write_normalized`]).
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::SinkError;
+use crate::flatten::{Flattener, PageRows};
+use crate::flatten_json::{self, PageError};
+
+self_cell::self_cell!(
+    /// A page's text and the rows flattened from it (their strings borrow the text).
+    struct PageCell {
+        owner: String,
+        #[covariant]
+        dependent: PageRows,
+    }
+);
+
+/// A page flattened into rows, ready to be written: the rows of each table (the resource's
+/// own first), the number of records and the state to checkpoint with them.
+pub struct NormalizedPage {
+    rows: PageCell,
+    /// Names of the tables the rows go to, by the table index of [`PageRows::tables`].
+    names: Vec<Arc<str>>,
+    count: u32,
+    state: String,
+}
+
+impl NormalizedPage {
+    /// Number of records (rows of the resource's own table).
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// The state to checkpoint with the page.
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+
+    pub(crate) fn rows(&self) -> &PageRows<'_> {
+        self.rows.borrow_dependent()
+    }
+
+    /// The name of table `t` of [`NormalizedPage::rows`].
+    pub(crate) fn table_name(&self, t: usize) -> &Arc<str> {
+        &self.names[t]
+    }
+}
+
+impl fmt::Debug for NormalizedPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<(&str, usize)> = self
+            .rows()
+            .tables
+            .iter()
+            .enumerate()
+            .map(|(t, rows)| (&*self.names[t], rows.len()))
+            .collect();
+        f.debug_struct("NormalizedPage")
+            .field("count", &self.count)
+            .field("rows", &rows)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Flattens the pages of one load, in order (the rows' `_dlt_id`s increase page after page).
+/// Made by the sink when a load begins ([`crate::Sink::normalizer`]).
+#[derive(Debug)]
+pub struct Normalizer {
+    flattener: Flattener,
+    /// The resource's own table, for errors.
+    table: String,
+}
+
+impl Normalizer {
+    pub(crate) fn new(flattener: Flattener, table: String) -> Self {
+        Normalizer { flattener, table }
+    }
+
+    /// Flattens `records`, the JSON array text of `count` records. Fails, naming the record,
+    /// when the text is not such an array, a record is not an object, or two keys of a
+    /// record become one column.
+    pub fn normalize(
+        &mut self,
+        records: String,
+        count: u32,
+        state: String,
+    ) -> Result<NormalizedPage, SinkError> {
+        let (flattener, table) = (&mut self.flattener, &self.table);
+        let rows = PageCell::try_new(records, |text| {
+            flatten_json::flatten_page(flattener, text).map_err(|e| match e {
+                PageError::NotAnObject { index, found } => SinkError::NotAnObject {
+                    table: table.clone(),
+                    index,
+                    found,
+                },
+                PageError::Collision { index, collision } => SinkError::Collision {
+                    table: table.clone(),
+                    index,
+                    column: collision.column,
+                    key: collision.key,
+                },
+                PageError::Json(message) => SinkError::Records {
+                    expected: count,
+                    message,
+                },
+            })
+        })?;
+        let found = rows.borrow_dependent().roots().len();
+        if found != count as usize {
+            return Err(SinkError::Records {
+                expected: count,
+                message: format!("it holds {found}"),
+            });
+        }
+        let names = (0..rows.borrow_dependent().tables.len())
+            .map(|t| Arc::clone(self.flattener.table_name(t)))
+            .collect();
+        Ok(NormalizedPage {
+            rows,
+            names,
+            count,
+            state,
+        })
+    }
+}
