@@ -60,14 +60,15 @@ pub(crate) fn coerce<'c>(cell: &'c Cell<'_>, t: DataType) -> Option<Stored<'c>> 
         (Cell::Str(s, _), T::Bool) => str2bool(s).map(|b| Stored::Int(i64::from(b))),
         (Cell::Int(i), T::Bool) => Some(Stored::Int(i64::from(*i != 0))),
         (Cell::Float(f), T::Bool) => Some(Stored::Int(i64::from(*f != 0.0))),
-        (Cell::Str(s, _), T::Timestamp) if is_timestamp(s) => text(s),
+        // The type inferred when the page was read says whether it is a timestamp.
+        (Cell::Str(s, t), T::Timestamp) if *t == T::Timestamp || is_timestamp(s) => text(s),
         (Cell::Str(s, _), T::Timestamp) => parse_float(s).and_then(unix_time).map(owned),
         (Cell::Int(i), T::Timestamp) => unix_time(*i as f64).map(owned),
         (Cell::Float(f), T::Timestamp) => unix_time(*f).map(owned),
         (Cell::Str(s, _), T::Json) => serde_json::from_str::<serde::de::IgnoredAny>(s)
             .ok()
             .map(|_| Stored::Text(Cow::Borrowed(&**s))),
-        (Cell::Str(s, _), T::Date) if is_timestamp(s) => text(&s[..10]),
+        (Cell::Str(s, t), T::Date) if *t == T::Timestamp || is_timestamp(s) => text(&s[..10]),
         (Cell::Int(i), T::Date) => unix_time(*i as f64).map(|t| owned(t[..10].to_owned())),
         (Cell::Float(f), T::Date) => unix_time(*f).map(|t| owned(t[..10].to_owned())),
         (Cell::Int(i), T::Decimal) => Some(owned(i.to_string())),

@@ -85,11 +85,14 @@ pub enum SinkError {
     },
 }
 
-/// Wraps a rusqlite error with the table and action it happened on.
-pub(crate) fn db(table: &str, action: &'static str) -> impl FnOnce(rusqlite::Error) -> SinkError {
-    let table = table.to_owned();
+/// Wraps a rusqlite error with the table and action it happened on. Copies the table's name
+/// only when there is an error: `.map_err(db(..))` runs on every statement and bound value.
+pub(crate) fn db<'t>(
+    table: &'t str,
+    action: &'static str,
+) -> impl FnOnce(rusqlite::Error) -> SinkError + 't {
     move |source| SinkError::Database {
-        table,
+        table: table.to_owned(),
         action,
         source,
     }

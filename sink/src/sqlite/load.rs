@@ -140,6 +140,7 @@ pub(super) fn begin(
             ),
             table.clone(),
         )),
+        statements: Default::default(),
         table,
         disposition: spec.disposition,
         not_null: names(&|c| c.nullable == Some(false), &[]),

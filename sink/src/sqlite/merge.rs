@@ -83,24 +83,29 @@ pub(super) fn delete_children(
     for child in children {
         let err = || db(&child, "deleting the child rows of merged records");
         for chunk in rows.chunks(per_statement) {
-            let matches = if pk.len() == 1 {
-                let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-                format!("{} IN ({})", ddl::quote(&pk[0]), marks.join(", "))
-            } else {
-                let keys: Vec<String> = pk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-                    .collect();
-                keys.join(" AND ")
-            };
-            let sql = format!(
-                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {matches})",
-                ddl::quote(&child),
-                ddl::quote(DLT_ROOT_ID),
-                ddl::quote(DLT_ID),
-                ddl::quote(&root_target),
-            );
+            let sql = load
+                .statements
+                .get("delete children", &child, 0, chunk.len(), || {
+                    let matches = if pk.len() == 1 {
+                        let marks: Vec<String> =
+                            (1..=chunk.len()).map(|i| format!("?{i}")).collect();
+                        format!("{} IN ({})", ddl::quote(&pk[0]), marks.join(", "))
+                    } else {
+                        let keys: Vec<String> = pk
+                            .iter()
+                            .enumerate()
+                            .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+                            .collect();
+                        keys.join(" AND ")
+                    };
+                    format!(
+                        "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {matches})",
+                        ddl::quote(&child),
+                        ddl::quote(DLT_ROOT_ID),
+                        ddl::quote(DLT_ID),
+                        ddl::quote(&root_target),
+                    )
+                });
             let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
             let mut n = 0;
             for row in chunk {

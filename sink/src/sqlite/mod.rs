@@ -3,6 +3,7 @@
 mod ddl;
 mod load;
 mod merge;
+mod statements;
 mod write;
 
 use std::collections::{HashMap, HashSet};
@@ -95,6 +96,8 @@ struct ActiveLoad {
     pages: u64,
     /// Flattens the load's pages; `None` once taken by [`Sink::normalizer`].
     normalizer: Option<Normalizer>,
+    /// The text of the statements run page after page.
+    statements: statements::Statements,
 }
 
 impl ActiveLoad {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, params};
 
+use super::statements::Statements;
 use super::{ActiveLoad, NOW, ddl, merge};
 use crate::coerce::Stored;
 use crate::contract::{self, TablePlan};
@@ -181,7 +182,7 @@ fn write_rows(
             merge::delete_children(tx, load, effective, &rows)?;
         }
         let pk = upsert.then_some(&load.primary_key[..]);
-        insert_rows(tx, &target, effective, &rows, pk)?;
+        insert_rows(tx, &load.statements, &target, effective, &rows, pk)?;
         written.push((name.clone(), rows.len() as u64));
         if let Some(next) = next {
             updated.push((name, next));
@@ -341,6 +342,7 @@ fn insert_sql(
 /// SQLite applies an upsert row by row, so a later duplicate key in a chunk wins.
 fn insert_rows(
     tx: &Connection,
+    statements: &Statements,
     table: &str,
     schema: &TableSchema,
     rows: &[&Row<'_>],
@@ -350,21 +352,18 @@ fn insert_rows(
     let columns = schema.columns();
     let width = columns.len();
     let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
-    let mut sql_cache: Vec<(usize, String)> = Vec::with_capacity(2);
     let mut slots: Vec<Stored<'_>> = vec![Stored::Null; width];
     let mut positions = Positions::default();
     for chunk in rows.chunks(per_statement) {
-        let sql = match sql_cache.iter().find(|(n, _)| *n == chunk.len()) {
-            Some((_, sql)) => sql,
-            None => {
-                sql_cache.push((
-                    chunk.len(),
-                    insert_sql(table, schema, chunk.len(), primary_key),
-                ));
-                &sql_cache[sql_cache.len() - 1].1
-            }
+        let kind = if primary_key.is_some() {
+            "upsert"
+        } else {
+            "insert"
         };
-        let mut stmt = tx.prepare_cached(sql).map_err(err())?;
+        let sql = statements.get(kind, table, width, chunk.len(), || {
+            insert_sql(table, schema, chunk.len(), primary_key)
+        });
+        let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
         for (r, row) in chunk.iter().enumerate() {
             slots.iter_mut().for_each(|s| *s = Stored::Null);
             for (j, (name, cell)) in row.cells.iter().enumerate() {
