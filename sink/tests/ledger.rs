@@ -444,3 +444,39 @@ fn a_page_that_does_not_normalize_names_the_record() {
         "{err}"
     );
 }
+
+#[test]
+fn the_wal_stays_bounded_and_is_folded_in_when_the_sink_closes() {
+    let mut db = Db::new();
+    let id = db.sink.begin(&spec("big", &["id"], Merge)).unwrap();
+    let wal = std::path::PathBuf::from(format!("{}-wal", db.path.display()));
+    let filler = "x".repeat(2000);
+    let mut largest = 0;
+    // ~24 MB of rows: past the writer's own checkpoint threshold (4000 pages, 16 MiB) more
+    // than once, so the WAL must have been copied and started over to stay smaller.
+    for p in 0..60 {
+        let records: Vec<serde_json::Value> = (0..200)
+            .map(|i| json!({"id": p * 200 + i, "text": filler}))
+            .collect();
+        db.sink.write_page(id, &records, "{}").unwrap();
+        largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
+    }
+    db.sink.finish(id, Outcome::Completed).unwrap();
+    assert!(largest > 0, "the database is in WAL mode");
+    assert!(
+        largest < 20 << 20,
+        "the WAL grew to {largest} bytes: it is never started over"
+    );
+    let Db { path, sink, _dir } = db;
+    drop(sink);
+    assert_eq!(
+        std::fs::metadata(&wal).map_or(0, |m| m.len()),
+        0,
+        "the last connection folds the WAL into the database"
+    );
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT COUNT(*) FROM big", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 12_000);
+}

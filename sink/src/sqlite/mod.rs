@@ -1,5 +1,6 @@
 //! The SQLite implementation of [`Sink`]. Everything dialect-specific lives here.
 
+mod checkpoint;
 mod ddl;
 mod load;
 mod merge;
@@ -147,6 +148,8 @@ struct Snapshot {
 /// which it holds exclusively while it lives.
 #[derive(Debug)]
 pub struct SqliteSink {
+    /// Dropped before `conn`: see [`checkpoint::Checkpointer`]'s `drop`.
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     loads: HashMap<i64, ActiveLoad>,
     /// Loads a dead process left `running`, marked `interrupted` when this sink opened.
@@ -184,9 +187,12 @@ impl SqliteSink {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
+        conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_PAGES)
+            .map_err(open_err)?;
         let mut sink = Self::init(conn)?;
         sink.reclaimed = load::take_lease(&sink.conn)?;
         sink._lease = Some(lease);
+        sink.checkpointer = checkpoint::Checkpointer::start(path);
         Ok(sink)
     }
 
@@ -214,6 +220,7 @@ impl SqliteSink {
         conn.execute_batch(META).map_err(err())?;
         ddl::migrate(&conn)?;
         Ok(SqliteSink {
+            checkpointer: None,
             conn,
             loads: HashMap::new(),
             reclaimed: 0,
@@ -261,7 +268,11 @@ impl Sink for SqliteSink {
         pages: &[NormalizedPage],
     ) -> Result<u64, (usize, SinkError)> {
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
-        write::write_normalized(&mut self.conn, active, load, pages)
+        let written = write::write_normalized(&mut self.conn, active, load, pages);
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
+        written
     }
 
     fn write_pages_text(
@@ -270,7 +281,11 @@ impl Sink for SqliteSink {
         pages: &[PageText<'_>],
     ) -> Result<u64, (usize, SinkError)> {
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
-        write::write_pages_text(&mut self.conn, active, load, pages)
+        let written = write::write_pages_text(&mut self.conn, active, load, pages);
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
+        written
     }
 
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError> {

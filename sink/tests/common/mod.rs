@@ -9,7 +9,7 @@ use serde_json::Value;
 use sluice_sink::{LoadId, Outcome, SavedState, Sink, SqliteSink, TableSpec, WriteDisposition};
 
 pub struct Db {
-    _dir: tempfile::TempDir,
+    pub _dir: tempfile::TempDir,
     pub path: PathBuf,
     pub sink: SqliteSink,
 }
