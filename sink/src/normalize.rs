@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::error::SinkError;
 use crate::flatten::{Flattener, PageRows};
 use crate::flatten_json::{self, PageError};
+use crate::types::DataType;
 
 self_cell::self_cell!(
     /// A page's text and the rows flattened from it (their strings borrow the text).
@@ -26,6 +27,8 @@ pub struct NormalizedPage {
     rows: PageCell,
     /// Names of the tables the rows go to, by the table index of [`PageRows::tables`].
     names: Vec<Arc<str>>,
+    /// For each table, the columns its rows have values in and the types of those values.
+    kinds: Vec<Kinds>,
     count: u32,
     state: String,
 }
@@ -49,6 +52,34 @@ impl NormalizedPage {
     pub(crate) fn table_name(&self, t: usize) -> &Arc<str> {
         &self.names[t]
     }
+
+    /// The `(column, type)` pairs of the values of table `t`'s rows.
+    pub(crate) fn kinds(&self, t: usize) -> &Kinds {
+        &self.kinds[t]
+    }
+}
+
+/// The distinct `(column, type)` pairs of a table's values in a page (nulls aside): what the
+/// write stage checks against the table's columns to see that the page changes nothing in
+/// them without looking at every value again.
+pub(crate) type Kinds = Vec<(Arc<str>, DataType)>;
+
+/// The [`Kinds`] of each table of `page`. Rows of a table name their cells with shared
+/// names, so a pair is found by comparing pointers.
+fn kinds_of(page: &PageRows<'_>) -> Vec<Kinds> {
+    page.tables
+        .iter()
+        .map(|rows| {
+            let mut kinds: Kinds = Vec::new();
+            for (name, cell) in rows.iter().flat_map(|r| &r.cells) {
+                let Some(t) = cell.data_type() else { continue };
+                if !kinds.iter().any(|(n, k)| *k == t && Arc::ptr_eq(n, name)) {
+                    kinds.push((Arc::clone(name), t));
+                }
+            }
+            kinds
+        })
+        .collect()
 }
 
 impl fmt::Debug for NormalizedPage {
@@ -120,9 +151,11 @@ impl Normalizer {
         let names = (0..rows.borrow_dependent().tables.len())
             .map(|t| Arc::clone(self.flattener.table_name(t)))
             .collect();
+        let kinds = kinds_of(rows.borrow_dependent());
         Ok(NormalizedPage {
             rows,
             names,
+            kinds,
             count,
             state,
         })

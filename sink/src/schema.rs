@@ -60,6 +60,27 @@ impl TableSchema {
     }
 }
 
+/// Whether values of these `(column, type)` kinds all go into existing columns, converted
+/// without fail (see [`always_fits`]): then [`plan`] would add nothing.
+pub(crate) fn fits(schema: &TableSchema, kinds: &[(Arc<str>, DataType)]) -> bool {
+    kinds.iter().all(|(name, t)| {
+        schema
+            .position(name)
+            .is_some_and(|i| always_fits(*t, schema.columns[i].data_type))
+    })
+}
+
+/// Whether [`coerce`] converts every value of type `value` for a column of type `column`.
+fn always_fits(value: DataType, column: DataType) -> bool {
+    use DataType as T;
+    value == column
+        || column == T::Text
+        || matches!(
+            (value, column),
+            (T::Bigint, T::Double) | (T::Bigint | T::Double, T::Bool)
+        )
+}
+
 /// Why a planned column is added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {

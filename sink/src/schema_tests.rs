@@ -68,3 +68,88 @@ fn later_pages_add_variants_and_new_fields_only() {
     assert_eq!(schema.columns()[i].name, "price__v_text");
     assert_eq!(stored, Stored::Text("n/a".into()));
 }
+
+/// Every kind of value `fits` lets through converts: the fast path of a page that brings
+/// nothing new never skips a variant column `plan` would add.
+#[test]
+fn kinds_that_always_fit_always_convert() {
+    use std::borrow::Cow;
+    let samples = [
+        Cell::Int(0),
+        Cell::Int(-7),
+        Cell::Int(i64::MAX),
+        Cell::Float(2.5),
+        Cell::Float(-1e300),
+        Cell::Float(3.0),
+        Cell::Bool(true),
+        Cell::Str(Cow::Borrowed("text"), DataType::Text),
+        Cell::Str(Cow::Borrowed(""), DataType::Text),
+        Cell::Str(Cow::Borrowed("12"), DataType::Text),
+        Cell::Str(Cow::Borrowed("2024-02-29T10:00:00Z"), DataType::Timestamp),
+        Cell::Str(Cow::Borrowed("2024-02-29"), DataType::Timestamp),
+        Cell::Json("[1]".into()),
+        Cell::Id("abc".into()),
+    ];
+    let all = [
+        DataType::Bigint,
+        DataType::Double,
+        DataType::Bool,
+        DataType::Text,
+        DataType::Timestamp,
+        DataType::Json,
+        DataType::Date,
+        DataType::Decimal,
+        DataType::Binary,
+    ];
+    let mut fitting = 0;
+    for cell in &samples {
+        let own = cell.data_type().unwrap();
+        for column in all {
+            if always_fits(own, column) {
+                fitting += 1;
+                assert!(
+                    coerce(cell, column).is_some(),
+                    "{cell:?} into a {column:?} column"
+                );
+            }
+        }
+    }
+    assert!(fitting > samples.len(), "the check looked at something");
+}
+
+#[test]
+fn a_page_fits_when_each_kind_has_a_column_that_takes_it() {
+    let schema = TableSchema::default().with(&[
+        ColumnInfo {
+            name: "id".into(),
+            data_type: DataType::Bigint,
+            nullable: false,
+            primary_key: true,
+        },
+        ColumnInfo {
+            name: "price".into(),
+            data_type: DataType::Double,
+            nullable: true,
+            primary_key: false,
+        },
+    ]);
+    let kinds = |k: &[(&str, DataType)]| -> Vec<(Arc<str>, DataType)> {
+        k.iter().map(|(n, t)| (Arc::from(*n), *t)).collect()
+    };
+    assert!(fits(
+        &schema,
+        &kinds(&[("id", DataType::Bigint), ("price", DataType::Bigint)])
+    ));
+    assert!(
+        !fits(&schema, &kinds(&[("id", DataType::Double)])),
+        "2.5 needs a variant"
+    );
+    assert!(
+        !fits(&schema, &kinds(&[("price", DataType::Text)])),
+        "text needs a variant"
+    );
+    assert!(
+        !fits(&schema, &kinds(&[("other", DataType::Bigint)])),
+        "a new column"
+    );
+}

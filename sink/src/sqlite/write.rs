@@ -247,7 +247,16 @@ fn plan_tables<'p>(
         } else {
             (&[], &[])
         };
-        let added = schema::plan(current.unwrap_or(&empty), &rows, pk, hinted);
+        // Most pages bring nothing new: their kinds of values all fit existing columns.
+        let unchanged = current.is_some_and(|schema| {
+            hinted.iter().all(|h| schema.position(&h.name).is_some())
+                && schema::fits(schema, page.kinds(t))
+        });
+        let added = if unchanged {
+            Vec::new()
+        } else {
+            schema::plan(current.unwrap_or(&empty), &rows, pk, hinted)
+        };
         plans.push(TablePlan {
             table: t,
             exists: current.is_some(),
