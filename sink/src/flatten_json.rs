@@ -351,7 +351,9 @@ impl<'de> Element<'_, 'de> {
     /// A list of scalars: one row with the element in its `value` column.
     fn scalar(mut self, cell: Cell<'de>) {
         let ctx = self.w.f.start_child(self.parent, self.table, 0);
-        let cells = vec![(Arc::clone(&self.w.f.fixed.value), cell)];
+        // Room for dlt's columns too: `_dlt_root_id`, `_dlt_parent_id`, `_dlt_list_idx`, `_dlt_id`.
+        let mut cells = Vec::with_capacity(5);
+        cells.push((Arc::clone(&self.w.f.fixed.value), cell));
         self.finish(&ctx, cells);
     }
 }

@@ -65,16 +65,28 @@ impl NormalizedPage {
 pub(crate) type Kinds = Vec<(Arc<str>, DataType)>;
 
 /// The [`Kinds`] of each table of `page`. Rows of a table name their cells with shared
-/// names, so a pair is found by comparing pointers.
+/// names, mostly in the same order: a cell like the one at its position in the row before
+/// is passed over, and a new pair is found by comparing pointers.
 fn kinds_of(page: &PageRows<'_>) -> Vec<Kinds> {
     page.tables
         .iter()
         .map(|rows| {
             let mut kinds: Kinds = Vec::new();
-            for (name, cell) in rows.iter().flat_map(|r| &r.cells) {
-                let Some(t) = cell.data_type() else { continue };
-                if !kinds.iter().any(|(n, k)| *k == t && Arc::ptr_eq(n, name)) {
-                    kinds.push((Arc::clone(name), t));
+            let mut previous: Vec<Option<(*const str, DataType)>> = Vec::new();
+            for row in rows {
+                for (j, (name, cell)) in row.cells.iter().enumerate() {
+                    let Some(t) = cell.data_type() else { continue };
+                    let here = Some((Arc::as_ptr(name), t));
+                    if previous.len() <= j {
+                        previous.resize(j + 1, None);
+                    }
+                    if previous[j] == here {
+                        continue;
+                    }
+                    previous[j] = here;
+                    if !kinds.iter().any(|(n, k)| *k == t && Arc::ptr_eq(n, name)) {
+                        kinds.push((Arc::clone(name), t));
+                    }
                 }
             }
             kinds
