@@ -531,3 +531,70 @@ fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
     assert_eq!(offsets(&world).iter().min(), Some(&(pages as u64 * 100)));
     assert_table_equals_source(&world, 20_000);
 }
+
+#[test]
+fn a_page_the_sink_refuses_fails_the_load_after_the_pages_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // 60 records by offset, 10 a page, all in flight at once: the page at offset 30 holds a
+    // record that is not an object while `broken` is set. The normalize stage refuses it;
+    // the pages before it are written (some in one group commit with it), none after it.
+    let broken = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = broken.clone();
+    let scenario = Scenario::new(move |req| {
+        let offset: u64 = req.q("offset").map_or(0, |o| o.parse().unwrap());
+        let mut data: Vec<Value> = (offset..(offset + 10).min(60))
+            .map(|i| json!({"id": i, "tags": [i, i + 1]}))
+            .collect();
+        if offset == 30 && flag.load(Ordering::SeqCst) {
+            data[4] = json!("oops");
+        }
+        Reply::json(json!({"data": data, "total": 60}))
+    });
+    let config = json!({
+        "client": {"base_url": scenario.base_url()},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+        "resources": [{"name": "items", "endpoint": {"path": "items", "data_selector": "data",
+            "paginator": {"type": "offset", "limit": 10, "total_path": "total"}}}]
+    });
+    let first = scenario.run(&config, &[]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    let error = first
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap();
+    assert!(
+        error.contains("record 4 of the page is a JSON string, not an object"),
+        "{}",
+        first.output()
+    );
+    let conn = rusqlite::Connection::open(scenario.db()).unwrap();
+    let ids = |conn: &rusqlite::Connection, sql: &str| -> Vec<i64> {
+        conn.prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert_eq!(
+        ids(&conn, "SELECT id FROM items ORDER BY id"),
+        (0..30).collect::<Vec<_>>()
+    );
+    assert_eq!(ids(&conn, "SELECT count(*) FROM items__tags"), [60]);
+    broken.store(false, Ordering::SeqCst);
+    let before = scenario.server.requests().len();
+    let second = scenario.run(&config, &[]);
+    second.ok();
+    let mut sent: Vec<String> = scenario.server.requests()[before..]
+        .iter()
+        .map(|r| r.q("offset").unwrap().to_string())
+        .collect();
+    sent.sort();
+    assert_eq!(sent, ["30", "40", "50"], "continued at the refused page");
+    assert_eq!(
+        ids(&conn, "SELECT id FROM items ORDER BY id"),
+        (0..60).collect::<Vec<_>>()
+    );
+    assert_eq!(ids(&conn, "SELECT count(*) FROM items__tags"), [120]);
+}
