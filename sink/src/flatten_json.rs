@@ -192,7 +192,7 @@ fn walk<'de, A: MapAccess<'de>>(
     level: u32,
     cells: &mut FlatRow<'de>,
 ) -> Result<(), A::Error> {
-    while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+    while let Some(key) = map.next_key_seed(Key)? {
         let column = w.f.column(ctx, prefix, &key);
         let value = map.next_value_seed(Leaf {
             w: w.reborrow(),
@@ -209,6 +209,35 @@ fn walk<'de, A: MapAccess<'de>>(
         }
     }
     Ok(())
+}
+
+/// An object's key, borrowed from the page when it has no escapes (serde's own `Cow`
+/// always copies).
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(s))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(s))
+    }
 }
 
 /// One value of an object: a cell, or nothing (a nested object flattened in place, or a list

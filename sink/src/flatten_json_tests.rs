@@ -153,3 +153,25 @@ fn bad_pages_are_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn keys_with_and_without_escapes_name_the_same_columns() {
+    // An escaped key is read into a string of its own, a plain one borrowed: both normalize
+    // alike, and a nested one makes the same `parent__child` column.
+    let (f, rows) = page(
+        r#"[{"Unit Price": 1, "w": {"Bin\u0020No": 2}, "t\u0061gs": ["x"]},
+            {"Unit\u0020Price": 3, "w": {"Bin No": 4}, "tags": ["y"]}]"#,
+        None,
+        false,
+    );
+    let shown = shown(&f, &rows);
+    assert_eq!(
+        shown,
+        [
+            "items: unit_price=1 w__bin_no=2 _dlt_load_id=7 _dlt_id",
+            "items: unit_price=3 w__bin_no=4 _dlt_load_id=7 _dlt_id",
+            "items__tags: value=x _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+            "items__tags: value=y _dlt_parent_id _dlt_list_idx=0 _dlt_id",
+        ]
+    );
+}
