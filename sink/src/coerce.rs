@@ -25,7 +25,7 @@ pub(crate) fn own_type(cell: &Cell<'_>) -> Option<DataType> {
         Cell::Int(_) => DataType::Bigint,
         Cell::Float(_) => DataType::Double,
         Cell::Bool(_) => DataType::Bool,
-        Cell::Str(..) | Cell::Id(_) => DataType::Text,
+        Cell::Str(..) | Cell::Id(_) | Cell::RowId(_) => DataType::Text,
         Cell::Json(_) => DataType::Json,
     })
 }
@@ -49,6 +49,7 @@ pub(crate) fn coerce<'c>(cell: &'c Cell<'_>, t: DataType) -> Option<Stored<'c>> 
         (Cell::Bool(b), T::Bool) => Some(Stored::Int(i64::from(*b))),
         (Cell::Str(s, _), T::Text) => text(s),
         (Cell::Id(s), T::Text) => text(s),
+        (Cell::RowId(id), T::Text) => text(id.as_str()),
         (Cell::Json(j), T::Json | T::Text) => text(j),
         (Cell::Int(i), T::Text) => Some(Stored::Text(i.to_string().into())),
         (Cell::Float(f), T::Text) => Some(Stored::Text(float_text(*f).into())),

@@ -77,9 +77,9 @@ pub(crate) struct RowCtx {
     pub(crate) level: u32,
     /// Position of the next cell (for [`Flattener::column`]).
     cursor: usize,
-    pub(crate) id: Arc<str>,
+    pub(crate) id: RowId,
     pub(crate) root: usize,
-    pub(crate) root_id: Arc<str>,
+    pub(crate) root_id: RowId,
 }
 
 /// Flattens the records of one resource, page after page.
@@ -184,7 +184,7 @@ impl Flattener {
             table: 0,
             level: 0,
             cursor: 0,
-            id: Arc::clone(&id),
+            id,
             root,
             root_id: id,
         }
@@ -204,13 +204,13 @@ impl Flattener {
             cursor: 0,
             id: self.next_row_id(),
             root: parent.root,
-            root_id: Arc::clone(&parent.root_id),
+            root_id: parent.root_id,
         }
     }
 
     /// A fresh `_dlt_id`: 14 characters like dlt's, increasing within a load (see
     /// [`sortable_id`]).
-    fn next_row_id(&mut self) -> Arc<str> {
+    fn next_row_id(&mut self) -> RowId {
         self.next_id = self.next_id.wrapping_add(1);
         let mut bytes = [0u8; ID_BYTES];
         bytes[..8].copy_from_slice(&self.next_id.to_be_bytes());
@@ -313,19 +313,18 @@ impl Flattener {
         cells: &mut FlatRow<'a>,
     ) {
         let f = &self.fixed;
-        let text = |s: &Arc<str>| Cell::Id(Arc::clone(s));
         match link {
-            None => cells.push((Arc::clone(&f.load_id), text(&self.load_id))),
+            None => cells.push((Arc::clone(&f.load_id), Cell::Id(Arc::clone(&self.load_id)))),
             Some((parent, idx)) => {
                 if self.root_ids {
-                    cells.push((Arc::clone(&f.root_id), text(&row.root_id)));
+                    cells.push((Arc::clone(&f.root_id), Cell::RowId(row.root_id)));
                 }
-                cells.push((Arc::clone(&f.parent_id), text(&parent.id)));
+                cells.push((Arc::clone(&f.parent_id), Cell::RowId(parent.id)));
                 let idx = i64::try_from(idx).unwrap_or(i64::MAX);
                 cells.push((Arc::clone(&f.list_idx), Cell::Int(idx)));
             }
         }
-        cells.push((Arc::clone(&f.id), text(&row.id)));
+        cells.push((Arc::clone(&f.id), Cell::RowId(row.id)));
     }
 }
 
@@ -359,9 +358,9 @@ impl Flattener {
 /// dirtying hundreds of index pages: 3x slower syncs of the seed config); increasing ones
 /// append. (dlt derives a child row's id from a hash of its parent's; a counter is unique
 /// too and costs nothing.)
-fn sortable_id(bytes: &[u8; ID_BYTES]) -> Arc<str> {
+fn sortable_id(bytes: &[u8; ID_BYTES]) -> RowId {
     const ALPHABET: &[u8; 64] = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
-    const CHARS: usize = (ID_BYTES * 8).div_ceil(6);
+    const CHARS: usize = ID_CHARS;
     let value = bytes.iter().fold(0u128, |v, b| (v << 8) | u128::from(*b));
     // Left-align the 80 bits in 84 so every character holds 6 bits.
     let value = value << (CHARS * 6 - ID_BYTES * 8);
@@ -369,7 +368,28 @@ fn sortable_id(bytes: &[u8; ID_BYTES]) -> Arc<str> {
     for (i, c) in out.iter_mut().enumerate() {
         *c = ALPHABET[((value >> ((CHARS - 1 - i) * 6)) & 63) as usize];
     }
-    std::str::from_utf8(&out).unwrap_or_default().into()
+    RowId(out)
+}
+
+/// Characters of a `_dlt_id`.
+const ID_CHARS: usize = (ID_BYTES * 8).div_ceil(6);
+
+/// A `_dlt_id` (see [`sortable_id`]): 14 ASCII characters kept inline, so a row's id, and its
+/// children's `_dlt_parent_id` and `_dlt_root_id`, cost no allocation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowId([u8; ID_CHARS]);
+
+impl RowId {
+    pub(crate) fn as_str(&self) -> &str {
+        // Always ASCII from the alphabet of `sortable_id`.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Two keys of one object that normalize to the same column: the second would silently

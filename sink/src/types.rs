@@ -79,9 +79,11 @@ pub(crate) enum Cell<'a> {
     Str(std::borrow::Cow<'a, str>, DataType),
     /// A list or object kept whole, as its JSON text.
     Json(String),
-    /// One of dlt's ids (`_dlt_id`, `_dlt_parent_id`, ...): text shared by the rows that
-    /// hold it, with no copy per row.
+    /// `_dlt_load_id`: text shared by the rows that hold it, with no copy per row.
     Id(std::sync::Arc<str>),
+    /// A row's `_dlt_id` (also `_dlt_parent_id`, `_dlt_root_id` of its children): 14
+    /// characters kept inline.
+    RowId(crate::flatten::RowId),
 }
 
 impl Cell<'_> {
@@ -93,7 +95,7 @@ impl Cell<'_> {
             Cell::Float(_) => DataType::Double,
             Cell::Bool(_) => DataType::Bool,
             Cell::Str(_, t) => *t,
-            Cell::Id(_) => DataType::Text,
+            Cell::Id(_) | Cell::RowId(_) => DataType::Text,
             Cell::Json(_) => DataType::Json,
         })
     }
@@ -107,6 +109,7 @@ impl Cell<'_> {
             Cell::Bool(b) => b.to_string(),
             Cell::Str(s, _) => s.to_string(),
             Cell::Id(s) => s.to_string(),
+            Cell::RowId(id) => id.as_str().to_owned(),
             Cell::Json(j) => j.clone(),
         })
     }
