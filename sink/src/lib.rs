@@ -1,7 +1,9 @@
 //! Loads JSON records into SQLite tables: schema inference, merge, append, replace.
 //!
-//! The crate knows nothing of WIT, wasm or HTTP: a caller hands it pages of
-//! [`serde_json::Value`] records through the [`Sink`] trait. [`SqliteSink`] is the one
+//! The crate knows nothing of WIT, wasm or HTTP: a caller hands it pages of records (the JSON
+//! text of each page, or [`serde_json::Value`]s) through the [`Sink`] trait. A load's
+//! [`Normalizer`] flattens pages into rows apart from the database, so a caller can run it on
+//! a thread of its own and hand the sink [`NormalizedPage`]s. [`SqliteSink`] is the one
 //! implementation today; PostgreSQL will come later behind the same trait, so everything
 //! dialect-specific lives in the `sqlite` module and the pure stages (flattening, type
 //! inference, schema evolution decisions, naming) are dialect-free.
