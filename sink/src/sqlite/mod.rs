@@ -228,6 +228,13 @@ impl SqliteSink {
         })
     }
 
+    /// Tells the checkpoint thread that pages were written.
+    fn committed(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
+    }
+
     /// Column metadata of a loaded table, in column order (empty if the table is unknown).
     pub fn columns(&self, table: &str) -> Result<Vec<ColumnInfo>, SinkError> {
         ddl::load_columns(&self.conn, table)
@@ -269,9 +276,7 @@ impl Sink for SqliteSink {
     ) -> Result<u64, (usize, SinkError)> {
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
         let written = write::write_normalized(&mut self.conn, active, load, pages);
-        if let Some(c) = &self.checkpointer {
-            c.poke();
-        }
+        self.committed();
         written
     }
 
@@ -282,9 +287,7 @@ impl Sink for SqliteSink {
     ) -> Result<u64, (usize, SinkError)> {
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
         let written = write::write_pages_text(&mut self.conn, active, load, pages);
-        if let Some(c) = &self.checkpointer {
-            c.poke();
-        }
+        self.committed();
         written
     }
 
