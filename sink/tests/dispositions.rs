@@ -306,3 +306,36 @@ fn append_and_replace_with_child_tables() {
     assert_eq!((db.count("cat"), db.count("cat__tags")), (1, 0));
     assert!(!db.table_exists("_sluice_staging__cat__tags"));
 }
+
+#[test]
+fn a_field_a_later_record_lacks_is_null_in_its_row() {
+    // Rows are bound value by value into cached multi-row statements: a column a record has
+    // no value for must come out NULL, not the value the statement held before.
+    for disposition in [Append, Merge] {
+        let mut db = Db::new();
+        let id = db
+            .sink
+            .begin(&spec("sparse", &["id"], disposition))
+            .unwrap();
+        db.sink
+            .write_page(id, &[json!({"id": 1, "x": "a", "n": 5})], "{}")
+            .unwrap();
+        db.sink
+            .write_page(id, &[json!({"id": 2}), json!({"id": 3, "n": null})], "{}")
+            .unwrap();
+        db.sink
+            .write_page(id, &[json!({"id": 4, "x": "b"})], "{}")
+            .unwrap();
+        db.sink.finish(id, Outcome::Completed).unwrap();
+        assert_eq!(
+            db.rows("SELECT id, x, n FROM sparse ORDER BY id"),
+            [
+                vec![Sql::Integer(1), text("a"), Sql::Integer(5)],
+                vec![Sql::Integer(2), Sql::Null, Sql::Null],
+                vec![Sql::Integer(3), Sql::Null, Sql::Null],
+                vec![Sql::Integer(4), text("b"), Sql::Null],
+            ],
+            "{disposition:?}"
+        );
+    }
+}

@@ -364,7 +364,6 @@ fn insert_rows(
     let columns = schema.columns();
     let width = columns.len();
     let per_statement = (MAX_PARAMS / width.max(1)).clamp(1, ROWS_PER_STATEMENT);
-    let mut slots: Vec<Stored<'_>> = vec![Stored::Null; width];
     let mut positions = Positions::default();
     for chunk in rows.chunks(per_statement) {
         let kind = if primary_key.is_some() {
@@ -375,19 +374,18 @@ fn insert_rows(
         let sql = statements.get(kind, table, width, chunk.len(), || {
             insert_sql(table, schema, chunk.len(), primary_key)
         });
+        // Every parameter of a statement from the cache is NULL (rusqlite clears them when
+        // it goes back), so only values are bound: a column a row has no value for stays NULL.
         let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
         for (r, row) in chunk.iter().enumerate() {
-            slots.iter_mut().for_each(|s| *s = Stored::Null);
             for (j, (name, cell)) in row.cells.iter().enumerate() {
                 // Null-only fields have no column: their value is NULL anyway.
-                if let Some((i, value)) = schema.place(&mut positions, j, name, cell) {
-                    slots[i] = value;
+                match schema.place(&mut positions, j, name, cell) {
+                    None | Some((_, Stored::Null)) => {}
+                    Some((i, value)) => stmt
+                        .raw_bind_parameter(r * width + i + 1, to_sql(value))
+                        .map_err(err())?,
                 }
-            }
-            for (i, slot) in slots.iter_mut().enumerate() {
-                let value = std::mem::replace(slot, Stored::Null);
-                stmt.raw_bind_parameter(r * width + i + 1, to_sql(value))
-                    .map_err(err())?;
             }
         }
         stmt.raw_execute().map_err(err())?;
