@@ -6,14 +6,12 @@
 //! [`Row`]s holding only the parent fields the child needs; [`render`] fills a request's
 //! templates from the current row and the incremental values.
 
-use std::collections::VecDeque;
-
 use serde_json::{Map, Value};
 
 use crate::config::Resource;
 use crate::config::walk;
 use crate::incremental::Tracker;
-use crate::placeholder::{self, Encode, Placeholder, json_strings, lookup};
+use crate::placeholder::{self, Encode, Placeholder, json_strings};
 use crate::protocol::Error;
 
 /// The parent fields one parent record gives its child's request chain.
@@ -33,39 +31,6 @@ impl Row {
             .iter()
             .find(|(f, _)| f == field)
             .and_then(|(_, v)| v.as_ref())
-    }
-}
-
-/// The chain progress of a child resource.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Chains {
-    /// Parent rows whose chains have not started.
-    pub queue: VecDeque<Row>,
-    /// The row of the chain in progress.
-    pub current: Option<Row>,
-    /// Parent rows seen so far.
-    pub rows_seen: u64,
-    /// Number of the last parent row whose chain started (0: none yet).
-    pub started: u64,
-    /// The next chain continues a resumed one: keep the restored paginator.
-    pub continue_current: bool,
-}
-
-impl Chains {
-    /// Takes the needed fields of each parent record into the queue.
-    pub fn feed(&mut self, records: &[Value], fields: &[String], status: u16) {
-        for record in records {
-            self.rows_seen += 1;
-            let values = fields
-                .iter()
-                .map(|f| (f.clone(), lookup(record, f).cloned()))
-                .collect();
-            self.queue.push_back(Row {
-                values,
-                status,
-                number: self.rows_seen,
-            });
-        }
     }
 }
 

@@ -13,8 +13,9 @@
 //!   `header_cursor`, `json_link`, `header_link`) and their detection;
 //! - [`actions`]: `response_actions` (ignore responses by status and/or content);
 //! - [`schema`]: the config's JSON Schema, generated from the parser's key tables;
-//! - [`placeholder`], [`dependent`], [`incremental`]: placeholders, dependent resources
-//!   (one request chain per parent record) and incremental loading;
+//! - [`placeholder`], [`dependent`], [`chains`], [`incremental`]: placeholders, dependent
+//!   resources (one request chain per parent record, several at once) and incremental
+//!   loading;
 //! - [`session`]: the state machine mirroring `wit/source.wit`;
 //! - [`protocol`]: the crate's own mirror of the WIT types.
 //!
@@ -23,6 +24,7 @@
 pub mod actions;
 #[cfg(target_arch = "wasm32")]
 mod bindings;
+pub mod chains;
 pub mod config;
 pub mod dependent;
 mod extract;

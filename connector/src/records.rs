@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::config::Resource;
-use crate::dependent::{Chains, include_parent_fields};
+use crate::dependent::{Row, include_parent_fields};
 use crate::incremental::{Tracker, record_key};
 use crate::protocol::Error;
 
@@ -22,7 +22,7 @@ pub(crate) struct Processed {
 /// as it is when there is nothing to do.
 pub(crate) fn process(
     res: &Resource,
-    chains: &Chains,
+    row: Option<&Row>,
     inc: Option<&mut Tracker>,
     status: u16,
     text: String,
@@ -38,7 +38,7 @@ pub(crate) fn process(
     }
     let mut records: Vec<Value> = serde_json::from_str(&text)
         .map_err(|e| Error::response(status, format!("cannot read selected records: {e}")))?;
-    if include && let (Some(parent), Some(row)) = (&res.parent, &chains.current) {
+    if include && let (Some(parent), Some(row)) = (&res.parent, row) {
         include_parent_fields(
             &mut records,
             parent,

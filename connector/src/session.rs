@@ -3,24 +3,24 @@
 //! Per resource: [`Session::next_requests`] plans the next page's request, and while the
 //! paginator can predict the page after it ([`Paginate::skip_ahead`]: offset and page
 //! numbers once a response told the page size or the total), one more on each call, up to
-//! [`MAX_AHEAD`] in flight. The host sends them and hands the final responses, in the
-//! order planned, to
-//! [`Session::on_response`], which applies `response_actions`, selects the records (keeping
-//! a detected `data_selector` for later pages), advances the paginator (detecting one from
-//! the first response when none is configured) and checks the [`Guard`].
+//! [`MAX_AHEAD`] in flight. A dependent resource instead starts the chains of the next
+//! parent records while one is in flight ([`crate::chains`]). The host sends the requests
+//! and hands the final responses, in the order planned, to [`Session::on_response`], which
+//! applies `response_actions`, selects the records (keeping a detected `data_selector` for
+//! later pages), advances the paginator (detecting one from the first response when none
+//! is configured) and checks the [`Guard`].
 
 use std::collections::{HashSet, VecDeque};
 
 use serde_json::{Map, Value, json};
 
 use crate::actions::{Action, action_for};
+use crate::chains::{Chains, Lane, MAX_HELD, Records};
 use crate::config::{Config, Resource};
-use crate::dependent::{self, Chains};
+use crate::dependent;
 use crate::extract::extract;
 use crate::incremental::{self, Tracker};
-use crate::paginator::{
-    DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, PaginatorConfig, RequestParts,
-};
+use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
 use crate::resume::{self, ChainPosition, Position};
 use crate::selector::Selector;
@@ -213,8 +213,9 @@ impl Session {
     }
 
     /// The requests of `resource` the host may send now: the next page; while requests are
-    /// in flight, the page after them when the paginator can predict it, else nothing;
-    /// nothing when the resource is done.
+    /// in flight, the page after them when the paginator can predict it, or (a dependent
+    /// resource) the next page of another parent record's chain; else nothing. Nothing when
+    /// the resource is done.
     pub fn next_requests(&mut self, resource: &str) -> Result<Vec<Request>, Error> {
         let client_headers = self.config.client.headers.clone();
         let base_url = self.config.client.base_url.clone();
@@ -227,53 +228,34 @@ impl Session {
                 "resource \"{resource}\" failed earlier: {why}"
             )));
         }
-        if run.done {
+        if run.done || run.in_flight.len() >= MAX_AHEAD {
             return Ok(Vec::new());
         }
-        // Chains of one request each (a `single_page` endpoint) are independent: the next
-        // parent rows' requests may go out while earlier ones are in flight.
-        let one_page_chains = res.parent.is_some()
-            && res.endpoint.paginator == PaginatorConfig::SinglePage
-            && run.resume.is_none();
-        if !run.in_flight.is_empty() {
-            if run.in_flight.len() >= MAX_AHEAD {
-                return Ok(Vec::new());
+        let planner = if res.parent.is_some() {
+            next_chain(res, run, max_pages, parent_done)
+        } else if run.in_flight.is_empty() {
+            run.ahead = Some(run.paginator.clone());
+            Some(Planner::Current)
+        } else {
+            run.ahead
+                .as_mut()
+                .is_some_and(Paginator::skip_ahead)
+                .then_some(Planner::Ahead)
+        };
+        let Some(planner) = planner else {
+            return Ok(Vec::new());
+        };
+        let (row, paginator) = match planner {
+            Planner::Current => (run.chains.current.as_ref(), &run.paginator),
+            Planner::Ahead => (None, run.ahead.as_ref().unwrap_or(&run.paginator)),
+            Planner::Lane(k) => {
+                let lane = &run.chains.lanes[k];
+                (Some(&lane.row), &lane.paginator)
             }
-            if one_page_chains {
-                let Some(row) = run.chains.queue.pop_front() else {
-                    return Ok(Vec::new());
-                };
-                run.chains.current = Some(row);
-            } else {
-                let Some(ahead) = run.ahead.as_mut() else {
-                    return Ok(Vec::new());
-                };
-                // A dependent resource's longer chains stay sequential.
-                if res.parent.is_some() || !ahead.skip_ahead() {
-                    return Ok(Vec::new());
-                }
-            }
-        } else if res.parent.is_some() && run.chains.current.is_none() {
-            // A new chain per parent row, with a fresh paginator; none while the parent
-            // has not given a row.
-            if run.resume.is_some() && !resume_chains(res, run, parent_done) {
-                return Ok(Vec::new());
-            }
-            let restored = run.paginator.clone();
-            let Some(row) = run.chains.queue.pop_front() else {
-                return Ok(Vec::new());
-            };
-            run.chains.started = row.number;
-            run.chains.current = Some(row);
-            run.paginator = res.endpoint.paginator.start();
-            run.guard = Guard::new(max_pages).named(&res.name);
-            if std::mem::take(&mut run.chains.continue_current) {
-                run.paginator = restored;
-            }
-        }
+        };
         let ep = &res.endpoint;
-        let rendered = dependent::render(res, run.chains.current.as_ref(), run.inc.as_ref())
-            .inspect_err(|e| run.failed = Some(e.to_string()))?;
+        let rendered = dependent::render(res, row, run.inc.as_ref());
+        let rendered = rendered.inspect_err(|e| run.failed = Some(e.to_string()))?;
         let body = match &rendered.json {
             None => None,
             Some(text) => Some(
@@ -286,11 +268,7 @@ impl Session {
             url: None,
             body,
         };
-        let planner = match &run.ahead {
-            Some(ahead) if !run.in_flight.is_empty() => ahead,
-            _ => &run.paginator,
-        };
-        planner.prepare(&mut parts);
+        paginator.prepare(&mut parts);
         let url = match parts.url.take() {
             Some(next) => url::build(&next, "", &parts.query),
             None => url::build(&base_url, &rendered.path, &parts.query),
@@ -306,14 +284,12 @@ impl Session {
         }
         let seq = run.next_seq;
         run.next_seq += 1;
-        if run.in_flight.is_empty() {
-            run.ahead = Some(run.paginator.clone());
-        }
+        let row = row.cloned();
         run.in_flight.push_back(InFlight {
             seq,
             method: ep.method,
             url: url.clone(),
-            row: run.chains.current.clone(),
+            row,
         });
         Ok(vec![Request {
             seq,
@@ -332,7 +308,6 @@ impl Session {
             .config
             .literal_secret()
             .filter(|_| !self.literal_warned);
-        let max_pages = self.max_pages;
         let parent_done = self.parent_done(resource);
         let (res, run) = self.find(resource)?;
         // Responses come in the order the requests were planned.
@@ -354,26 +329,69 @@ impl Session {
             })
         })?;
         run.pages += 1;
-        if let Some(row) = &flight.row
-            && run
-                .chains
-                .current
-                .as_ref()
-                .is_none_or(|c| c.number != row.number)
-        {
-            // The chain this response belongs to (later chains may have been planned since),
-            // with a guard of its own.
-            run.chains.started = row.number;
-            run.chains.current = Some(row.clone());
-            run.guard = Guard::new(max_pages).named(&res.name);
-        }
-        let result = page_of(res, run, &flight, &response, parent_done);
-        let mut page = match result {
-            Ok(page) => page,
-            Err(e) => {
-                run.failed = Some(e.to_string());
-                return Err(e);
+        // A dependent resource's response belongs to the current chain or to one ahead.
+        let lane = flight
+            .row
+            .as_ref()
+            .and_then(|row| run.chains.lane_of(row.number));
+        let (paginator, guard, row) = match lane {
+            Some(k) => {
+                let lane = &mut run.chains.lanes[k];
+                (&mut lane.paginator, &mut lane.guard, Some(&lane.row))
             }
+            None => (
+                &mut run.paginator,
+                &mut run.guard,
+                run.chains.current.as_ref(),
+            ),
+        };
+        let chain = Chain {
+            paginator,
+            guard,
+            row,
+        };
+        let selected = select(
+            res,
+            chain,
+            &mut run.detected_selector,
+            run.inc.as_mut(),
+            &flight,
+            &response,
+        );
+        let selected = selected.inspect_err(|e| run.failed = Some(e.to_string()))?;
+        let mut records = Records {
+            text: selected.records,
+            count: selected.count,
+        };
+        match lane {
+            // Held until the chains before it are complete: the page carries no records
+            // and the position stays where it was.
+            Some(k) => {
+                let held = std::mem::take(&mut records);
+                run.chains.lanes[k].hold(held, selected.chain_done);
+            }
+            None => end_chain(res, run, selected.chain_done, parent_done, &mut records),
+        }
+        let count = u32::try_from(records.count).map_err(|_| {
+            let e = Error::response(
+                response.status,
+                format!("too many records in one page: {}", records.count),
+            );
+            run.failed = Some(e.to_string());
+            e
+        })?;
+        let pending = std::mem::take(&mut run.pending);
+        let notices = pending
+            .into_iter()
+            .chain(selected.notices)
+            .filter(|n| run.noted.insert(n.message.clone()))
+            .collect();
+        let mut page = Page {
+            records: records.text,
+            count,
+            state: page_state(res, run),
+            done: run.done,
+            notices,
         };
         self.feed_children(resource, &page, response.status)?;
         if let Some(key) = literal {
@@ -406,32 +424,105 @@ impl Session {
     }
 }
 
-/// The page of one response, advancing the resource's paginator.
-fn page_of(
+/// Which paginator plans a request.
+#[derive(Debug, Clone, Copy)]
+enum Planner {
+    /// The resource's own, or its current chain's.
+    Current,
+    /// The one predicting pages past those in flight ([`Paginate::skip_ahead`]).
+    Ahead,
+    /// That of the chain running ahead at this index of [`Chains::lanes`].
+    Lane(usize),
+}
+
+/// The chain of a dependent resource that may send a request now: the current chain when
+/// it has none in flight (starting the next parent record's chain when none is current),
+/// else a chain ahead, else a new chain ahead while the held pages allow.
+fn next_chain(res: &Resource, run: &mut Run, max_pages: u64, parent_done: bool) -> Option<Planner> {
+    if run.resume.is_some() && !resume_chains(res, run, parent_done) {
+        return None;
+    }
+    let in_flight = &run.in_flight;
+    let waiting = |number: u64| {
+        in_flight
+            .iter()
+            .any(|f| f.row.as_ref().is_some_and(|r| r.number == number))
+    };
+    match &run.chains.current {
+        Some(row) if !waiting(row.number) => return Some(Planner::Current),
+        Some(_) => {}
+        None if run.chains.lanes.is_empty() => {
+            // A new chain with a fresh paginator; none while the parent has not given a row.
+            let row = run.chains.queue.pop_front()?;
+            run.chains.current = Some(row);
+            run.chains.answered = false;
+            run.guard = Guard::new(max_pages).named(&res.name);
+            if std::mem::take(&mut run.chains.continue_current) {
+                run.chains.answered = true; // the resumed chain's restored paginator
+            } else {
+                run.paginator = res.endpoint.paginator.start();
+            }
+            return Some(Planner::Current);
+        }
+        None => {}
+    }
+    if run.chains.held(waiting) >= MAX_HELD {
+        return None;
+    }
+    if let Some(k) = run.chains.ready_lane(waiting) {
+        return Some(Planner::Lane(k));
+    }
+    let row = run.chains.queue.pop_front()?;
+    let paginator = res.endpoint.paginator.start();
+    let guard = Guard::new(max_pages).named(&res.name);
+    run.chains.lanes.push_back(Lane::new(row, paginator, guard));
+    Some(Planner::Lane(run.chains.lanes.len() - 1))
+}
+
+/// One request chain's paginating state: the resource's own (or its current chain's), or
+/// that of a chain running ahead.
+struct Chain<'a> {
+    paginator: &'a mut Paginator,
+    guard: &'a mut Guard,
+    /// The parent row of a dependent resource's chain.
+    row: Option<&'a dependent::Row>,
+}
+
+/// What a chain made of one response.
+struct Selected {
+    /// As one JSON array text.
+    records: String,
+    count: usize,
+    /// The chain's last page: its paginator is done or the incremental range is left behind.
+    chain_done: bool,
+    notices: Vec<Notice>,
+}
+
+/// Selects the records of one response and advances the chain's paginator.
+fn select(
     res: &Resource,
-    run: &mut Run,
+    chain: Chain<'_>,
+    detected_selector: &mut Option<Selector>,
+    inc: Option<&mut Tracker>,
     flight: &InFlight,
     response: &Response,
-    parent_done: bool,
-) -> Result<Page, Error> {
+) -> Result<Selected, Error> {
     let ep = &res.endpoint;
     if let Some(Action::Ignore) = action_for(&ep.response_actions, response) {
-        end_chain(res, run, true, parent_done);
-        return Ok(Page {
+        return Ok(Selected {
             records: "[]".into(),
             count: 0,
-            state: page_state(res, run),
-            done: run.done,
+            chain_done: true,
             notices: vec![Notice::info(format!(
                 "HTTP {} from {} {} matched response_actions: ignored, no records",
                 response.status, flight.method, flight.url
             ))],
         });
     }
-    let selector = ep.data_selector.as_ref().or(run.detected_selector.as_ref());
+    let selector = ep.data_selector.as_ref().or(detected_selector.as_ref());
     let ex = extract(flight.method, &flight.url, response, selector)?;
-    if run.detected_selector.is_none() {
-        run.detected_selector = ex.detected.clone();
+    if detected_selector.is_none() {
+        detected_selector.clone_from(&ex.detected);
     }
     let view = PageView {
         status: response.status,
@@ -440,46 +531,24 @@ fn page_of(
         headers: &response.headers,
         count: ex.count,
     };
-    if run.guard.pages() == 0 {
+    if chain.guard.pages() == 0 {
         // A next link back to the first page is a loop too.
-        run.guard.check_reference(response.status, &flight.url)?;
+        chain.guard.check_reference(response.status, &flight.url)?;
     }
-    let advance = run.paginator.advance(&view)?;
-    run.guard
+    let advance = chain.paginator.advance(&view)?;
+    chain
+        .guard
         .check(response.status, &ex.records, ex.count, !advance.done)?;
     if let (false, Some(reference)) = (advance.done, &advance.reference) {
-        run.guard.check_reference(response.status, reference)?;
+        chain.guard.check_reference(response.status, reference)?;
     }
-    let processed = crate::records::process(
-        res,
-        &run.chains,
-        run.inc.as_mut(),
-        response.status,
-        ex.records,
-        ex.count,
-    )?;
-    // A chain ends with its paginator or when the incremental range is left behind; a
-    // dependent resource is done with its last chain after its parent is done.
-    end_chain(res, run, advance.done || processed.past_range, parent_done);
-    let count = u32::try_from(processed.count).map_err(|_| {
-        Error::response(
-            response.status,
-            format!("too many records in one page: {}", processed.count),
-        )
-    })?;
-    let pending = std::mem::take(&mut run.pending);
-    let notices = pending
-        .into_iter()
-        .chain(ex.notices)
-        .chain(advance.notices)
-        .filter(|n| run.noted.insert(n.message.clone()))
-        .collect();
-    Ok(Page {
+    let processed =
+        crate::records::process(res, chain.row, inc, response.status, ex.records, ex.count)?;
+    Ok(Selected {
         records: processed.text,
-        count,
-        state: page_state(res, run),
-        done: run.done,
-        notices,
+        count: processed.count,
+        chain_done: advance.done || processed.past_range,
+        notices: ex.notices.into_iter().chain(advance.notices).collect(),
     })
 }
 
@@ -530,14 +599,20 @@ fn page_state(res: &Resource, run: &Run) -> String {
 /// Where `run` stands after its last answered page.
 fn position(res: &Resource, run: &Run) -> Position {
     let dependent = res.parent.is_some();
-    let in_chain = run.chains.current.is_some();
+    // The current chain stands somewhere once a page of it was answered; before that the
+    // next run starts it at its first page.
+    let in_chain = run
+        .chains
+        .answered
+        .then_some(run.chains.current.as_ref())
+        .flatten();
     Position {
         fingerprint: run.fingerprint.clone(),
         pages: run.pages,
-        paginator: (!dependent || in_chain).then(|| run.paginator.state()),
+        paginator: (!dependent || in_chain.is_some()).then(|| run.paginator.state()),
         chain: dependent.then(|| ChainPosition {
-            done: run.chains.started - u64::from(in_chain),
-            current: run.chains.current.as_ref().map(|r| json!(r.values)),
+            done: run.chains.finished,
+            current: in_chain.map(|r| json!(r.values)),
         }),
         incremental_start: run.inc.as_ref().map(Tracker::start_state),
     }
@@ -639,6 +714,7 @@ fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) -> bool {
         return true;
     }
     run.chains.queue.drain(..done);
+    run.chains.finished = chain.done;
     run.pending.push(Notice::info(format!(
         "resuming the interrupted load at page {} (after {} complete parent chains)",
         pos.pages + 1,
@@ -652,12 +728,28 @@ fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) -> bool {
 }
 
 /// Records the end (or not) of the current request chain: a plain resource is done with its
-/// only chain; a dependent one once its parent is done and no parent row waits.
-fn end_chain(res: &Resource, run: &mut Run, chain_done: bool, parent_done: bool) {
-    if chain_done && res.parent.is_some() {
-        run.chains.current = None;
-        run.done = parent_done && run.chains.queue.is_empty() && run.in_flight.is_empty();
-    } else {
+/// only chain; a dependent one hands over the records the chains after it hold when they
+/// are complete ([`Chains::complete_current`]), and is done once its parent is done and no
+/// chain is left.
+fn end_chain(
+    res: &Resource,
+    run: &mut Run,
+    chain_done: bool,
+    parent_done: bool,
+    out: &mut Records,
+) {
+    if res.parent.is_none() {
         run.done = chain_done;
+        return;
     }
+    if chain_done {
+        run.chains
+            .complete_current(&mut run.paginator, &mut run.guard, out);
+    } else {
+        run.chains.answered = true;
+    }
+    run.done = parent_done
+        && run.chains.current.is_none()
+        && run.chains.queue.is_empty()
+        && run.in_flight.is_empty();
 }

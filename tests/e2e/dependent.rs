@@ -238,3 +238,98 @@ fn single_page_chains_of_different_parents_are_fetched_concurrently() {
         .unwrap();
     assert_eq!(wrong, 0, "each detail row carries its own parent's id");
 }
+
+/// The events endpoint, each page 20 ms slow.
+fn slow_events(r: &Req) -> Reply {
+    let reply = serve(r);
+    if r.path.ends_with("/events") {
+        reply.after(std::time::Duration::from_millis(20))
+    } else {
+        reply
+    }
+}
+
+fn paginated_events() -> Value {
+    json!({
+        "path": "items/{resources.items.id}/events",
+        "paginator": {"type": "offset", "limit": 5, "total_path": "total"},
+    })
+}
+
+#[test]
+fn multi_page_chains_of_different_parents_are_fetched_concurrently() {
+    let env = Scenario::new(slow_events);
+    let run = env.run(
+        &config(&env.base_url(), paginated_events()),
+        &["--concurrency", "8"],
+    );
+    run.ok();
+    assert_eq!(
+        env.server.sorted_lines(),
+        expected_requests(),
+        "each page once"
+    );
+    assert_loaded(&env);
+    assert!(
+        env.server.max_concurrent() >= 4,
+        "at most {} event requests at once",
+        env.server.max_concurrent()
+    );
+    // Records are committed chain by chain, in parent order, as one chain at a time would.
+    let order = env.col::<i64>("SELECT _items_id FROM item_events ORDER BY rowid");
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+}
+
+#[test]
+fn an_interrupted_concurrent_dependent_load_resumes_without_loss_or_duplicates() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let broken = std::sync::Arc::new(AtomicBool::new(true));
+    let flag = broken.clone();
+    // Item 11's second page (of 3) fails until the flag is cleared, while chains of other items
+    // are in flight around it.
+    let env = Scenario::new(move |r: &Req| {
+        if r.path == "/items/11/events" && r.qn("offset") == 5 && flag.load(Ordering::SeqCst) {
+            return Reply::status(503, "down");
+        }
+        slow_events(r)
+    });
+    let config = config(&env.base_url(), paginated_events());
+    let first = env.run(&config, &["--concurrency", "8", "--max-attempts", "1"]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    let committed = env.ids("item_events").len();
+    assert!(committed > 0, "the chains before item 11 were committed");
+    broken.store(false, Ordering::SeqCst);
+    let before = env.server.requests().len();
+    let second = env.run(&config, &["--concurrency", "8"]);
+    second.ok();
+    assert_loaded(&env);
+    let all_events: Vec<String> = expected_requests()
+        .into_iter()
+        .filter(|l| l.contains("/events"))
+        .collect();
+    let mut again: Vec<String> = env.server.requests()[before..]
+        .iter()
+        .map(|r| r.line())
+        .filter(|l| l.contains("/events"))
+        .collect();
+    again.sort();
+    let mut unique = again.clone();
+    unique.dedup();
+    assert_eq!(unique, again, "no page asked twice in the second run");
+    assert!(again.iter().all(|l| all_events.contains(l)), "{again:?}");
+    assert!(
+        again.len() < all_events.len(),
+        "the second run continued ({} of {} event pages)",
+        again.len(),
+        all_events.len()
+    );
+    assert!(
+        !again.contains(&"GET /items/1/events?limit=5&offset=0".to_string()),
+        "the first item's chain was done: {again:?}"
+    );
+    assert!(
+        second.stdout.contains("resumed at page"),
+        "{}",
+        second.stdout
+    );
+}

@@ -350,11 +350,13 @@ fn a_cursor_load_resumes_with_the_cursor_of_its_last_committed_page() {
             "endpoint": {"path": "items", "data_selector": "data",
                          "paginator": {"type": "cursor", "cursor_path": "next"}}}]
     });
-    let first = scenario.run(&config, &["--max-attempts", "1"]);
+    // One request at a time, so the failure comes after the first chain is complete (with
+    // chains fetched ahead it may come before; `dependent.rs` covers that).
+    let first = scenario.run(&config, &["--max-attempts", "1", "--concurrency", "1"]);
     assert_eq!(first.code, Some(1), "{}", first.output());
     broken.store(false, Ordering::SeqCst);
     let before = scenario.server.requests().len();
-    let second = scenario.run(&config, &[]);
+    let second = scenario.run(&config, &["--concurrency", "1"]);
     second.ok();
     let cursors: Vec<Option<String>> = scenario.server.requests()[before..]
         .iter()
@@ -409,11 +411,13 @@ fn a_dependent_load_resumes_in_the_parent_chain_it_stopped_in() {
                 "data_selector": "items",
                 "paginator": {"type": "page_number", "base_page": 1, "total_path": "total_pages"}}}]
     });
-    let first = scenario.run(&config, &["--max-attempts", "1"]);
+    // One request at a time, so the failure comes after the first chain is complete (with
+    // chains fetched ahead it may come before; `dependent.rs` covers that).
+    let first = scenario.run(&config, &["--max-attempts", "1", "--concurrency", "1"]);
     assert_eq!(first.code, Some(1), "{}", first.output());
     broken.store(false, Ordering::SeqCst);
     let before = scenario.server.requests().len();
-    let second = scenario.run(&config, &[]);
+    let second = scenario.run(&config, &["--concurrency", "1"]);
     second.ok();
     let sent: Vec<String> = scenario.server.requests()[before..]
         .iter()

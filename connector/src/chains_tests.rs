@@ -1,0 +1,252 @@
+//! Chains of a dependent resource running ahead: held records, the bound, and positions
+//! that resume exactly.
+
+use super::*;
+use serde_json::json;
+
+use crate::protocol::{Page, Request, Response};
+use crate::session::Session;
+
+fn recs(values: &[i64]) -> Records {
+    Records {
+        text: serde_json::to_string(values).unwrap(),
+        count: values.len(),
+    }
+}
+
+#[test]
+fn records_append_as_one_array() {
+    let mut r = Records::default();
+    r.append(&recs(&[]));
+    assert_eq!(r, Records::default());
+    r.append(&recs(&[1, 2]));
+    r.append(&recs(&[]));
+    r.append(&Records {
+        text: " [ 3 ,4 ] ".into(),
+        count: 2,
+    });
+    assert_eq!(r.count, 4);
+    let v: Value = serde_json::from_str(&r.text).unwrap();
+    assert_eq!(v, json!([1, 2, 3, 4]));
+}
+
+fn row(number: u64) -> Row {
+    Row {
+        values: vec![("id".into(), Some(json!(number)))],
+        status: 200,
+        number,
+    }
+}
+
+#[test]
+fn completing_a_chain_hands_over_the_complete_lanes_after_it() {
+    let start = crate::paginator::PaginatorConfig::SinglePage.start();
+    let mut chains = Chains {
+        current: Some(row(1)),
+        answered: true,
+        ..Chains::default()
+    };
+    for (n, pages, done) in [
+        (2, &[20, 21][..], true),
+        (3, &[30][..], false),
+        (4, &[40][..], true),
+    ] {
+        let mut lane = Lane::new(row(n), start.clone(), Guard::default());
+        for p in pages {
+            lane.hold(recs(&[*p]), false);
+        }
+        lane.done = done;
+        chains.lanes.push_back(lane);
+    }
+    let (mut paginator, mut guard) = (start.clone(), Guard::default());
+    let mut out = recs(&[10]);
+    chains.complete_current(&mut paginator, &mut guard, &mut out);
+    let v: Value = serde_json::from_str(&out.text).unwrap();
+    assert_eq!(
+        v,
+        json!([10, 20, 21, 30]),
+        "chain 3 is not complete: 4 waits"
+    );
+    assert_eq!(chains.finished, 2);
+    assert_eq!(chains.current.as_ref().map(|r| r.number), Some(3));
+    assert!(chains.answered, "chain 3 had a page answered");
+    assert_eq!(chains.lanes.len(), 1);
+    assert_eq!(chains.held(|_| true), 2, "one page held and one asked for");
+}
+
+/// A parent of `PARENTS` records; parent `n` has `(n * 7) % 13` children, 4 a page, so
+/// chains are empty, one page or several.
+const PARENTS: u64 = 40;
+
+fn children_of(n: u64) -> u64 {
+    (n * 7) % 13
+}
+
+fn config() -> String {
+    json!({"client": {"base_url": "https://api.example.com"},
+        "resources": [
+            {"name": "parents", "endpoint": {"path": "/p", "data_selector": "data",
+                "paginator": {"type": "offset", "limit": 100, "total_path": "total"}}},
+            {"name": "children", "include_from_parent": ["id"],
+             "endpoint": {"path": "/p/{resources.parents.id}/c", "data_selector": "data",
+                "paginator": {"type": "page_number", "base_page": 1, "page_param": "page",
+                              "total_path": null}}}]})
+    .to_string()
+}
+
+fn serve(req: &Request) -> Response {
+    let q = |key: &str| {
+        let query = req.url.split_once('?').map_or("", |(_, q)| q);
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
+            .map(|v| v.parse::<u64>().unwrap())
+    };
+    let path = req.url.split('?').next().unwrap();
+    let parts: Vec<&str> = path.split('/').collect();
+    let body = if parts.len() == 4 {
+        let data: Vec<Value> = (1..=PARENTS).map(|n| json!({"id": n})).collect();
+        json!({"data": data, "total": PARENTS})
+    } else {
+        let n: u64 = parts[4].parse().unwrap();
+        let page = q("page").unwrap();
+        let from = (page - 1) * 4;
+        let to = (from + 4).min(children_of(n));
+        let data: Vec<Value> = (from..to).map(|j| json!({"id": n * 100 + j})).collect();
+        json!({"data": data})
+    };
+    Response {
+        seq: req.seq,
+        status: 200,
+        headers: vec![],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// Drives `name` like the host: up to `window` requests in flight, answers handed back in
+/// the order planned. Returns the pages, the requests and the most in flight at once.
+fn drive(
+    s: &mut Session,
+    name: &str,
+    window: usize,
+    max: usize,
+) -> (Vec<Page>, Vec<Request>, usize) {
+    let (mut pages, mut sent) = (Vec::new(), Vec::new());
+    let mut out: VecDeque<Request> = VecDeque::new();
+    let mut most = 0;
+    while pages.len() < max {
+        while out.len() < window {
+            let Some(req) = s.next_requests(name).unwrap().into_iter().next() else {
+                break;
+            };
+            sent.push(req.clone());
+            out.push_back(req);
+        }
+        most = most.max(out.len());
+        let Some(req) = out.pop_front() else { break };
+        let page = s.on_response(name, serve(&req)).unwrap();
+        let done = page.done;
+        pages.push(page);
+        if done {
+            assert!(out.is_empty(), "done with requests in flight");
+            break;
+        }
+    }
+    (pages, sent, most)
+}
+
+fn child_ids(pages: &[Page]) -> Vec<u64> {
+    pages
+        .iter()
+        .flat_map(|p| {
+            let v: Vec<Value> = serde_json::from_str(&p.records).unwrap();
+            assert_eq!(v.len(), p.count as usize);
+            v
+        })
+        .map(|r| {
+            let id = r["id"].as_u64().unwrap();
+            assert_eq!(r["_parents_id"], json!(id / 100), "its own parent's field");
+            id
+        })
+        .collect()
+}
+
+/// The children's pages of a run with `window` in flight, after the parent's.
+fn children_run(
+    state: &[(String, String)],
+    window: usize,
+    max: usize,
+) -> (Vec<Page>, Vec<Request>, usize) {
+    let mut s = Session::open(&config(), state).unwrap();
+    drive(&mut s, "parents", 1, usize::MAX);
+    drive(&mut s, "children", window, max)
+}
+
+fn urls(reqs: &[Request]) -> Vec<String> {
+    let mut v: Vec<String> = reqs.iter().map(|r| r.url.clone()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn multi_page_chains_of_different_parents_go_out_together_and_load_in_parent_order() {
+    let (seq_pages, seq_sent, seq_most) = children_run(&[], 1, usize::MAX);
+    assert_eq!(seq_most, 1);
+    let expected: Vec<u64> = (1..=PARENTS)
+        .flat_map(|n| (0..children_of(n)).map(move |j| n * 100 + j))
+        .collect();
+    assert_eq!(child_ids(&seq_pages), expected);
+    let (pages, sent, most) = children_run(&[], 8, usize::MAX);
+    assert_eq!(most, 8, "chains of several parents in flight at once");
+    assert_eq!(
+        child_ids(&pages),
+        expected,
+        "records in parent order, each once"
+    );
+    assert_eq!(urls(&sent), urls(&seq_sent), "the same requests");
+    assert_eq!(pages.iter().filter(|p| p.done).count(), 1);
+    assert!(pages.last().unwrap().done);
+    // Every page's position is a prefix: the chains done never go back.
+    let mut done = 0;
+    for p in &pages[..pages.len() - 1] {
+        let state: Value = serde_json::from_str(&p.state).unwrap();
+        let now = state["resume"]["chain"]["done"].as_u64().unwrap();
+        assert!(now >= done, "{now} after {done}");
+        done = now;
+    }
+}
+
+#[test]
+fn a_concurrent_dependent_load_resumes_exactly_from_every_committed_page() {
+    let (full, _, _) = children_run(&[], 8, usize::MAX);
+    let all = child_ids(&full);
+    for k in 1..full.len() {
+        let (first, _, _) = children_run(&[], 8, k);
+        let state = first.last().unwrap().state.clone();
+        let (rest, _, _) = children_run(&[("children".into(), state)], 8, usize::MAX);
+        let mut ids = child_ids(&first);
+        ids.extend(child_ids(&rest));
+        assert_eq!(ids, all, "cut after {k} pages: every record once, in order");
+        let resumed: Value = serde_json::from_str(&rest[0].state).unwrap();
+        assert_eq!(
+            resumed["pages"].as_u64().unwrap(),
+            k as u64 + 1,
+            "the resumed load counts on from page {k}"
+        );
+    }
+}
+
+#[test]
+fn chains_ahead_are_bounded_by_the_pages_they_may_hold() {
+    // A window far larger than the bound: the chains ahead stop at MAX_HELD pages.
+    let (pages, _, most) = children_run(&[], 1000, usize::MAX);
+    assert_eq!(
+        most,
+        1 + MAX_HELD,
+        "the current chain and the pages held ahead"
+    );
+    let expected: Vec<u64> = (1..=PARENTS)
+        .flat_map(|n| (0..children_of(n)).map(move |j| n * 100 + j))
+        .collect();
+    assert_eq!(child_ids(&pages), expected);
+}
