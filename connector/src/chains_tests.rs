@@ -250,3 +250,30 @@ fn chains_ahead_are_bounded_by_the_pages_they_may_hold() {
         .collect();
     assert_eq!(child_ids(&pages), expected);
 }
+
+#[test]
+fn chains_that_send_the_moving_last_value_stay_one_at_a_time() {
+    // `{incremental.last_value}` moves with every page's records: a chain planned ahead
+    // would send another value than dlt, which plans it after the chains before it.
+    let mut cfg: Value = serde_json::from_str(&config()).unwrap();
+    cfg["resources"][1]["endpoint"]["params"] = json!({"since": "{incremental.last_value}"});
+    cfg["resources"][1]["endpoint"]["incremental"] =
+        json!({"cursor_path": "id", "initial_value": 0});
+    let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
+    drive(&mut s, "parents", 1, usize::MAX);
+    let (pages, sent, most) = drive(&mut s, "children", 8, usize::MAX);
+    assert_eq!(most, 1, "one chain at a time");
+    let expected: Vec<u64> = (1..=PARENTS)
+        .flat_map(|n| (0..children_of(n)).map(move |j| n * 100 + j))
+        .collect();
+    assert_eq!(child_ids(&pages), expected);
+    // Each chain's first request carries the last value of the chains before it.
+    let first_of_2 = sent.iter().position(|r| r.url.contains("/p/2/c")).unwrap();
+    assert!(
+        sent[first_of_2]
+            .url
+            .contains(&format!("since={}", 100 + children_of(1) - 1)),
+        "{}",
+        sent[first_of_2].url
+    );
+}

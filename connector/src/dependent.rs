@@ -58,6 +58,16 @@ fn templates(i: usize, r: &Resource) -> Vec<(String, String)> {
     out
 }
 
+/// Whether the requests of `r` carry `{incremental.last_value}`: it moves as records come
+/// in, so each chain must be planned after the chains before it were answered (as in dlt).
+pub fn renders_last_value(r: &Resource) -> bool {
+    templates(0, r).iter().any(|(path, text)| {
+        placeholder::scan(path, text).is_ok_and(|holes| {
+            holes.contains(&Placeholder::Incremental(placeholder::IncValue::Last))
+        })
+    })
+}
+
 /// Validates every placeholder, sets each resource's `parent` and `parent_fields`, and
 /// orders parents before their children (otherwise keeping config order).
 pub(crate) fn link(mut resources: Vec<Resource>) -> Result<Vec<Resource>, Error> {

@@ -70,6 +70,9 @@ struct Run {
     resume: Option<Position>,
     /// Notices to emit with the next page (e.g. where a resumed load continues).
     pending: Vec<Notice>,
+    /// A dependent resource may start the chains of later parent records while one is in
+    /// flight ([`crate::chains`]).
+    chains_ahead: bool,
 }
 
 /// A connector session over one config.
@@ -105,6 +108,7 @@ impl Session {
                 pages: 0,
                 resume: None,
                 pending: Vec::new(),
+                chains_ahead: !dependent::renders_last_value(r),
             })
             .collect();
         for (name, text) in state {
@@ -466,7 +470,7 @@ fn next_chain(res: &Resource, run: &mut Run, max_pages: u64, parent_done: bool) 
         }
         None => {}
     }
-    if run.chains.held(waiting) >= MAX_HELD {
+    if !run.chains_ahead || run.chains.held(waiting) >= MAX_HELD {
         return None;
     }
     if let Some(k) = run.chains.ready_lane(waiting) {
