@@ -339,3 +339,46 @@ fn a_field_a_later_record_lacks_is_null_in_its_row() {
         );
     }
 }
+
+#[test]
+fn merge_within_one_load_replaces_the_child_rows_of_an_earlier_page_at_every_depth() {
+    let mut db = Db::new();
+    let s = spec("items", &["id"], Merge);
+    db.load(
+        &s,
+        &[
+            // Page 1 creates the child tables (and a grandchild table).
+            vec![
+                json!({"id": 1, "tags": ["a", "b"], "parts": [{"n": 1, "subs": ["x", "y"]}]}),
+                json!({"id": 2, "tags": ["c"]}),
+            ],
+            // Page 2 brings a child table of its own.
+            vec![json!({"id": 3, "notes": ["n1"], "tags": ["d"]})],
+            // Page 3 repeats the keys of pages 1 and 2 with emptied or shorter lists.
+            vec![
+                json!({"id": 1, "tags": [], "parts": [{"n": 2, "subs": []}]}),
+                json!({"id": 3, "notes": [], "tags": ["e"]}),
+            ],
+        ],
+    );
+    let s_ = |v: &[&str]| v.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        tags_of(&db, "items"),
+        [(1, vec![]), (2, s_(&["c"])), (3, s_(&["e"]))]
+    );
+    assert_eq!(db.count("items__notes"), 0, "a child table made mid-load");
+    assert_eq!(db.count("items__parts"), 1);
+    assert_eq!(db.count("items__parts__subs"), 0, "grandchild rows too");
+    for child in [
+        "items__tags",
+        "items__notes",
+        "items__parts",
+        "items__parts__subs",
+    ] {
+        let orphans = db.rows(&format!(
+            "SELECT COUNT(*) FROM {child} t WHERE NOT EXISTS \
+             (SELECT 1 FROM items r WHERE r._dlt_id = t._dlt_root_id)"
+        ));
+        assert_eq!(orphans, [[Sql::Integer(0)]], "no orphans in {child}");
+    }
+}

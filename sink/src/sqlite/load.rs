@@ -167,6 +167,9 @@ pub(super) fn finish(
 ) -> Result<LoadSummary, SinkError> {
     let table = load.table.as_str();
     let err = || db(table, "finishing the load");
+    if load.upserts() {
+        super::merge::drop_child_triggers(conn, load)?;
+    }
     let tx = conn.transaction().map_err(err())?;
     let status = match outcome {
         Outcome::Completed => {

@@ -62,63 +62,55 @@ fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Merge: deletes the child rows of the stored records the page's records replace, in every
-/// child table, before the records are upserted (dlt's delete-insert: a list that shrank or
-/// emptied leaves no stale rows).
-pub(super) fn delete_children(
+/// Merge: makes the stored record a page's record replaces take its child rows with it, in
+/// child table `child` (dlt's delete-insert: a list that shrank or emptied leaves no stale
+/// rows). A trigger of this connection does it: the upsert that replaces a record gives it a
+/// new `_dlt_id`, and the child rows of the old one are deleted then, by the `_dlt_root_id`
+/// index. Records that are new cost nothing (a first sync looks nothing up). The trigger
+/// lives until the load finishes ([`drop_child_triggers`]) or the connection closes.
+pub(super) fn ensure_child_trigger(
     tx: &Connection,
     load: &ActiveLoad,
-    root: &TableSchema,
-    rows: &[&Row<'_>],
+    child: &str,
 ) -> Result<(), SinkError> {
-    let children = child_targets(load);
-    if children.is_empty() || root.position(DLT_ID).is_none() {
-        return Ok(());
-    }
-    let root_target = load.target(&load.table);
-    let pk = &load.primary_key;
-    // One statement per chunk of records (`key IN (...)`) for a one-column key; one per
-    // record for a composite key.
-    let per_statement = if pk.len() == 1 { DELETE_CHUNK } else { 1 };
-    for child in children {
-        let err = || db(&child, "deleting the child rows of merged records");
-        for chunk in rows.chunks(per_statement) {
-            let sql = load
-                .statements
-                .get("delete children", &child, 0, chunk.len(), || {
-                    let matches = if pk.len() == 1 {
-                        let marks: Vec<String> =
-                            (1..=chunk.len()).map(|i| format!("?{i}")).collect();
-                        format!("{} IN ({})", ddl::quote(&pk[0]), marks.join(", "))
-                    } else {
-                        let keys: Vec<String> = pk
-                            .iter()
-                            .enumerate()
-                            .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-                            .collect();
-                        keys.join(" AND ")
-                    };
-                    format!(
-                        "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {matches})",
-                        ddl::quote(&child),
-                        ddl::quote(DLT_ROOT_ID),
-                        ddl::quote(DLT_ID),
-                        ddl::quote(&root_target),
-                    )
-                });
-            let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
-            let mut n = 0;
-            for row in chunk {
-                for k in pk {
-                    n += 1;
-                    stmt.raw_bind_parameter(n, to_sql(value_of(root, &row.cells, k)))
-                        .map_err(err())?;
-                }
-            }
-            stmt.raw_execute().map_err(err())?;
-        }
+    ddl::ensure_index(tx, child, DLT_ROOT_ID)?;
+    let id = ddl::quote(DLT_ID);
+    let sql = format!(
+        "CREATE TEMP TRIGGER IF NOT EXISTS {} AFTER UPDATE OF {id} ON main.{} \
+         WHEN old.{id} IS NOT new.{id} \
+         BEGIN DELETE FROM {} WHERE {} = old.{id}; END",
+        ddl::quote(&trigger_name(child)),
+        ddl::quote(&load.target(&load.table)),
+        ddl::quote(child),
+        ddl::quote(DLT_ROOT_ID),
+    );
+    tx.execute_batch(&sql)
+        .map_err(db(child, "preparing the merge of child rows"))
+}
+
+/// Sets up [`ensure_child_trigger`] for every child table of the load's records so far.
+pub(super) fn ensure_child_triggers(tx: &Connection, load: &ActiveLoad) -> Result<(), SinkError> {
+    for child in child_targets(load) {
+        ensure_child_trigger(tx, load, &child)?;
     }
     Ok(())
+}
+
+/// Drops the triggers [`ensure_child_trigger`] made for the load.
+pub(super) fn drop_child_triggers(conn: &Connection, load: &ActiveLoad) -> Result<(), SinkError> {
+    for child in child_targets(load) {
+        let sql = format!(
+            "DROP TRIGGER IF EXISTS temp.{}",
+            ddl::quote(&trigger_name(&child))
+        );
+        conn.execute_batch(&sql)
+            .map_err(db(&child, "finishing the merge of child rows"))?;
+    }
+    Ok(())
+}
+
+fn trigger_name(child: &str) -> String {
+    format!("_sluice_merge__{child}")
 }
 
 /// The tables the child rows of the load's records are in (those with `_dlt_root_id`).
@@ -129,9 +121,6 @@ fn child_targets(load: &ActiveLoad) -> Vec<String> {
         .map(|(name, _)| load.target(name))
         .collect()
 }
-
-/// Records whose child rows one DELETE removes.
-const DELETE_CHUNK: usize = 500;
 
 /// Merge key: deletes the stored records of earlier loads that share a merge key with a
 /// record of the page, and their child rows (dlt's delete-insert by `merge_key`).

@@ -11,7 +11,7 @@ use super::{ActiveLoad, NOW, ddl, merge};
 use crate::coerce::Stored;
 use crate::contract::{self, TablePlan};
 use crate::error::{SinkError, db};
-use crate::flatten::{DLT_ROOT_ID, FlatRow, Row};
+use crate::flatten::{DLT_ID, DLT_ROOT_ID, FlatRow, Row};
 use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, ColumnInfo};
 use crate::{LoadId, NormalizedPage, PageText, WriteDisposition};
@@ -178,9 +178,6 @@ fn write_rows(
         if root && load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
             merge::delete_by_merge_key(tx, load, effective, &rows)?;
         }
-        if upsert {
-            merge::delete_children(tx, load, effective, &rows)?;
-        }
         let pk = upsert.then_some(&load.primary_key[..]);
         insert_rows(tx, &load.statements, &target, effective, &rows, pk)?;
         written.push((name.clone(), rows.len() as u64));
@@ -204,7 +201,8 @@ fn write_rows(
 }
 
 /// The indexes a table's writes need: a merge's unique key index, `unique` hints (root
-/// table), `_dlt_root_id` for a merge's deletes (child tables).
+/// table), `_dlt_root_id` for a merge's deletes (child tables), and the triggers that delete
+/// the child rows of the records a merge replaces ([`merge::ensure_child_trigger`]).
 fn ensure_indexes(
     tx: &Connection,
     load: &ActiveLoad,
@@ -215,6 +213,9 @@ fn ensure_indexes(
     if !root {
         if schema.position(DLT_ROOT_ID).is_some() {
             ddl::ensure_index(tx, target, DLT_ROOT_ID)?;
+            if load.upserts() {
+                merge::ensure_child_trigger(tx, load, target)?;
+            }
         }
         return Ok(());
     }
@@ -223,6 +224,9 @@ fn ensure_indexes(
     }
     if load.upserts() {
         ddl::ensure_pk_index(tx, target, &load.primary_key)?;
+        if schema.position(DLT_ID).is_some() {
+            merge::ensure_child_triggers(tx, load)?;
+        }
     }
     Ok(())
 }
