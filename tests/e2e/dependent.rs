@@ -333,3 +333,106 @@ fn an_interrupted_concurrent_dependent_load_resumes_without_loss_or_duplicates()
         second.stdout
     );
 }
+
+#[test]
+fn kill_9_during_concurrent_chains_then_one_run_to_the_end() {
+    use std::time::{Duration, Instant};
+    // 600 parents, each with a chain of 3 pages of 5 events (the last page short), 3 ms a
+    // page: 1,800 child requests in a clean run.
+    const PARENTS: u64 = 600;
+    const CHAIN: u64 = 3;
+    let env = Scenario::new(|r: &Req| {
+        let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["parents"] => Reply::json(json!(
+                (1..=PARENTS).map(|i| json!({"id": i})).collect::<Vec<_>>()
+            )),
+            ["parents", id, "events"] => {
+                let parent: u64 = id.parse().unwrap();
+                let page: u64 = r.q("page").map_or(1, |p| p.parse().unwrap());
+                let n = if page < CHAIN { 5 } else { 2 };
+                let data: Vec<Value> = (0..n)
+                    .map(|j| json!({"id": parent * 1000 + page * 10 + j}))
+                    .collect();
+                Reply::json(json!({"data": data, "pages": CHAIN})).after(Duration::from_millis(3))
+            }
+            _ => Reply::status(404, "no such route"),
+        }
+    });
+    let config = env.write_config(
+        "config.json",
+        &json!({
+            "client": {"base_url": env.base_url()},
+            "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+            "resources": [
+                {"name": "parents", "endpoint": {"path": "parents", "paginator": "single_page"}},
+                {"name": "events", "endpoint": {"path": "parents/{resources.parents.id}/events",
+                    "data_selector": "data",
+                    "paginator": {"type": "page_number", "base_page": 1, "total_path": "pages"}}}]
+        }),
+    );
+    let child_requests = |env: &Scenario| {
+        env.server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/events"))
+            .count() as u64
+    };
+    let mut seed = u64::from(std::process::id()) | 1;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut killed = 0;
+    for _ in 0..10 {
+        let seen = child_requests(&env);
+        let more = 5 + next() % 40;
+        let mut child = env.spawn_run(&config, &["--concurrency", "8"], &[]);
+        let started = Instant::now();
+        while child_requests(&env) < seen + more
+            && child.try_wait().unwrap().is_none()
+            && started.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        std::thread::sleep(Duration::from_millis(next() % 10));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(killed >= 8, "only {killed} runs were killed mid-sync");
+    let before = child_requests(&env);
+    let last = env.run_file(&config, &["--concurrency", "8"], &[]);
+    last.ok();
+    assert!(last.stdout.contains("resumed at page"), "{}", last.stdout);
+    let expected: Vec<i64> = (1..=PARENTS as i64)
+        .flat_map(|p| {
+            (1..=CHAIN as i64).flat_map(move |page| {
+                let n = if page < CHAIN as i64 { 5 } else { 2 };
+                (0..n).map(move |j| p * 1000 + page * 10 + j)
+            })
+        })
+        .collect();
+    assert_eq!(env.ids("events"), expected, "every event once");
+    assert_eq!(env.count("events"), expected.len() as i64, "no duplicates");
+    let running = env.col::<i64>("SELECT count(*) FROM _sluice_loads WHERE status = 'running'");
+    assert_eq!(running, [0], "no load is left running");
+    // A kill loses the requests in flight, the pages held for chains ahead and those on
+    // their way to the database; the rest is continued, not fetched again.
+    let total = child_requests(&env);
+    let clean = PARENTS * CHAIN;
+    assert!(
+        total - before < clean,
+        "the last run continued: {} child requests",
+        total - before
+    );
+    assert!(
+        total as f64 <= 1.5 * clean as f64,
+        "{total} child requests over all runs; a clean run sends {clean}, {killed} kills"
+    );
+    eprintln!("{killed} kills, {total} child requests in all (a clean run: {clean})");
+}
