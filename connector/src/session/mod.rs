@@ -12,19 +12,25 @@
 
 use std::collections::{HashSet, VecDeque};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::actions::{Action, action_for};
-use crate::chains::{Chains, Lane, MAX_HELD, Records};
+use crate::chains::{Chains, Records};
 use crate::config::{Config, Resource};
 use crate::dependent;
-use crate::extract::extract;
 use crate::incremental::{self, Tracker};
-use crate::paginator::{DEFAULT_MAX_PAGES, Guard, PageView, Paginate, Paginator, RequestParts};
+use crate::paginator::{DEFAULT_MAX_PAGES, Guard, Paginate, Paginator, RequestParts};
 use crate::protocol::{Error, Method, Notice, Page, Request, ResourceInfo, Response};
-use crate::resume::{self, ChainPosition, Position};
+use crate::resume::{self, Position};
 use crate::selector::Selector;
 use crate::url;
+
+mod plan;
+mod position;
+mod select;
+
+use plan::{Planner, end_chain, next_chain};
+use position::{page_state, resume_chains, resume_run};
+use select::{Chain, select};
 
 /// Requests of one resource planned and not answered at most.
 pub const MAX_AHEAD: usize = 64;
@@ -428,134 +434,6 @@ impl Session {
     }
 }
 
-/// Which paginator plans a request.
-#[derive(Debug, Clone, Copy)]
-enum Planner {
-    /// The resource's own, or its current chain's.
-    Current,
-    /// The one predicting pages past those in flight ([`Paginate::skip_ahead`]).
-    Ahead,
-    /// That of the chain running ahead at this index of [`Chains::lanes`].
-    Lane(usize),
-}
-
-/// The chain of a dependent resource that may send a request now: the current chain when
-/// it has none in flight (starting the next parent record's chain when none is current),
-/// else a chain ahead, else a new chain ahead while the held pages allow.
-fn next_chain(res: &Resource, run: &mut Run, max_pages: u64, parent_done: bool) -> Option<Planner> {
-    if run.resume.is_some() && !resume_chains(res, run, parent_done) {
-        return None;
-    }
-    let in_flight = &run.in_flight;
-    let waiting = |number: u64| {
-        in_flight
-            .iter()
-            .any(|f| f.row.as_ref().is_some_and(|r| r.number == number))
-    };
-    match &run.chains.current {
-        Some(row) if !waiting(row.number) => return Some(Planner::Current),
-        Some(_) => {}
-        None if run.chains.lanes.is_empty() => {
-            // A new chain with a fresh paginator; none while the parent has not given a row.
-            let row = run.chains.queue.pop_front()?;
-            run.chains.current = Some(row);
-            run.chains.answered = false;
-            run.guard = Guard::new(max_pages).named(&res.name);
-            if std::mem::take(&mut run.chains.continue_current) {
-                run.chains.answered = true; // the resumed chain's restored paginator
-            } else {
-                run.paginator = res.endpoint.paginator.start();
-            }
-            return Some(Planner::Current);
-        }
-        None => {}
-    }
-    if !run.chains_ahead || run.chains.held(waiting) >= MAX_HELD {
-        return None;
-    }
-    if let Some(k) = run.chains.ready_lane(waiting) {
-        return Some(Planner::Lane(k));
-    }
-    let row = run.chains.queue.pop_front()?;
-    let paginator = res.endpoint.paginator.start();
-    let guard = Guard::new(max_pages).named(&res.name);
-    run.chains.lanes.push_back(Lane::new(row, paginator, guard));
-    Some(Planner::Lane(run.chains.lanes.len() - 1))
-}
-
-/// One request chain's paginating state: the resource's own (or its current chain's), or
-/// that of a chain running ahead.
-struct Chain<'a> {
-    paginator: &'a mut Paginator,
-    guard: &'a mut Guard,
-    /// The parent row of a dependent resource's chain.
-    row: Option<&'a dependent::Row>,
-}
-
-/// What a chain made of one response.
-struct Selected {
-    /// As one JSON array text.
-    records: String,
-    count: usize,
-    /// The chain's last page: its paginator is done or the incremental range is left behind.
-    chain_done: bool,
-    notices: Vec<Notice>,
-}
-
-/// Selects the records of one response and advances the chain's paginator.
-fn select(
-    res: &Resource,
-    chain: Chain<'_>,
-    detected_selector: &mut Option<Selector>,
-    inc: Option<&mut Tracker>,
-    flight: &InFlight,
-    response: &Response,
-) -> Result<Selected, Error> {
-    let ep = &res.endpoint;
-    if let Some(Action::Ignore) = action_for(&ep.response_actions, response) {
-        return Ok(Selected {
-            records: "[]".into(),
-            count: 0,
-            chain_done: true,
-            notices: vec![Notice::info(format!(
-                "HTTP {} from {} {} matched response_actions: ignored, no records",
-                response.status, flight.method, flight.url
-            ))],
-        });
-    }
-    let selector = ep.data_selector.as_ref().or(detected_selector.as_ref());
-    let ex = extract(flight.method, &flight.url, response, selector)?;
-    if detected_selector.is_none() {
-        detected_selector.clone_from(&ex.detected);
-    }
-    let view = PageView {
-        status: response.status,
-        url: &flight.url,
-        body: &ex.body,
-        headers: &response.headers,
-        count: ex.count,
-    };
-    if chain.guard.pages() == 0 {
-        // A next link back to the first page is a loop too.
-        chain.guard.check_reference(response.status, &flight.url)?;
-    }
-    let advance = chain.paginator.advance(&view)?;
-    chain
-        .guard
-        .check(response.status, &ex.records, ex.count, !advance.done)?;
-    if let (false, Some(reference)) = (advance.done, &advance.reference) {
-        chain.guard.check_reference(response.status, reference)?;
-    }
-    let processed =
-        crate::records::process(res, chain.row, inc, response.status, ex.records, ex.count)?;
-    Ok(Selected {
-        records: processed.text,
-        count: processed.count,
-        chain_done: advance.done || processed.past_range,
-        notices: ex.notices.into_iter().chain(advance.notices).collect(),
-    })
-}
-
 /// Client headers, then endpoint headers; an endpoint header replaces a client header of the
 /// same name (case-insensitive) in place.
 fn merge_headers(
@@ -575,185 +453,4 @@ fn merge_headers(
 }
 
 #[cfg(test)]
-#[path = "session_tests.rs"]
 mod tests;
-
-/// The state checkpointed with a page: the paginator's progress and the incremental cursor.
-/// While the resource is not done, the state also holds the [`Position`] to resume from.
-fn page_state(res: &Resource, run: &Run) -> String {
-    let mut state = run.paginator.state();
-    if let Some(inc) = run.inc.as_ref().and_then(Tracker::state) {
-        state.insert("incremental".into(), inc);
-    }
-    // Pages of this load so far: a host compares it with the pages it committed to tell a
-    // resumed load from one that started over.
-    state.insert("pages".into(), Value::from(run.pages));
-    // The records the API announced, for a host's progress bar.
-    if res.parent.is_none()
-        && let Some(total) = run.paginator.records_total()
-    {
-        state.insert("records_total".into(), Value::from(total));
-    }
-    if !run.done {
-        state.insert(resume::KEY.into(), position(res, run).to_value());
-    }
-    Value::Object(state).to_string()
-}
-
-/// Where `run` stands after its last answered page.
-fn position(res: &Resource, run: &Run) -> Position {
-    let dependent = res.parent.is_some();
-    // The current chain stands somewhere once a page of it was answered; before that the
-    // next run starts it at its first page.
-    let in_chain = run
-        .chains
-        .answered
-        .then_some(run.chains.current.as_ref())
-        .flatten();
-    Position {
-        fingerprint: run.fingerprint.clone(),
-        pages: run.pages,
-        paginator: (!dependent || in_chain.is_some()).then(|| run.paginator.state()),
-        chain: dependent.then(|| ChainPosition {
-            done: run.chains.finished,
-            current: in_chain.map(|r| json!(r.values)),
-        }),
-        incremental_start: run.inc.as_ref().map(Tracker::start_state),
-    }
-}
-
-/// Applies the saved position of resource `i`, if its state has one: a plain resource
-/// continues at the page after the last committed one; a dependent one once its parent's
-/// records are in ([`resume_chains`]). Says what it did in a notice.
-fn resume_run(config: &Config, i: usize, run: &mut Run) -> Result<(), Error> {
-    let res = &config.resources[i];
-    let Some(saved) = run.saved.as_ref() else {
-        return Ok(());
-    };
-    let Some(pos) = Position::from_state(&res.name, saved)? else {
-        return Ok(());
-    };
-    if pos.fingerprint != run.fingerprint {
-        run.pending.push(Notice::warn(
-            "the endpoint (path, params, body or paginator) changed since the interrupted load: starting over from page 1",
-        ));
-        return Ok(());
-    }
-    if let (Some(inc), Some(start)) = (run.inc.as_mut(), &pos.incremental_start) {
-        inc.pin_start(start)
-            .map_err(|e| Error::State(format!("resource \"{}\": {e}", res.name)))?;
-    }
-    let children: Vec<&str> = config
-        .resources
-        .iter()
-        .filter(|r| r.parent.as_deref() == Some(res.name.as_str()))
-        .map(|r| r.name.as_str())
-        .collect();
-    if !children.is_empty() {
-        run.pending.push(Notice::info(format!(
-            "the interrupted load feeds {}: loading from page 1 again so every parent record reaches them",
-            children.join(", ")
-        )));
-        return Ok(());
-    }
-    if res.parent.is_some() {
-        run.pages = pos.pages;
-        run.resume = Some(pos);
-        return Ok(());
-    }
-    let restored = pos
-        .paginator
-        .as_ref()
-        .is_some_and(|p| run.paginator.restore(p));
-    if !restored {
-        run.pending.push(Notice::warn(
-            "the interrupted load's paginator has no position to continue from (a detected paginator has none): starting over from page 1",
-        ));
-        return Ok(());
-    }
-    run.pages = pos.pages;
-    run.guard.resume_at(pos.pages);
-    run.pending.push(Notice::info(format!(
-        "resuming the interrupted load at page {}",
-        pos.pages + 1
-    )));
-    Ok(())
-}
-
-/// Applies a dependent resource's saved position once its parent's records are in: the
-/// chains of the first `done` parent records are skipped and the chain in progress continues
-/// at its next page, provided the parent still lists the same record there. False while the
-/// parent's records are not all in yet.
-fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) -> bool {
-    let Some(pos) = run.resume.as_ref() else {
-        return true;
-    };
-    let chain = pos.chain.clone().unwrap_or(ChainPosition {
-        done: 0,
-        current: None,
-    });
-    let needed = chain.done + u64::from(chain.current.is_some());
-    let queued = run.chains.queue.len() as u64;
-    if queued < needed && !parent_done {
-        return false;
-    }
-    let Some(pos) = run.resume.take() else {
-        return true;
-    };
-    let done = usize::try_from(chain.done).unwrap_or(usize::MAX);
-    let same = match (&chain.current, run.chains.queue.get(done)) {
-        (None, _) => queued >= chain.done,
-        (Some(saved), Some(row)) => *saved == json!(row.values),
-        (Some(_), None) => false,
-    };
-    let mut paginator = res.endpoint.paginator.start();
-    let continues =
-        chain.current.is_some() && pos.paginator.as_ref().is_some_and(|p| paginator.restore(p));
-    if !same || (chain.current.is_some() && !continues) {
-        run.pages = 0;
-        run.pending.push(Notice::warn(format!(
-            "the parent no longer lists the same records as when the load was interrupted ({} chains were done): starting over from the first parent record",
-            chain.done
-        )));
-        return true;
-    }
-    run.chains.queue.drain(..done);
-    run.chains.finished = chain.done;
-    run.pending.push(Notice::info(format!(
-        "resuming the interrupted load at page {} (after {} complete parent chains)",
-        pos.pages + 1,
-        chain.done
-    )));
-    if continues {
-        run.paginator = paginator;
-        run.chains.continue_current = true;
-    }
-    true
-}
-
-/// Records the end (or not) of the current request chain: a plain resource is done with its
-/// only chain; a dependent one hands over the records the chains after it hold when they
-/// are complete ([`Chains::complete_current`]), and is done once its parent is done and no
-/// chain is left.
-fn end_chain(
-    res: &Resource,
-    run: &mut Run,
-    chain_done: bool,
-    parent_done: bool,
-    out: &mut Records,
-) {
-    if res.parent.is_none() {
-        run.done = chain_done;
-        return;
-    }
-    if chain_done {
-        run.chains
-            .complete_current(&mut run.paginator, &mut run.guard, out);
-    } else {
-        run.chains.answered = true;
-    }
-    run.done = parent_done
-        && run.chains.current.is_none()
-        && run.chains.queue.is_empty()
-        && run.in_flight.is_empty();
-}
