@@ -6,7 +6,9 @@
 //!    (reqwest GET + serde_json parse of each page, one keep-alive connection);
 //! 2. with a mock that takes 50 ms a page (100 pages): `--concurrency 8` vs `--concurrency 1`;
 //! 3. peak RSS syncing 1M records vs 10k (GNU `time`, when /usr/bin/time exists);
-//! 4. a merge sync (second run, 10% of items changed) vs the first sync.
+//! 4. a merge sync (second run, 10% of items changed) vs the first sync;
+//! 5. a dependent resource (each item's stock movements, chains of 1 to 3 pages) from a
+//!    mock that takes 50 ms a page: `--concurrency 8` vs `--concurrency 1`.
 //!
 //! `SLUICE_BENCH_QUICK=1` shrinks every size for a smoke run. Rounds alternate the two sides
 //! of each ratio so both see the same machine load; medians are reported.
@@ -57,6 +59,7 @@ fn main() -> Result<()> {
     latency(dir.path(), &sizes)?;
     memory(dir.path(), &sizes)?;
     merge(dir.path(), &sizes)?;
+    dependent(dir.path(), &sizes)?;
     Ok(())
 }
 
@@ -235,6 +238,44 @@ fn merge(dir: &Path, s: &Sizes) -> Result<()> {
         "4. merge, {} records: first sync {first:.2} s, second sync (10% changed) {second:.2} s: {:.2}x the first (target <= 1.0x)",
         s.items,
         second / first
+    );
+    Ok(())
+}
+
+/// The seed config with a dependent resource: each item's stock movements, a chain of
+/// pages per item (`page_number` up to `total_pages`).
+fn dependent_config(dir: &Path, server: &MockServer) -> Result<PathBuf> {
+    let path = dir.join("movements.json");
+    let mut config = sluice::demo::seed_config(&server.base_url());
+    let resources = config["resources"]
+        .as_array_mut()
+        .ok_or("the seed config has resources")?;
+    resources.push(serde_json::json!({
+        "name": "movements",
+        "endpoint": {
+            "path": "/v1/inventory/{resources.inventory_items.id}/movements",
+            "data_selector": "data",
+            "paginator": {"type": "page_number", "base_page": 1, "total_path": "total_pages"},
+        },
+    }));
+    std::fs::write(&path, serde_json::to_string(&config)?)?;
+    Ok(path)
+}
+
+fn dependent(dir: &Path, s: &Sizes) -> Result<()> {
+    let items = s.latency_pages / 2;
+    let server = mock(items, Duration::from_millis(50))?;
+    let config = dependent_config(dir, &server)?;
+    let (mut one, mut eight) = (Vec::new(), Vec::new());
+    for _ in 0..s.rounds.min(2) {
+        one.push(sync(dir, &config, &fresh(dir, "d1.db"), &["--concurrency", "1"])?.0);
+        eight.push(sync(dir, &config, &fresh(dir, "d8.db"), &["--concurrency", "8"])?.0);
+    }
+    let requests = server.requests().len() / (2 * s.rounds.min(2));
+    let (one, eight) = (median(one), median(eight));
+    println!(
+        "5. dependent chains, {items} items' movements (1-3 pages each, {requests} requests a sync), 50 ms a page: --concurrency 1 {one:.2} s; 8 {eight:.2} s: {:.1}x",
+        one / eight
     );
     Ok(())
 }

@@ -300,6 +300,10 @@ fn mock_api(config: MockConfig) -> anyhow::Result<()> {
         "  GET {}/v1/inventory?api_key=...&offset=0&limit=100",
         server.base_url()
     );
+    outln!(
+        "  GET {}/v1/inventory/1/movements?api_key=...&page=1",
+        server.base_url()
+    );
     server.wait();
     Ok(())
 }

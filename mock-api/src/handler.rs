@@ -6,7 +6,7 @@ use std::fmt;
 use serde_json::{Value, json};
 
 use crate::fault::Fault;
-use crate::items::item;
+use crate::items::{MOVEMENTS_PER_PAGE, item, movements};
 use crate::query::first;
 use crate::{DEFAULT_LIMIT, INVENTORY_PATH, MockConfig};
 
@@ -172,27 +172,30 @@ impl State {
         headers: &[(String, String)],
     ) -> Answer {
         let trimmed = path.strip_suffix('/').unwrap_or(path);
-        if trimmed != INVENTORY_PATH {
+        let movements_of = trimmed
+            .strip_prefix(INVENTORY_PATH)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .and_then(|rest| rest.strip_suffix("/movements"));
+        if trimmed != INVENTORY_PATH && movements_of.is_none() {
             return Answer::error(404, "not found");
         }
         if method != "GET" {
             return Answer::error(405, "method not allowed");
         }
         let offset = parse_count(first(query, "offset"), 0);
+        // Faults at an offset are the inventory's; the others apply to every request.
+        let at = offset
+            .as_ref()
+            .ok()
+            .copied()
+            .filter(|_| movements_of.is_none());
+        if let Some(refused) = self.refusal(at, query, headers) {
+            return refused;
+        }
+        if let Some(id) = movements_of {
+            return self.movements(id, query);
+        }
         let limit = parse_count(first(query, "limit"), DEFAULT_LIMIT);
-
-        if let Some(fault) = self.take_fault(offset.ok()) {
-            return Answer {
-                retry_after: fault.retry_after,
-                ..Answer::error(fault.status, "injected")
-            };
-        }
-        if let Some(status) = self.random_fault() {
-            return Answer::error(status, "injected (fault rate)");
-        }
-        if !self.authorized(query, headers) {
-            return Answer::error(401, "invalid api key");
-        }
         let Ok(offset) = offset else {
             return Answer::error(400, "invalid offset: expected a non-negative integer");
         };
@@ -227,6 +230,48 @@ impl State {
             self.pages.insert(key, answer.body.clone());
         }
         answer
+    }
+
+    /// An injected fault or a missing key, before any answer.
+    fn refusal(
+        &mut self,
+        offset: Option<usize>,
+        query: &[(String, String)],
+        headers: &[(String, String)],
+    ) -> Option<Answer> {
+        if let Some(fault) = self.take_fault(offset) {
+            return Some(Answer {
+                retry_after: fault.retry_after,
+                ..Answer::error(fault.status, "injected")
+            });
+        }
+        if let Some(status) = self.random_fault() {
+            return Some(Answer::error(status, "injected (fault rate)"));
+        }
+        (!self.authorized(query, headers)).then(|| Answer::error(401, "invalid api key"))
+    }
+
+    /// A page (`page`, from 1) of the stock movements of item `id`, with `total_pages`.
+    fn movements(&self, id: &str, query: &[(String, String)]) -> Answer {
+        let id = match id.parse::<u64>() {
+            Ok(id) if (1..=self.config.items as u64).contains(&id) => id,
+            _ => return Answer::error(404, "no such item"),
+        };
+        let page = match first(query, "page").map_or(Ok(1), |p| p.trim().parse::<usize>()) {
+            Ok(page) if page >= 1 => page,
+            _ => return Answer::error(400, "invalid page: expected an integer from 1"),
+        };
+        let all = movements(id);
+        let data: Vec<Value> = all
+            .into_iter()
+            .skip((page - 1).saturating_mul(MOVEMENTS_PER_PAGE))
+            .take(MOVEMENTS_PER_PAGE)
+            .collect();
+        let total_pages = (id % 12).div_ceil(MOVEMENTS_PER_PAGE as u64).max(1);
+        Answer::json(
+            200,
+            &json!({"data": data, "page": page, "total_pages": total_pages}),
+        )
     }
 
     /// Consumes one use of the first fault matching this offset.

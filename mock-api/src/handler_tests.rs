@@ -162,3 +162,53 @@ fn request_debug_redacts_credentials() {
         Some("Bearer tok-999")
     );
 }
+
+#[test]
+fn movements_of_an_item_in_pages_of_five() {
+    let mut s = state(MockConfig {
+        items: 30,
+        ..MockConfig::default()
+    });
+    // Item 11 has 11 movements: pages of 5, 5 and 1.
+    let mut got = Vec::new();
+    for page in 1..=3 {
+        let (a, body) = get(
+            &mut s,
+            &format!("/v1/inventory/11/movements?{KEY}&page={page}"),
+        );
+        assert_eq!(a.status, 200);
+        assert_eq!(body["total_pages"], 3);
+        assert_eq!(body["page"], page);
+        got.extend(body["data"].as_array().unwrap().clone());
+    }
+    assert_eq!(got, movements(11));
+    assert_eq!(got.len(), 11);
+    assert!(got.iter().all(|m| m["item_id"] == 11));
+    let (_, past) = get(&mut s, &format!("/v1/inventory/11/movements?{KEY}&page=4"));
+    assert_eq!(past["data"], json!([]));
+    // Item 12 has none: one empty page.
+    let (a, body) = get(&mut s, &format!("/v1/inventory/12/movements?{KEY}"));
+    assert_eq!((a.status, body["total_pages"].clone()), (200, json!(1)));
+    assert_eq!(body["data"], json!([]));
+    for (target, status) in [
+        (format!("/v1/inventory/31/movements?{KEY}"), 404),
+        (format!("/v1/inventory/x/movements?{KEY}"), 404),
+        (format!("/v1/inventory/1/movements?{KEY}&page=0"), 400),
+        ("/v1/inventory/1/movements".to_string(), 401),
+        (format!("/v1/inventory/1/other?{KEY}"), 404),
+    ] {
+        assert_eq!(get(&mut s, &target).0.status, status, "{target}");
+    }
+}
+
+#[test]
+fn a_fault_at_an_offset_leaves_movements_alone() {
+    let mut s = state(MockConfig {
+        faults: vec!["503@0".parse().unwrap()],
+        ..MockConfig::default()
+    });
+    let (a, _) = get(&mut s, &format!("/v1/inventory/5/movements?{KEY}"));
+    assert_eq!(a.status, 200);
+    let (a, _) = get(&mut s, &format!("/v1/inventory?{KEY}&offset=0"));
+    assert_eq!(a.status, 503);
+}

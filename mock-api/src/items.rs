@@ -141,6 +141,28 @@ pub fn item(id: u64, generation: u64) -> Value {
     Value::Object(obj)
 }
 
+/// Movements one page of `/v1/inventory/{id}/movements` holds.
+pub const MOVEMENTS_PER_PAGE: usize = 5;
+
+/// The stock movements of item `id`, as `/v1/inventory/{id}/movements` serves them:
+/// `id % 12` of them (0 to 11: a chain of one to three pages), each with `id`
+/// (`item id * 100 + n`), `item_id`, `kind` (`in` or `out`), `quantity` and `at`.
+pub fn movements(id: u64) -> Vec<Value> {
+    let mut mix = Mix::new(id, u64::MAX);
+    (0..id % 12)
+        .map(|n| {
+            let kind = if mix.below(3) == 0 { "out" } else { "in" };
+            json!({
+                "id": id * 100 + n,
+                "item_id": id,
+                "kind": kind,
+                "quantity": 1 + mix.below(50),
+                "at": rfc3339(ORIGINAL_EPOCH + n * 3600 + mix.below(3600)),
+            })
+        })
+        .collect()
+}
+
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
 fn rfc3339(secs: u64) -> String {
     let days = secs / 86_400;

@@ -1,10 +1,11 @@
 //! A deterministic fake inventory API served on 127.0.0.1, used by `sluice demo`,
 //! `sluice mock-api` and the end-to-end tests.
 //!
-//! One endpoint: `GET /v1/inventory?api_key=..&offset=..&limit=..` answering
-//! `{"data": [...], "total": N}`. Items are a pure function of their id and of the
-//! server's *generation* (see [`item`]), so tests can compare loaded rows with the
-//! source. Faults (`503x2`, `429x1@500:retry-after=1`, ...) can be injected, and every
+//! `GET /v1/inventory?api_key=..&offset=..&limit=..` answers `{"data": [...], "total": N}`,
+//! and `GET /v1/inventory/{id}/movements?api_key=..&page=..` an item's stock movements
+//! (a dependent resource), five a page, `{"data": [...], "page": n, "total_pages": m}`.
+//! Items and movements are pure functions of their id (items also of the server's
+//! *generation*, see [`item`]), so tests can compare loaded rows with the source. Faults (`503x2`, `429x1@500:retry-after=1`, ...) can be injected, and every
 //! request is recorded with the status it was answered.
 //!
 //! The server logs nothing.
@@ -36,7 +37,7 @@ use std::fmt;
 
 pub use fault::{Fault, FaultParseError};
 pub use http::{HttpReply, HttpRequest, HttpServer};
-pub use items::{CHANGE_MODULUS, changed_in_generation, item};
+pub use items::{CHANGE_MODULUS, MOVEMENTS_PER_PAGE, changed_in_generation, item, movements};
 pub use server::{MockServer, RecordedRequest};
 
 /// The path of the single endpoint.

@@ -250,3 +250,59 @@ fn a_second_run_loads_the_compiled_component_from_the_cache() {
         second.stdout
     );
 }
+
+#[test]
+fn the_movements_example_loads_each_items_chain_of_pages_concurrently() {
+    let world = World::new(sluice_mock_api::MockConfig {
+        items: 150,
+        latency: std::time::Duration::from_millis(5),
+        ..sluice_mock_api::MockConfig::default()
+    });
+    let path = world.write_example("inventory_movements.json");
+    let run = world.run(&path, Some(KEY), &["--concurrency", "8"]);
+    run.ok();
+    // Exactly the API's movements, each carrying its item's sku.
+    let conn = world.conn();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, item_id, kind, quantity, _inventory_items_sku FROM movements ORDER BY id",
+        )
+        .unwrap();
+    let got: Vec<(i64, i64, String, i64, String)> = stmt
+        .query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<(i64, i64, String, i64, String)> = (1..=150)
+        .flat_map(sluice_mock_api::movements)
+        .map(|m| {
+            let item_id = m["item_id"].as_u64().unwrap();
+            (
+                m["id"].as_i64().unwrap(),
+                item_id as i64,
+                m["kind"].as_str().unwrap().to_string(),
+                m["quantity"].as_i64().unwrap(),
+                item(item_id, 0)["sku"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    // One request per page of each chain (at least one per item), several chains at once.
+    let pages: usize = (1..=150u64)
+        .map(|i| (i % 12).div_ceil(5).max(1) as usize)
+        .sum();
+    let requests = world.server.requests();
+    let movement_requests = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/movements"))
+        .count();
+    assert_eq!(movement_requests, pages);
+    assert!(
+        world.server.max_concurrent() >= 4,
+        "at most {} requests at once",
+        world.server.max_concurrent()
+    );
+}
