@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Reply, Req, Scenario, id_range, rec};
+use crate::support::{Reply, Req, Scenario, id_range, kill_at_random_moments, rec};
 
 const ITEMS: usize = 30;
 
@@ -336,7 +336,7 @@ fn an_interrupted_concurrent_dependent_load_resumes_without_loss_or_duplicates()
 
 #[test]
 fn kill_9_during_concurrent_chains_then_one_run_to_the_end() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     // 600 parents, each with a chain of 3 pages of 5 events (the last page short), 3 ms a
     // page: 1,800 child requests in a clean run.
     const PARENTS: u64 = 600;
@@ -378,32 +378,12 @@ fn kill_9_during_concurrent_chains_then_one_run_to_the_end() {
             .filter(|r| r.path.ends_with("/events"))
             .count() as u64
     };
-    let mut seed = u64::from(std::process::id()) | 1;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
-    let mut killed = 0;
-    for _ in 0..10 {
-        let seen = child_requests(&env);
-        let more = 5 + next() % 40;
-        let mut child = env.spawn_run(&config, &["--concurrency", "8"], &[]);
-        let started = Instant::now();
-        while child_requests(&env) < seen + more
-            && child.try_wait().unwrap().is_none()
-            && started.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::thread::sleep(Duration::from_millis(next() % 10));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
-        }
-        child.wait().unwrap();
-    }
+    let killed = kill_at_random_moments(
+        10,
+        40,
+        || env.spawn_run(&config, &["--concurrency", "8"], &[]),
+        || child_requests(&env),
+    );
     assert!(killed >= 8, "only {killed} runs were killed mid-sync");
     let before = child_requests(&env);
     let last = env.run_file(&config, &["--concurrency", "8"], &[]);

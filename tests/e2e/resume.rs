@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sluice_mock_api::{Fault, MockConfig, item};
 
-use crate::support::{KEY, Reply, Scenario, World};
+use crate::support::{KEY, Reply, Scenario, World, kill_at_random_moments};
 
 fn offsets(world: &World) -> Vec<u64> {
     world
@@ -145,14 +145,6 @@ fn restart_ignores_the_unfinished_load() {
     assert_eq!(world.count("inventory_items"), 1000);
 }
 
-/// A small xorshift generator: random kill moments, reproducible from the printed seed.
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
-}
-
 #[test]
 fn kill_9_at_random_moments_then_one_run_to_the_end() {
     // 400 pages of 100. Each kill loses the pages in flight (up to --concurrency, 8) and
@@ -165,29 +157,13 @@ fn kill_9_at_random_moments_then_one_run_to_the_end() {
         ..MockConfig::default()
     });
     let config = world.write_config("inventory.json", &world.seed_config());
-    let mut seed = u64::from(std::process::id()) | 1;
-    eprintln!("kill seed {seed}");
-    let mut killed = 0;
-    for _ in 0..12 {
-        // A random moment: after 1 to 40 more requests reached the server, plus 0-9 ms.
-        let seen = world.server.requests().len();
-        let more = 1 + (next(&mut seed) % 40) as usize;
-        let extra = Duration::from_millis(next(&mut seed) % 10);
-        let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
-        let started = Instant::now();
-        while world.server.requests().len() < seen + more
-            && child.try_wait().unwrap().is_none()
-            && started.elapsed() < Duration::from_secs(30)
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        std::thread::sleep(extra);
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
-        }
-        child.wait().unwrap();
-    }
+    // A random moment: after 1 to 40 more requests reached the server, plus 0-9 ms.
+    let killed = kill_at_random_moments(
+        12,
+        40,
+        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
+        || world.server.requests().len() as u64,
+    );
     assert!(killed >= 10, "only {killed} runs were killed mid-sync");
     let last = world.run(&config, Some(KEY), &[]);
     last.ok();
