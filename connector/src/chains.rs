@@ -9,7 +9,10 @@
 //! committed chain by chain, in parent order, and the saved position ("the first N parent
 //! records are done, chain N+1 stands at page k") stays exact, whatever was fetched ahead.
 //!
-//! Memory is bounded: at most [`MAX_HELD`] pages are held or asked for by lanes.
+//! Memory is bounded: at most [`MAX_HELD`] pages are held or asked for by lanes, and their
+//! records (held, and those asked for, reckoned at the largest page so far) stay within
+//! [`MAX_HELD_BYTES`]. So the page that hands held records over is at most that much larger
+//! than a page of the API, and pages too large to hold leave the chains one at a time.
 
 use std::collections::VecDeque;
 
@@ -21,6 +24,10 @@ use crate::placeholder::lookup;
 
 /// Pages that chains running ahead may hold or have in flight, together.
 pub const MAX_HELD: usize = 32;
+
+/// Bytes of records that chains running ahead may hold, together with those of their pages
+/// in flight (each reckoned at the largest page seen).
+pub const MAX_HELD_BYTES: usize = 16 << 20;
 
 /// The chain progress of a child resource.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,6 +47,8 @@ pub struct Chains {
     pub finished: u64,
     /// The next chain continues a resumed one: keep the restored paginator.
     pub continue_current: bool,
+    /// Bytes of the largest page of records answered so far (0: none yet).
+    pub largest_page: usize,
 }
 
 impl Chains {
@@ -59,13 +68,22 @@ impl Chains {
         }
     }
 
-    /// Pages lanes hold plus lanes' requests in flight (`waiting`: whether a chain, by parent
-    /// row number, has a request in flight).
-    pub fn held(&self, waiting: impl Fn(u64) -> bool) -> usize {
-        self.lanes
-            .iter()
-            .map(|l| l.pages + usize::from(waiting(l.row.number)))
-            .sum()
+    /// Whether a lane may ask for one more page: a page was answered (its size is known),
+    /// and the held pages and bytes, with those in flight and this one, stay in bounds.
+    pub fn may_hold_more(&self, waiting: impl Fn(u64) -> bool) -> bool {
+        if self.largest_page == 0 {
+            return false;
+        }
+        let in_flight = self.lanes.iter().filter(|l| waiting(l.row.number)).count();
+        let held_pages: usize = self.lanes.iter().map(|l| l.pages).sum();
+        let held_bytes: usize = self.lanes.iter().map(|l| l.records.text.len()).sum();
+        let asked = (in_flight + 1).saturating_mul(self.largest_page);
+        held_pages + in_flight < MAX_HELD && held_bytes.saturating_add(asked) <= MAX_HELD_BYTES
+    }
+
+    /// Notes the size of an answered page of records.
+    pub fn answered_page(&mut self, bytes: usize) {
+        self.largest_page = self.largest_page.max(bytes.max(1));
     }
 
     /// The first lane that may ask for its next page, if any.

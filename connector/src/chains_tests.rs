@@ -71,7 +71,16 @@ fn completing_a_chain_hands_over_the_complete_lanes_after_it() {
     assert_eq!(chains.current.as_ref().map(|r| r.number), Some(3));
     assert!(chains.answered, "chain 3 had a page answered");
     assert_eq!(chains.lanes.len(), 1);
-    assert_eq!(chains.held(|_| true), 2, "one page held and one asked for");
+    assert!(!chains.may_hold_more(|_| false), "no page size known yet");
+    chains.answered_page(MAX_HELD_BYTES / 2);
+    assert!(
+        chains.may_hold_more(|_| false),
+        "one page held, one more asked for"
+    );
+    assert!(
+        !chains.may_hold_more(|_| true),
+        "one held, one in flight, one more: too many bytes"
+    );
 }
 
 /// A parent of `PARENTS` records; parent `n` has `(n * 7) % 13` children, 4 a page, so
@@ -276,4 +285,63 @@ fn chains_that_send_the_moving_last_value_stay_one_at_a_time() {
         "{}",
         sent[first_of_2].url
     );
+}
+
+#[test]
+fn chains_ahead_hold_a_bounded_number_of_bytes() {
+    // Pages of ~3 MiB: chains ahead may hold or ask for only as many as fit in
+    // MAX_HELD_BYTES, so a page handing held records over stays within a page plus that.
+    const BIG: usize = 3 << 20;
+    let cfg = json!({"client": {"base_url": "https://api.example.com"},
+        "resources": [
+            {"name": "parents", "endpoint": {"path": "/p", "paginator": "single_page"}},
+            {"name": "children", "endpoint": {"path": "/p/{resources.parents.id}/c",
+                "data_selector": "data",
+                "paginator": {"type": "page_number", "base_page": 1, "total_path": "pages"}}}]});
+    let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
+    let respond = |req: &Request, body: Value| Response {
+        seq: req.seq,
+        status: 200,
+        headers: vec![],
+        body: body.to_string().into_bytes(),
+    };
+    let parent = s.next_requests("parents").unwrap().remove(0);
+    let parents: Vec<Value> = (1..=10).map(|n| json!({"id": n})).collect();
+    s.on_response("parents", respond(&parent, json!(parents)))
+        .unwrap();
+    let filler = "x".repeat(BIG);
+    let (mut out, mut pages, mut most) = (VecDeque::new(), Vec::new(), 0);
+    loop {
+        while out.len() < 8 {
+            let Some(req) = s.next_requests("children").unwrap().into_iter().next() else {
+                break;
+            };
+            out.push_back(req);
+        }
+        most = most.max(out.len());
+        let Some(req) = out.pop_front() else { break };
+        let page_no: u64 = req.url.rsplit('=').next().unwrap().parse().unwrap();
+        let n: u64 = req.url.split('/').nth(4).unwrap().parse().unwrap();
+        let body = json!({"data": [{"id": n * 10 + page_no, "blob": filler}], "pages": 2});
+        let page = s.on_response("children", respond(&req, body)).unwrap();
+        let done = page.done;
+        pages.push(page);
+        if done {
+            break;
+        }
+    }
+    assert!(most > 1, "chains ahead still run");
+    assert!(most <= 1 + MAX_HELD_BYTES / BIG, "{most} in flight");
+    let largest = pages.iter().map(|p| p.records.len()).max().unwrap();
+    assert!(
+        largest <= BIG + 100 + MAX_HELD_BYTES,
+        "a page of {largest} bytes"
+    );
+    let ids: Vec<u64> = pages
+        .iter()
+        .flat_map(|p| serde_json::from_str::<Vec<Value>>(&p.records).unwrap())
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect();
+    let expected: Vec<u64> = (1..=10).flat_map(|n| [n * 10 + 1, n * 10 + 2]).collect();
+    assert_eq!(ids, expected);
 }

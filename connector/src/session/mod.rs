@@ -369,6 +369,7 @@ impl Session {
             &response,
         );
         let selected = selected.inspect_err(|e| run.failed = Some(e.to_string()))?;
+        run.chains.answered_page(selected.records.len());
         let mut records = Records {
             text: selected.records,
             count: selected.count,

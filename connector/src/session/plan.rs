@@ -1,7 +1,7 @@
 //! Which request of a resource goes out next, and where a dependent resource's chains end.
 
 use super::{Run, resume_chains};
-use crate::chains::{Lane, MAX_HELD, Records};
+use crate::chains::{Lane, Records};
 use crate::config::Resource;
 use crate::paginator::Guard;
 
@@ -52,7 +52,7 @@ pub(super) fn next_chain(
         }
         None => {}
     }
-    if !run.chains_ahead || run.chains.held(waiting) >= MAX_HELD {
+    if !run.chains_ahead || !run.chains.may_hold_more(waiting) {
         return None;
     }
     if let Some(k) = run.chains.ready_lane(waiting) {
