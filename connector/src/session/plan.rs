@@ -10,9 +10,9 @@ use crate::paginator::Guard;
 pub(super) enum Planner {
     /// The resource's own, or its current chain's.
     Current,
-    /// The one predicting pages past those in flight ([`Paginate::skip_ahead`]).
+    /// The one predicting pages past those in flight ([`crate::paginator::Paginate::skip_ahead`]).
     Ahead,
-    /// That of the chain running ahead at this index of [`Chains::lanes`].
+    /// That of the chain running ahead at this index of [`crate::chains::Chains::lanes`].
     Lane(usize),
 }
 
@@ -67,7 +67,7 @@ pub(super) fn next_chain(
 
 /// Records the end (or not) of the current request chain: a plain resource is done with its
 /// only chain; a dependent one hands over the records the chains after it hold when they
-/// are complete ([`Chains::complete_current`]), and is done once its parent is done and no
+/// are complete ([`crate::chains::Chains::complete_current`]), and is done once its parent is done and no
 /// chain is left.
 pub(super) fn end_chain(
     res: &Resource,
