@@ -124,12 +124,7 @@ fn serve(req: &Request) -> Response {
         let data: Vec<Value> = (from..to).map(|j| json!({"id": n * 100 + j})).collect();
         json!({"data": data})
     };
-    Response {
-        seq: req.seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    }
+    Response::json(req.seq, &body)
 }
 
 /// Drives `name` like the host: up to `window` requests in flight, answers handed back in
@@ -299,12 +294,7 @@ fn chains_ahead_hold_a_bounded_number_of_bytes() {
                 "data_selector": "data",
                 "paginator": {"type": "page_number", "base_page": 1, "total_path": "pages"}}}]});
     let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
-    let respond = |req: &Request, body: Value| Response {
-        seq: req.seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    };
+    let respond = |req: &Request, body: Value| Response::json(req.seq, &body);
     let parent = s.next_requests("parents").unwrap().remove(0);
     let parents: Vec<Value> = (1..=10).map(|n| json!({"id": n})).collect();
     s.on_response("parents", respond(&parent, json!(parents)))

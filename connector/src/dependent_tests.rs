@@ -104,12 +104,7 @@ fn children_may_come_first_and_are_reordered() {
 }
 
 fn respond(req: &Request, body: Value) -> Response {
-    Response {
-        seq: req.seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    }
+    Response::json(req.seq, &body)
 }
 
 fn q(url: &str, key: &str) -> Option<String> {
@@ -285,12 +280,7 @@ fn single_page_chains_of_different_parents_go_out_together() {
     let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
     let parent = s.next_requests("issues").unwrap().remove(0);
     let rows: Vec<Value> = (1..=5).map(|i| json!({"id": i})).collect();
-    let ok = |seq: u64, body: Value| Response {
-        seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    };
+    let ok = |seq: u64, body: Value| Response::json(seq, &body);
     assert!(
         s.on_response("issues", ok(parent.seq, json!(rows)))
             .unwrap()

@@ -139,6 +139,19 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+#[cfg(test)]
+impl Response {
+    /// A 200 response to request `seq` with `body` as its JSON, no headers.
+    pub(crate) fn json(seq: u64, body: &serde_json::Value) -> Response {
+        Response {
+            seq,
+            status: 200,
+            headers: vec![],
+            body: body.to_string().into_bytes(),
+        }
+    }
+}
+
 /// How the host loads a resource's records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteDisposition {

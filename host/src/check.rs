@@ -14,7 +14,7 @@ use sluice_transport::{Auth, Credential, SecretError};
 use crate::config::SourceConfig;
 use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
-use crate::protocol::ResourceInfo;
+use crate::protocol::{Page, ResourceInfo};
 use crate::run::{ResourceError, RunError, Runner, Stop};
 use crate::runtime::Runtime;
 use crate::sync::{SyncError, SyncOptions, fetcher};
@@ -133,15 +133,15 @@ pub fn check(
         source: Box::new(e),
     })?;
     for (entry, page) in report.resources.iter_mut().zip(pages) {
-        if let Some(records) = page {
-            let shape = columns_of(&mut scratch, &entry.info, &records).map_err(|source| {
+        if let Some(page) = page {
+            let shape = columns_of(&mut scratch, &entry.info, &page).map_err(|source| {
                 CheckError::Columns {
                     resource: entry.info.name.clone(),
                     source: Box::new(source),
                 }
             })?;
             entry.sample = Some(Sample {
-                records: records.len() as u64,
+                records: u64::from(page.count),
                 table: shape.table,
                 columns: shape.columns,
                 child_tables: shape.child_tables,
@@ -152,14 +152,14 @@ pub fn check(
     Ok(report)
 }
 
-/// The records of the first page of each resource, in order (`None`: no request planned).
+/// The first page of each resource, in order (`None`: no request planned).
 fn first_pages(
     guest: Guest,
     config: &SourceConfig,
     options: &SyncOptions,
     infos: &[ResourceInfo],
     progress: &mut dyn Progress,
-) -> Result<Vec<Option<Vec<Value>>>, CheckError> {
+) -> Result<Vec<Option<Page>>, CheckError> {
     // Pages are only fetched, never written.
     let mut runner = Runner {
         guest,
@@ -185,8 +185,7 @@ fn first_pages(
             pages.push(None);
             continue;
         };
-        let (_, records) = runner.fetch(&info.name, first).map_err(failed)?;
-        pages.push(Some(records));
+        pages.push(Some(runner.fetch(&info.name, first).map_err(failed)?));
     }
     Ok(pages)
 }
@@ -198,12 +197,12 @@ struct Shape {
     child_tables: Vec<String>,
 }
 
-/// The tables and columns `records` load into, found by loading them into the in-memory
-/// `scratch`.
+/// The tables and columns the records of `page` load into, found by loading them into the
+/// in-memory `scratch`.
 fn columns_of(
     scratch: &mut SqliteSink,
     info: &ResourceInfo,
-    records: &[Value],
+    page: &Page,
 ) -> Result<Shape, SinkError> {
     // Append with no key: only the shape matters here, not the key constraints.
     // The hinted types and table name shape the table; constraints and contracts do not.
@@ -221,10 +220,10 @@ fn columns_of(
         hints,
     };
     let load = scratch.begin(&spec)?;
-    scratch.write_page(load, records, "{}")?;
+    scratch.write_page_text(load, &page.records, page.count, "{}")?;
     let summary = scratch.finish(load, sluice_sink::Outcome::Completed)?;
     let table = spec.table();
-    let columns = if records.is_empty() {
+    let columns = if page.count == 0 {
         Vec::new()
     } else {
         scratch.columns(&table)?

@@ -21,7 +21,7 @@ use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::{Level, Notice, Page, ResourceInfo};
 use crate::redact;
-use crate::write::{End, WriteError, Writer, parse_records};
+use crate::write::{End, WriteError, Writer};
 
 /// Why a resource failed.
 #[derive(Debug, thiserror::Error)]
@@ -482,12 +482,12 @@ impl Runner<'_> {
         Ok(page)
     }
 
-    /// Fetches one planned request and returns its page and records, checked (`check`).
+    /// Fetches one planned request and returns its page (`check`).
     pub(crate) fn fetch(
         &mut self,
         resource: &str,
         planned: Planned,
-    ) -> Result<(Page, Vec<serde_json::Value>), ResourceError> {
+    ) -> Result<Page, ResourceError> {
         let seq = planned.seq;
         let mut flight = Flight::new(1);
         self.fetcher.submit(planned)?;
@@ -499,9 +499,7 @@ impl Runner<'_> {
                 break answer;
             }
         };
-        let page = self.select(resource, seq, answer?)?;
-        let records = parse_records(&page)?;
-        Ok((page, records))
+        self.select(resource, seq, answer?)
     }
 }
 

@@ -15,7 +15,6 @@ use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use serde_json::Value;
 use sluice_sink::{
     LoadId, LoadSummary, NormalizedPage, Outcome, SavedState, Sink, SinkError, TableSpec,
     Unfinished,
@@ -253,20 +252,4 @@ fn serve(
             }
         }
     }
-}
-
-/// The records of a page, checked to be a JSON array of `count` items.
-pub fn parse_records(page: &Page) -> Result<Vec<Value>, WriteError> {
-    let records: Vec<Value> =
-        serde_json::from_str(&page.records).map_err(|e| WriteError::Records {
-            expected: page.count,
-            message: e.to_string(),
-        })?;
-    if records.len() != page.count as usize {
-        return Err(WriteError::Records {
-            expected: page.count,
-            message: format!("it holds {}", records.len()),
-        });
-    }
-    Ok(records)
 }

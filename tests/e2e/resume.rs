@@ -548,20 +548,12 @@ fn a_page_the_sink_refuses_fails_the_load_after_the_pages_before_it() {
         "{}",
         first.output()
     );
-    let conn = rusqlite::Connection::open(scenario.db()).unwrap();
-    let ids = |conn: &rusqlite::Connection, sql: &str| -> Vec<i64> {
-        conn.prepare(sql)
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
+    let ids = |sql: &str| scenario.col::<i64>(sql);
     assert_eq!(
-        ids(&conn, "SELECT id FROM items ORDER BY id"),
+        ids("SELECT id FROM items ORDER BY id"),
         (0..30).collect::<Vec<_>>()
     );
-    assert_eq!(ids(&conn, "SELECT count(*) FROM items__tags"), [60]);
+    assert_eq!(ids("SELECT count(*) FROM items__tags"), [60]);
     broken.store(false, Ordering::SeqCst);
     let before = scenario.server.requests().len();
     let second = scenario.run(&config, &[]);
@@ -573,8 +565,8 @@ fn a_page_the_sink_refuses_fails_the_load_after_the_pages_before_it() {
     sent.sort();
     assert_eq!(sent, ["30", "40", "50"], "continued at the refused page");
     assert_eq!(
-        ids(&conn, "SELECT id FROM items ORDER BY id"),
+        ids("SELECT id FROM items ORDER BY id"),
         (0..60).collect::<Vec<_>>()
     );
-    assert_eq!(ids(&conn, "SELECT count(*) FROM items__tags"), [120]);
+    assert_eq!(ids("SELECT count(*) FROM items__tags"), [120]);
 }

@@ -1,5 +1,5 @@
-//! The SQL text of the statements a load runs page after page (multi-row inserts, the
-//! deletes of a merge), built once for each shape instead of formatted for every page.
+//! The SQL text of the statements a load runs page after page (multi-row inserts and
+//! upserts), built once for each shape instead of formatted for every page.
 
 use std::cell::RefCell;
 use std::sync::Arc;
