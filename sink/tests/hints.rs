@@ -151,11 +151,27 @@ fn unique_hint_is_enforced() {
     );
     db.load(&s, &[vec![json!({"sku": "A"})]]);
     let id = db.sink.begin(&s).unwrap();
-    let err = db
-        .sink
-        .write_page(id, &[json!({"sku": "A"})], "{}")
-        .unwrap_err();
+    // The duplicate comes last: the rows inserted before it, in the same statement and in
+    // a new child table, go with the page (inserts stop at the failing row and the page's
+    // transaction is rolled back).
+    let page = [
+        json!({"sku": "B", "tags": ["x", "y"]}),
+        json!({"sku": "C"}),
+        json!({"sku": "A"}),
+    ];
+    let err = db.sink.write_page(id, &page, "{}").unwrap_err();
     assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
+    assert_eq!(db.rows("SELECT sku FROM u"), [[text("A")]]);
+    assert!(!db.table_exists("u__tags"));
+    // The load goes on with the next page.
+    db.sink
+        .write_page(id, &[json!({"sku": "D", "tags": ["z"]})], "{}")
+        .unwrap();
+    assert_eq!(
+        db.rows("SELECT sku FROM u ORDER BY sku"),
+        [[text("A")], [text("D")]]
+    );
+    assert_eq!(db.count("u__tags"), 1);
 }
 
 fn contract(mode: ContractMode) -> TableHints {
