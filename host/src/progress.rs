@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::protocol::{Level, Notice};
 use crate::redact::redact;
+use crate::run::Status;
 
 /// Observes a run.
 pub trait Progress {
@@ -20,7 +21,9 @@ pub trait Progress {
     fn page(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>);
     fn retry(&mut self, resource: &str, attempt: u32, reason: &str, wait: Duration, url: &str);
     fn notice(&mut self, resource: &str, notice: &Notice);
-    fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool);
+    /// How it ended: completed, failed or interrupted (never skipped: that is
+    /// [`Progress::resource_skipped`]).
+    fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, status: &Status);
     /// A resource was not attempted (its parent failed).
     fn resource_skipped(&mut self, resource: &str, reason: &str);
 }
@@ -128,17 +131,23 @@ impl Progress for TerminalProgress {
         self.line(&format!("{resource}: skipped: {reason}"));
     }
 
-    fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, ok: bool) {
+    fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, status: &Status) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        if !self.quiet || !ok {
-            let status = if ok { "done" } else { "failed" };
-            self.line(&format!(
-                "{resource}: {status} ({pages} pages, {records} records)"
-            ));
+        if !self.quiet || *status != Status::Completed {
+            self.line(&finished_line(resource, pages, records, status));
         }
     }
+}
+
+/// The line that ends a resource: `done`, `failed` or `interrupted`, with what it loaded.
+fn finished_line(resource: &str, pages: u64, records: u64, status: &Status) -> String {
+    let word = match status {
+        Status::Completed => "done",
+        other => other.name(),
+    };
+    format!("{resource}: {word} ({pages} pages, {records} records)")
 }
 
 /// Records nothing; for embedding and tests.
@@ -150,6 +159,28 @@ impl Progress for NoProgress {
     fn page(&mut self, _: &str, _: u64, _: u64, _: Option<u64>) {}
     fn retry(&mut self, _: &str, _: u32, _: &str, _: Duration, _: &str) {}
     fn notice(&mut self, _: &str, _: &Notice) {}
-    fn resource_finished(&mut self, _: &str, _: u64, _: u64, _: bool) {}
+    fn resource_finished(&mut self, _: &str, _: u64, _: u64, _: &Status) {}
     fn resource_skipped(&mut self, _: &str, _: &str) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_line_of_a_resource_says_how_it_ended() {
+        let line = |status| finished_line("items", 3, 250, &status);
+        assert_eq!(
+            line(Status::Completed),
+            "items: done (3 pages, 250 records)"
+        );
+        assert_eq!(
+            line(Status::Failed("HTTP 500".into())),
+            "items: failed (3 pages, 250 records)"
+        );
+        assert_eq!(
+            line(Status::Interrupted),
+            "items: interrupted (3 pages, 250 records)"
+        );
+    }
 }

@@ -319,9 +319,12 @@ impl Runner<'_> {
         if let Some(f) = failure {
             summary.status = Status::Failed(f);
         }
-        let ok = summary.status == Status::Completed;
-        self.progress
-            .resource_finished(&info.name, summary.pages, summary.records, ok);
+        self.progress.resource_finished(
+            &info.name,
+            summary.pages,
+            summary.records,
+            &summary.status,
+        );
         Ok(summary)
     }
 

@@ -496,6 +496,9 @@ fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
     );
     let kept = world.count("inventory_items");
     assert_eq!(kept, pages * 100, "every committed page, and only those");
+    let stderr = world.spawned_stderr();
+    let line = format!("inventory_items: interrupted ({pages} pages, {kept} records)");
+    assert!(stderr.contains(&line), "{stderr}");
     assert!(pages > 0 && pages < 200, "{pages} pages committed");
     let asked = world.server.requests().len() as i64;
     assert_eq!(

@@ -124,13 +124,20 @@ impl<S: ApiServer> Harness<S> {
 
     /// `sluice run` started in the background (stdout and stderr discarded), to be killed
     /// or waited for by the test.
+    /// Starts `sluice run` without waiting; its stderr goes to [`Harness::spawned_stderr`].
     pub fn spawn_run(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> std::process::Child {
         let mut cmd = self.run_command(config, extra);
         self.environment(&mut cmd, vars);
+        let stderr = std::fs::File::create(self.dir.path().join("spawned.stderr")).expect("log");
         cmd.stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("sluice starts")
+    }
+
+    /// What the last [`Harness::spawn_run`] wrote on stderr so far.
+    pub fn spawned_stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("spawned.stderr")).unwrap_or_default()
     }
 
     fn run_command(&self, config: &Path, extra: &[&str]) -> Command {
