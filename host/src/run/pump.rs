@@ -1,0 +1,175 @@
+//! The loop of one resource: keep the window of requests full, take the answers in the
+//! order planned, hand each to the connector and its page to the write stage.
+
+use sluice_transport::Response;
+
+use super::{Answers, Load, ResourceError, ResourceSummary, Runner, state_number};
+use crate::bindings::Planned;
+use crate::fetch::{Fetched, Sent};
+use crate::flight::Flight;
+use crate::protocol::{Level, Notice, Page};
+use crate::redact;
+
+impl Runner<'_> {
+    /// Keeps the window full of planned requests and hands the answers, in planned order,
+    /// to the connector and its pages to the write stage, until a page says `done` or
+    /// nothing is left to plan.
+    pub(super) fn pump(
+        &mut self,
+        resource: &str,
+        mut load: Option<&mut Load<'_>>,
+        summary: &mut ResourceSummary,
+        sent: &mut Sent,
+        flight: &mut Answers,
+    ) -> Result<(), ResourceError> {
+        loop {
+            // After a stop request nothing more is planned; the pages in flight are still
+            // answered and committed.
+            while flight.has_room() && !self.stop.requested() {
+                let at_ceiling = summary.pages + flight.len() >= self.max_pages;
+                if at_ceiling && !flight.is_empty() {
+                    break; // the pages in flight may end the resource
+                }
+                let planned = self.guest.next_requests(resource)?;
+                if planned.is_empty() {
+                    break;
+                }
+                if at_ceiling {
+                    return Err(ResourceError::TooManyPages {
+                        max: self.max_pages,
+                    });
+                }
+                for p in planned {
+                    let seq = p.seq;
+                    self.fetcher.submit(p)?;
+                    flight.sent(seq);
+                }
+            }
+            if flight.is_empty() {
+                if self.stop.requested() {
+                    return Err(ResourceError::Interrupted);
+                }
+                // Every request was answered and the connector plans none: finished (e.g.
+                // a dependent resource whose parent yielded no records).
+                return Ok(());
+            }
+            self.receive(resource, flight, sent)?;
+            while let Some((seq, answer)) = flight.next_in_order() {
+                let response = answer?;
+                sent.requests += 1;
+                flight.answered();
+                let page = self.select(resource, seq, response)?;
+                if redact::contains(&page.state) {
+                    return Err(ResourceError::SecretInState);
+                }
+                if !summary.secret_warned
+                    && let Some(place) = crate::echo::secret_in_records(&page.records)
+                {
+                    summary.secret_warned = true;
+                    let warning = Notice {
+                        level: Level::Warn,
+                        message: format!(
+                            "a record holds a secret value, at {place}: it is stored as the API sent it (records are your data); check what the API echoes"
+                        ),
+                    };
+                    self.progress.notice(resource, &warning);
+                }
+                summary.pages += 1;
+                summary.records += u64::from(page.count);
+                let done = page.done;
+                let total = state_number(&page.state, "records_total");
+                if let Some(load) = load.as_deref_mut() {
+                    let id = load.id_for(Some(&page))?;
+                    load.writer.page(id, page)?;
+                    if let Some(e) = load.writer.failed(id) {
+                        return Err(e.into());
+                    }
+                }
+                self.progress
+                    .page(resource, summary.pages, summary.records, total);
+                if done {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Waits for the next word from the fetch stage: a retry (reported; a throttled one
+    /// halves the window) or an answer.
+    fn receive(
+        &mut self,
+        resource: &str,
+        flight: &mut Answers,
+        sent: &mut Sent,
+    ) -> Result<(), ResourceError> {
+        match self.fetcher.next()? {
+            Fetched::Retry {
+                attempt,
+                reason,
+                wait,
+                url,
+                throttled,
+                ..
+            } => {
+                sent.retries += 1;
+                if throttled {
+                    flight.throttled();
+                }
+                self.progress.retry(resource, attempt, &reason, wait, &url);
+            }
+            Fetched::Done { seq, result } => flight.arrived(seq, result),
+        }
+        Ok(())
+    }
+
+    pub(super) fn drain(&mut self, resource: &str, flight: &mut Answers, sent: &mut Sent) {
+        loop {
+            while let Some((_, answer)) = flight.next_in_order() {
+                sent.requests += u64::from(answer.is_ok());
+            }
+            if flight.is_empty() || self.receive(resource, flight, sent).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Hands one response to the connector.
+    fn select(
+        &mut self,
+        resource: &str,
+        seq: u64,
+        response: Response,
+    ) -> Result<Page, ResourceError> {
+        let page = self.guest.on_response(resource, seq, response)?;
+        if page.records.len() > self.max_page_bytes {
+            return Err(ResourceError::PageTooLarge {
+                size: page.records.len() as f64 / f64::from(1 << 20),
+                max: self.max_page_bytes >> 20,
+            });
+        }
+        for notice in &page.notices {
+            self.progress.notice(resource, notice);
+        }
+        Ok(page)
+    }
+
+    /// Fetches one planned request and returns its page (`check`).
+    pub(crate) fn fetch(
+        &mut self,
+        resource: &str,
+        planned: Planned,
+    ) -> Result<Page, ResourceError> {
+        let seq = planned.seq;
+        let mut flight = Flight::new(1);
+        self.fetcher.submit(planned)?;
+        flight.sent(seq);
+        let mut sent = Sent::default();
+        let answer = loop {
+            self.receive(resource, &mut flight, &mut sent)?;
+            if let Some((_, answer)) = flight.next_in_order() {
+                break answer;
+            }
+        };
+        self.select(resource, seq, answer?)
+    }
+}
