@@ -242,7 +242,9 @@ pub trait Sink {
         })?;
         self.write_page_text(load, &text, count, state)
     }
-    /// Ends a load. Completed: for Replace, swap the staged table in (atomically); ledger -> "completed".
-    /// Failed: for Replace, drop the staged data (old table untouched); ledger -> "failed" with the error text.
+    /// Ends a load. Completed: for Replace, swap the staged tables in (atomically); ledger ->
+    /// "completed". Failed or Interrupted: the pages committed so far stay (for Replace, in
+    /// the staging tables, the old tables untouched) for the next load to resume or drop;
+    /// ledger -> "failed" with the error text, or "interrupted".
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError>;
 }
