@@ -1,6 +1,7 @@
-//! Property: records flattened into a table and its child tables read back as the values
+//! Properties: records flattened into a table and its child tables read back as the values
 //! they were (nested objects through their `a__b` columns, lists through their child tables,
-//! in order), whatever their shape.
+//! in order), whatever their shape; and merge loads leave exactly the last record of each
+//! key with its own child rows, as dlt's delete-insert does.
 
 mod common;
 
@@ -8,7 +9,8 @@ use common::{Db, spec};
 use proptest::prelude::*;
 use rusqlite::types::Value as Sql;
 use serde_json::{Map, Value, json};
-use sluice_sink::WriteDisposition::Append;
+use sluice_sink::WriteDisposition::{Append, Merge};
+use sluice_sink::{Outcome, Sink};
 
 /// A leaf whose type the key's first letter fixes (so no field changes type).
 fn leaf(kind: char) -> BoxedStrategy<Value> {
@@ -136,6 +138,96 @@ proptest! {
                     leaf => prop_assert_eq!(cell(&db, "t", k, id), stored(leaf), "field {}", k),
                 }
             }
+        }
+    }
+}
+
+/// A record of key `id` with a list of strings and a list of objects holding lists (child
+/// and grandchild tables), any of them possibly empty.
+fn keyed_record() -> impl Strategy<Value = Value> {
+    let part = (0u8..9, prop::collection::vec(0u8..9, 0..3))
+        .prop_map(|(n, subs)| json!({"n": n, "subs": subs}));
+    (
+        0u8..6,
+        0u8..9,
+        prop::collection::vec("[a-c]", 0..3),
+        prop::collection::vec(part, 0..3),
+    )
+        .prop_map(|(id, v, tags, parts)| json!({"id": id, "v": v, "tags": tags, "parts": parts}))
+}
+
+/// The values of `column` in `table` for the rows whose `link` is `id`, in list order (none
+/// when the table was never created).
+fn children(db: &Db, table: &str, column: &str, link: &str, id: &str) -> Vec<Vec<Sql>> {
+    if !db.table_exists(table) {
+        return Vec::new();
+    }
+    let conn = db.inspect();
+    let sql = format!(
+        "SELECT {column}, _dlt_id FROM \"{table}\" WHERE {link} = ?1 ORDER BY _dlt_list_idx"
+    );
+    let mut stmt = conn.prepare(&sql).unwrap();
+    stmt.query_map([id], |r| Ok(vec![r.get(0)?, r.get(1)?]))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn merge_keeps_the_last_record_of_each_key_with_its_own_child_rows(
+        loads in prop::collection::vec(
+            prop::collection::vec(prop::collection::vec(keyed_record(), 0..6), 1..4), 1..4),
+    ) {
+        let mut db = Db::new();
+        let spec = spec("t", &["id"], Merge);
+        for pages in &loads {
+            let id = db.sink.begin(&spec).unwrap();
+            for (i, page) in pages.iter().enumerate() {
+                db.sink.write_page(id, page, &format!("{{\"page\":{i}}}")).unwrap();
+            }
+            db.sink.finish(id, Outcome::Completed).unwrap();
+        }
+        // dlt's delete-insert: the last record of each key, in full.
+        let mut last: std::collections::BTreeMap<u64, &Value> = Default::default();
+        for record in loads.iter().flatten().flatten() {
+            last.insert(record["id"].as_u64().unwrap(), record);
+        }
+        let roots = if last.is_empty() {
+            Vec::new()
+        } else {
+            db.rows("SELECT id, v, _dlt_id FROM t ORDER BY id")
+        };
+        prop_assert_eq!(roots.len(), last.len(), "one row per key");
+        let (mut tags, mut parts, mut subs) = (0, 0, 0);
+        for (row, (key, record)) in roots.iter().zip(&last) {
+            prop_assert_eq!(&row[0], &Sql::Integer(*key as i64));
+            prop_assert_eq!(&row[1], &stored(&record["v"]));
+            let Sql::Text(root) = &row[2] else { panic!("_dlt_id") };
+            let got: Vec<Sql> = children(&db, "t__tags", "value", "_dlt_root_id", root)
+                .into_iter().map(|r| r[0].clone()).collect();
+            let want: Vec<Sql> = record["tags"].as_array().unwrap().iter().map(stored).collect();
+            tags += want.len();
+            prop_assert_eq!(got, want, "tags of {}", key);
+            let got_parts = children(&db, "t__parts", "n", "_dlt_parent_id", root);
+            let want_parts = record["parts"].as_array().unwrap();
+            prop_assert_eq!(got_parts.len(), want_parts.len(), "parts of {}", key);
+            parts += want_parts.len();
+            for (got, want) in got_parts.iter().zip(want_parts) {
+                prop_assert_eq!(&got[0], &stored(&want["n"]));
+                let Sql::Text(part) = &got[1] else { panic!("_dlt_id") };
+                let got: Vec<Sql> = children(&db, "t__parts__subs", "value", "_dlt_parent_id", part)
+                    .into_iter().map(|r| r[0].clone()).collect();
+                let want: Vec<Sql> = want["subs"].as_array().unwrap().iter().map(stored).collect();
+                subs += want.len();
+                prop_assert_eq!(got, want, "subs of a part of {}", key);
+            }
+        }
+        // No child row of a replaced record is left behind.
+        for (table, n) in [("t__tags", tags), ("t__parts", parts), ("t__parts__subs", subs)] {
+            let stored = if db.table_exists(table) { db.count(table) } else { 0 };
+            prop_assert_eq!(stored, n as i64, "rows in {}", table);
         }
     }
 }

@@ -122,9 +122,8 @@ impl<S: ApiServer> Harness<S> {
         self.exec(cmd, vars)
     }
 
-    /// `sluice run` started in the background (stdout and stderr discarded), to be killed
-    /// or waited for by the test.
-    /// Starts `sluice run` without waiting; its stderr goes to [`Harness::spawned_stderr`].
+    /// `sluice run` started in the background, to be killed or waited for by the test: stdout
+    /// discarded, stderr kept for [`Harness::spawned_stderr`].
     pub fn spawn_run(&self, config: &Path, extra: &[&str], vars: &Vars<'_>) -> std::process::Child {
         let mut cmd = self.run_command(config, extra);
         self.environment(&mut cmd, vars);
