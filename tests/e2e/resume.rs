@@ -32,6 +32,12 @@ fn ledger(world: &World) -> Vec<(String, i64, i64)> {
 
 /// Every row equals its source item, and there is one row per item.
 fn assert_table_equals_source(world: &World, items: u64) {
+    assert_table_equals_generation(world, items, 0);
+}
+
+/// The table and its child table equal the mock's items `1..=items` of `generation`, value
+/// by value.
+fn assert_table_equals_generation(world: &World, items: u64, generation: u64) {
     let conn = world.conn();
     let mut stmt = conn
         .prepare("SELECT id, name, quantity, price, updated_at FROM inventory_items ORDER BY id")
@@ -45,7 +51,7 @@ fn assert_table_equals_source(world: &World, items: u64) {
         .unwrap();
     assert_eq!(rows.len() as u64, items);
     for (id, name, quantity, price, updated_at) in rows {
-        let source = item(id as u64, 0);
+        let source = item(id as u64, generation);
         assert_eq!(name, source["name"].as_str().unwrap(), "item {id}");
         assert_eq!(quantity, source["quantity"].as_i64(), "item {id}");
         assert!((price - source["price"].as_f64().unwrap()).abs() < 1e-9);
@@ -70,7 +76,7 @@ fn assert_table_equals_source(world: &World, items: u64) {
     }
     let mut expected_rows = 0;
     for id in 1..=items {
-        let want: Vec<String> = item(id, 0)["tags"]
+        let want: Vec<String> = item(id, generation)["tags"]
             .as_array()
             .unwrap()
             .iter()
@@ -181,6 +187,50 @@ fn kill_9_at_random_moments_then_one_run_to_the_end() {
     assert!(
         total <= 1.5 * PAGES,
         "{total} requests over all runs; one clean run sends {PAGES}"
+    );
+    eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
+}
+
+#[test]
+fn kill_9_during_a_merge_then_one_run_to_the_end() {
+    // A first sync, then 10% of the items change upstream and the merge sync is killed at
+    // random moments: every page commits its upserts, the child rows they replace and its
+    // position together, so the end is the new source exactly, without stale tags.
+    const ITEMS: u64 = 40_000;
+    const PAGES: f64 = 400.0;
+    let world = World::new(MockConfig {
+        items: ITEMS as usize,
+        latency: Duration::from_millis(5),
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    world.run(&config, Some(KEY), &[]).ok();
+    world.server.set_generation(1);
+    world.server.clear_requests();
+    let killed = kill_at_random_moments(
+        12,
+        25,
+        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
+        || world.server.requests().len() as u64,
+    );
+    assert!(killed >= 10, "only {killed} runs were killed mid-merge");
+    world.run(&config, Some(KEY), &[]).ok();
+    assert_table_equals_generation(&world, ITEMS, 1);
+    let changed = (1..=ITEMS).filter(|&id| item(id, 1) != item(id, 0)).count();
+    assert!(changed >= 1000, "the source changed: {changed} items");
+    let running: i64 = world
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM _sluice_loads WHERE status = 'running'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(running, 0, "no load is left running");
+    let total = world.server.requests().len() as f64;
+    assert!(
+        total <= 1.5 * PAGES,
+        "{total} requests over all merge runs; one clean run sends {PAGES}"
     );
     eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
 }
