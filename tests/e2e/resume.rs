@@ -62,7 +62,7 @@ fn assert_table_equals_generation(world: &World, items: u64, generation: u64) {
     let mut stmt = conn
         .prepare(
             "SELECT i.id, t.value FROM inventory_items__tags t \
-             JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id AND i._dlt_id = t._dlt_root_id \
+             JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id \
              ORDER BY i.id, t._dlt_list_idx",
         )
         .unwrap();
@@ -94,6 +94,26 @@ fn assert_table_equals_generation(world: &World, items: u64, generation: u64) {
         expected_rows,
         "no stray child rows"
     );
+    // A merge's child rows carry their root's id too (dlt's `_dlt_root_id`).
+    let merged: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('inventory_items__tags') \
+             WHERE name = '_dlt_root_id'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    if merged == 1 {
+        let astray: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM inventory_items__tags \
+                 WHERE _dlt_root_id IS NOT _dlt_parent_id",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(astray, 0, "every tag's root is its parent");
+    }
 }
 
 #[test]
@@ -231,6 +251,55 @@ fn kill_9_during_a_merge_then_one_run_to_the_end() {
     assert!(
         total <= 1.5 * PAGES,
         "{total} requests over all merge runs; one clean run sends {PAGES}"
+    );
+    eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
+}
+
+#[test]
+fn kill_9_during_a_replace_keeps_the_old_tables_until_one_run_swaps_in_the_new() {
+    // Replace stages its pages and resumes into the staging tables: while the runs are
+    // killed the tables keep the last completed load whole; the run that ends swaps in
+    // exactly the new source.
+    const ITEMS: u64 = 40_000;
+    const PAGES: f64 = 400.0;
+    let world = World::new(MockConfig {
+        items: ITEMS as usize,
+        latency: Duration::from_millis(5),
+        ..MockConfig::default()
+    });
+    let mut seed = world.seed_config();
+    seed["resource_defaults"]["write_disposition"] = json!("replace");
+    let config = world.write_config("inventory.json", &seed);
+    world.run(&config, Some(KEY), &[]).ok();
+    world.server.set_generation(1);
+    world.server.clear_requests();
+    let killed = kill_at_random_moments(
+        12,
+        25,
+        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
+        || world.server.requests().len() as u64,
+    );
+    assert!(killed >= 10, "only {killed} runs were killed mid-replace");
+    if killed == 12 {
+        assert_table_equals_generation(&world, ITEMS, 0);
+    }
+    let last = world.run(&config, Some(KEY), &[]);
+    last.ok();
+    assert!(last.stdout.contains("resumed at page"), "{}", last.stdout);
+    assert_table_equals_generation(&world, ITEMS, 1);
+    let staged: i64 = world
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE '_sluice_staging%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(staged, 0, "the staging tables are gone after the swap");
+    let total = world.server.requests().len() as f64;
+    assert!(
+        total <= 1.5 * PAGES,
+        "{total} requests over all replace runs; one clean run sends {PAGES}"
     );
     eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
 }
