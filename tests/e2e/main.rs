@@ -14,6 +14,7 @@ mod errors;
 mod incremental;
 mod inventory;
 mod jco;
+mod kill9;
 mod paginator_servers;
 mod paginators;
 mod resume;

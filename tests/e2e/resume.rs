@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice_mock_api::{Fault, MockConfig, item};
+use sluice_mock_api::{Fault, MockConfig};
 
-use crate::support::{KEY, Reply, Scenario, World, kill_at_random_moments};
+use crate::support::{KEY, Reply, Scenario, World};
 
 fn offsets(world: &World) -> Vec<u64> {
     world
@@ -28,92 +28,6 @@ fn ledger(world: &World) -> Vec<(String, i64, i64)> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-/// Every row equals its source item, and there is one row per item.
-fn assert_table_equals_source(world: &World, items: u64) {
-    assert_table_equals_generation(world, items, 0);
-}
-
-/// The table and its child table equal the mock's items `1..=items` of `generation`, value
-/// by value.
-fn assert_table_equals_generation(world: &World, items: u64, generation: u64) {
-    let conn = world.conn();
-    let mut stmt = conn
-        .prepare("SELECT id, name, quantity, price, updated_at FROM inventory_items ORDER BY id")
-        .unwrap();
-    let rows: Vec<(i64, String, Option<i64>, f64, String)> = stmt
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(rows.len() as u64, items);
-    for (id, name, quantity, price, updated_at) in rows {
-        let source = item(id as u64, generation);
-        assert_eq!(name, source["name"].as_str().unwrap(), "item {id}");
-        assert_eq!(quantity, source["quantity"].as_i64(), "item {id}");
-        assert!((price - source["price"].as_f64().unwrap()).abs() < 1e-9);
-        assert_eq!(updated_at, source["updated_at"].as_str().unwrap());
-    }
-    // The child table too: each item's tags, in order, and nothing else (no duplicates from
-    // re-sent pages, no orphans).
-    let mut stmt = conn
-        .prepare(
-            "SELECT i.id, t.value FROM inventory_items__tags t \
-             JOIN inventory_items i ON i._dlt_id = t._dlt_parent_id \
-             ORDER BY i.id, t._dlt_list_idx",
-        )
-        .unwrap();
-    let mut tags: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
-    for row in stmt
-        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-    {
-        let (id, tag) = row.unwrap();
-        tags.entry(id).or_default().push(tag);
-    }
-    let mut expected_rows = 0;
-    for id in 1..=items {
-        let want: Vec<String> = item(id, generation)["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| t.as_str().unwrap().to_owned())
-            .collect();
-        expected_rows += want.len() as i64;
-        assert_eq!(
-            tags.remove(&(id as i64)).unwrap_or_default(),
-            want,
-            "tags of item {id}"
-        );
-    }
-    assert_eq!(
-        world.count("inventory_items__tags"),
-        expected_rows,
-        "no stray child rows"
-    );
-    // A merge's child rows carry their root's id too (dlt's `_dlt_root_id`).
-    let merged: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM pragma_table_info('inventory_items__tags') \
-             WHERE name = '_dlt_root_id'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    if merged == 1 {
-        let astray: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM inventory_items__tags \
-                 WHERE _dlt_root_id IS NOT _dlt_parent_id",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(astray, 0, "every tag's root is its parent");
-    }
 }
 
 #[test]
@@ -139,7 +53,7 @@ fn a_failed_run_is_resumed_at_the_page_after_its_last_committed_one() {
         "{}",
         second.stdout
     );
-    assert_table_equals_source(&world, 2500);
+    world.assert_items_loaded(2500, 0);
     assert_eq!(
         ledger(&world),
         [("failed".into(), 1, 12), ("completed".into(), 13, 13)]
@@ -169,139 +83,6 @@ fn restart_ignores_the_unfinished_load() {
     sent.sort_unstable(); // several pages in flight at once
     assert_eq!(sent, (0..10).map(|p| p * 100).collect::<Vec<_>>());
     assert_eq!(world.count("inventory_items"), 1000);
-}
-
-#[test]
-fn kill_9_at_random_moments_then_one_run_to_the_end() {
-    // 400 pages of 100. Each kill loses the pages in flight (up to --concurrency, 8) and
-    // those queued for the write stage (4): fetched but not committed yet.
-    const ITEMS: u64 = 40_000;
-    const PAGES: f64 = 400.0;
-    let world = World::new(MockConfig {
-        items: ITEMS as usize,
-        latency: Duration::from_millis(5),
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
-    // A random moment: after 1 to 40 more requests reached the server, plus 0-9 ms.
-    let killed = kill_at_random_moments(
-        12,
-        40,
-        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
-        || world.server.requests().len() as u64,
-    );
-    assert!(killed >= 10, "only {killed} runs were killed mid-sync");
-    let last = world.run(&config, Some(KEY), &[]);
-    last.ok();
-    assert_table_equals_source(&world, ITEMS);
-    let running: i64 = world
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM _sluice_loads WHERE status = 'running'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(running, 0, "no load is left running");
-    let total = world.server.requests().len() as f64;
-    assert!(
-        total <= 1.5 * PAGES,
-        "{total} requests over all runs; one clean run sends {PAGES}"
-    );
-    eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
-}
-
-#[test]
-fn kill_9_during_a_merge_then_one_run_to_the_end() {
-    // A first sync, then 10% of the items change upstream and the merge sync is killed at
-    // random moments: every page commits its upserts, the child rows they replace and its
-    // position together, so the end is the new source exactly, without stale tags.
-    const ITEMS: u64 = 40_000;
-    const PAGES: f64 = 400.0;
-    let world = World::new(MockConfig {
-        items: ITEMS as usize,
-        latency: Duration::from_millis(5),
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
-    world.run(&config, Some(KEY), &[]).ok();
-    world.server.set_generation(1);
-    world.server.clear_requests();
-    let killed = kill_at_random_moments(
-        12,
-        25,
-        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
-        || world.server.requests().len() as u64,
-    );
-    assert!(killed >= 10, "only {killed} runs were killed mid-merge");
-    world.run(&config, Some(KEY), &[]).ok();
-    assert_table_equals_generation(&world, ITEMS, 1);
-    let changed = (1..=ITEMS).filter(|&id| item(id, 1) != item(id, 0)).count();
-    assert!(changed >= 1000, "the source changed: {changed} items");
-    let running: i64 = world
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM _sluice_loads WHERE status = 'running'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(running, 0, "no load is left running");
-    let total = world.server.requests().len() as f64;
-    assert!(
-        total <= 1.5 * PAGES,
-        "{total} requests over all merge runs; one clean run sends {PAGES}"
-    );
-    eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
-}
-
-#[test]
-fn kill_9_during_a_replace_keeps_the_old_tables_until_one_run_swaps_in_the_new() {
-    // Replace stages its pages and resumes into the staging tables: while the runs are
-    // killed the tables keep the last completed load whole; the run that ends swaps in
-    // exactly the new source.
-    const ITEMS: u64 = 40_000;
-    const PAGES: f64 = 400.0;
-    let world = World::new(MockConfig {
-        items: ITEMS as usize,
-        latency: Duration::from_millis(5),
-        ..MockConfig::default()
-    });
-    let mut seed = world.seed_config();
-    seed["resource_defaults"]["write_disposition"] = json!("replace");
-    let config = world.write_config("inventory.json", &seed);
-    world.run(&config, Some(KEY), &[]).ok();
-    world.server.set_generation(1);
-    world.server.clear_requests();
-    let killed = kill_at_random_moments(
-        12,
-        25,
-        || world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]),
-        || world.server.requests().len() as u64,
-    );
-    assert!(killed >= 10, "only {killed} runs were killed mid-replace");
-    if killed == 12 {
-        assert_table_equals_generation(&world, ITEMS, 0);
-    }
-    let last = world.run(&config, Some(KEY), &[]);
-    last.ok();
-    assert!(last.stdout.contains("resumed at page"), "{}", last.stdout);
-    assert_table_equals_generation(&world, ITEMS, 1);
-    let staged: i64 = world
-        .conn()
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name LIKE '_sluice_staging%'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(staged, 0, "the staging tables are gone after the swap");
-    let total = world.server.requests().len() as f64;
-    assert!(
-        total <= 1.5 * PAGES,
-        "{total} requests over all replace runs; one clean run sends {PAGES}"
-    );
-    eprintln!("{killed} kills, {total} requests in all (a clean run: {PAGES})");
 }
 
 #[test]
@@ -568,7 +349,7 @@ fn thirty_percent_transient_faults_finish_within_a_few_reruns() {
         assert_eq!(run.code, Some(1), "{}", run.output());
         assert!(runs < 10, "still failing after {runs} runs");
     }
-    assert_table_equals_source(&world, (PAGES * 100) as u64);
+    world.assert_items_loaded((PAGES * 100) as u64, 0);
     let answered = world
         .server
         .requests()
@@ -631,7 +412,7 @@ fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
     let next = format!("resumed at page {}", pages + 1);
     assert!(run.stdout.contains(&next), "{}", run.stdout);
     assert_eq!(offsets(&world).iter().min(), Some(&(pages as u64 * 100)));
-    assert_table_equals_source(&world, 20_000);
+    world.assert_items_loaded(20_000, 0);
 }
 
 #[test]
