@@ -130,8 +130,9 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
 }
 
 /// The first Ctrl-C (or SIGTERM) asks the run to stop after the pages in flight, so the load
-/// ends `interrupted` with every fetched page committed; a second one ends the process at
-/// once (the next run then marks the load `interrupted`).
+/// ends `interrupted` with every fetched page committed (a request waiting to retry is not
+/// tried again); a second one ends the process at once (the next run then marks the load
+/// `interrupted`).
 fn stop_on_ctrl_c(stop: &Stop) {
     let stop = stop.clone();
     let installed = ctrlc::set_handler(move || {
@@ -139,7 +140,9 @@ fn stop_on_ctrl_c(stop: &Stop) {
             std::process::exit(i32::from(EXIT_INTERRUPTED));
         }
         stop.request();
-        eprintln!("interrupted: finishing the pages in flight (Ctrl-C again to quit at once)");
+        eprintln!(
+            "interrupted: finishing the pages in flight, without retries (Ctrl-C again to quit at once)"
+        );
     });
     if let Err(e) = installed {
         eprintln!("warning: cannot catch Ctrl-C ({e}); it will end the run at once");

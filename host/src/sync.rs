@@ -130,6 +130,7 @@ fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, S
             options.allow_private_network,
             &options.resolve,
         ),
+        cancel: options.stop.cancel(),
     };
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }

@@ -416,6 +416,68 @@ fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
 }
 
 #[test]
+fn ctrl_c_during_a_long_retry_wait_stops_at_once_and_the_next_run_continues() {
+    // The page at offset 1000 is answered 429 with `Retry-After: 30`. Ctrl-C while the
+    // request waits: it is not tried again, the ten pages before it are committed, and the
+    // run ends interrupted without sitting out the wait.
+    let world = World::new(MockConfig {
+        items: 3000,
+        faults: vec!["429x1@1000:retry-after=30".parse::<Fault>().unwrap()],
+        ..MockConfig::default()
+    });
+    let config = world.write_config("inventory.json", &world.seed_config());
+    let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+    let started = Instant::now();
+    while !world.server.requests().iter().any(|r| r.status == 429) {
+        assert!(started.elapsed() < Duration::from_secs(30), "no 429 sent");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The retry is announced on stderr once the client starts waiting.
+    while !world.spawned_stderr().contains("retry 1 in 30.0s") {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no retry announced"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let interrupted = Instant::now();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(20),
+        "the run sat out the 30 s wait: {:?}",
+        interrupted.elapsed()
+    );
+    assert_eq!(
+        status.code(),
+        Some(130),
+        "the exit code of an interrupted run"
+    );
+    let stderr = world.spawned_stderr();
+    assert!(
+        stderr.contains("inventory_items: interrupted (10 pages, 1000 records)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("retry 2"), "{stderr}");
+    let (state, _, pages) = ledger(&world).pop().unwrap();
+    assert_eq!((state.as_str(), pages), ("interrupted", 10));
+    assert_eq!(world.count("inventory_items"), 1000);
+    let at_1000 = offsets(&world).iter().filter(|&&o| o == 1000).count();
+    assert_eq!(at_1000, 1, "offset 1000 was not tried again");
+
+    world.server.clear_requests();
+    let run = world.run(&config, Some(KEY), &[]);
+    run.ok();
+    assert!(run.stdout.contains("resumed at page 11"), "{}", run.stdout);
+    assert_eq!(offsets(&world).iter().min(), Some(&1000));
+    world.assert_items_loaded(3000, 0);
+}
+
+#[test]
 fn a_page_the_sink_refuses_fails_the_load_after_the_pages_before_it() {
     use std::sync::atomic::{AtomicBool, Ordering};
     // 60 records by offset, 10 a page, all in flight at once: the page at offset 30 holds a

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::Url;
 
 use crate::allow::{AllowList, url_host};
+use crate::cancel::Cancel;
 use crate::dns::{CheckedResolver, NetworkPolicy};
 use crate::error::TransportError;
 use crate::exchange::{Exchange, Failure, MAX_BODY};
@@ -31,6 +32,9 @@ pub struct ClientConfig {
     pub max_body: u64,
     /// Which addresses a hostname may resolve to (see [`NetworkPolicy`]).
     pub network: NetworkPolicy,
+    /// Once cancelled, a request waiting to retry fails with
+    /// [`TransportError::Cancelled`] instead of trying again.
+    pub cancel: Cancel,
 }
 
 impl Default for ClientConfig {
@@ -42,6 +46,7 @@ impl Default for ClientConfig {
             user_agent: format!("sluice-transport/{}", env!("CARGO_PKG_VERSION")),
             max_body: MAX_BODY,
             network: NetworkPolicy::default(),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -319,14 +324,28 @@ impl Client {
             };
             match decision {
                 Decision::RetryAfter(wait) => {
+                    let cancel = &self.config.cancel;
+                    let cancelled = || {
+                        TransportError::Cancelled {
+                            url: display_url.to_string(),
+                            attempts: attempt,
+                            last: reason.clone(),
+                        }
+                        .scrubbed(&read(&self.redactor))
+                    };
+                    if cancel.is_cancelled() {
+                        return Err(cancelled());
+                    }
                     on_event(Event::Retry {
                         attempt,
-                        reason,
+                        reason: reason.clone(),
                         wait,
                         url: display_url,
                         throttled,
                     });
-                    std::thread::sleep(wait);
+                    if cancel.sleep(wait) {
+                        return Err(cancelled());
+                    }
                     attempt += 1;
                 }
                 Decision::Done | Decision::GiveUp => {

@@ -31,6 +31,12 @@ pub enum TransportError {
         last: String,
         url: String,
     },
+    #[error("{url}: not retried, the run is stopping (after {attempts} attempts, last: {last})")]
+    Cancelled {
+        attempts: u32,
+        last: String,
+        url: String,
+    },
     #[error("{url}: timed out after {}s ({attempts} attempts)", .timeout.as_secs_f64())]
     Timeout {
         url: String,
@@ -109,6 +115,15 @@ impl TransportError {
             TransportError::Token { url, message } => TransportError::Token {
                 url: r(url),
                 message: r(message),
+            },
+            TransportError::Cancelled {
+                attempts,
+                last,
+                url,
+            } => TransportError::Cancelled {
+                attempts,
+                last: r(last),
+                url: r(url),
             },
             other => other,
         }

@@ -10,6 +10,7 @@
 //! The retry policy ([`RetryPolicy::decide`]) is a pure function; [`Client`] runs it.
 
 mod allow;
+mod cancel;
 mod client;
 mod dns;
 mod encode;
@@ -22,6 +23,7 @@ mod retry;
 mod secret;
 
 pub use allow::{host_of, url_allowed};
+pub use cancel::Cancel;
 pub use client::{Client, ClientConfig, Event};
 pub use dns::{NetworkPolicy, PrivateAddress, special_range};
 pub use error::TransportError;

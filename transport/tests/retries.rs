@@ -4,8 +4,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TestServer, client, recorder, reply};
-use sluice_transport::{Method, Request, TransportError};
+use common::{TestServer, client, client_with, fast_policy, recorder, reply};
+use sluice_transport::{Cancel, Method, Request, TransportError};
 
 fn get(url: String) -> Request {
     Request {
@@ -270,4 +270,54 @@ fn invalid_url_is_an_error() {
     let c = client(&["127.0.0.1".to_string()], 1, &[]);
     let err = c.send(&get("not a url".into()), &mut |_| {}).unwrap_err();
     assert!(matches!(err, TransportError::InvalidUrl { .. }), "{err:?}");
+}
+
+#[test]
+fn a_cancel_ends_the_wait_before_a_retry_and_sends_no_more() {
+    // The server asks for a 10-minute pause; a cancel (Ctrl-C) ends it at once.
+    let server = TestServer::start(vec![reply(429).header("Retry-After", "600"), reply(200)]);
+    let cancel = Cancel::default();
+    let c = client_with(&[server.host()], &[], |config| {
+        config.policy = sluice_transport::RetryPolicy {
+            max_delay: Duration::from_secs(600),
+            ..fast_policy(3)
+        };
+        config.cancel = cancel.clone();
+    });
+    let waker = {
+        let cancel = cancel.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            cancel.cancel();
+        })
+    };
+    let mut events = Vec::new();
+    let started = Instant::now();
+    let err = c
+        .send(&get(server.url("/items")), &mut recorder(&mut events))
+        .unwrap_err();
+    waker.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(300),
+        "the wait ended early"
+    );
+    assert!(
+        matches!(&err, TransportError::Cancelled { attempts: 1, last, .. } if last == "HTTP 429"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not retried"), "{err}");
+    assert_eq!(events.len(), 1, "the retry was announced, then cancelled");
+    assert_eq!(server.seen().len(), 1, "nothing sent after the cancel");
+    // Cancelled before the wait: no retry is announced.
+    events.clear();
+    let server = TestServer::start(vec![reply(503), reply(200)]);
+    let c = client_with(&[server.host()], &[], |config| {
+        config.cancel = cancel.clone()
+    });
+    let err = c
+        .send(&get(server.url("/")), &mut recorder(&mut events))
+        .unwrap_err();
+    assert!(matches!(err, TransportError::Cancelled { .. }), "{err:?}");
+    assert!(events.is_empty());
+    assert_eq!(server.seen().len(), 1);
 }

@@ -7,12 +7,10 @@
 //! failed or was skipped), in the ledger and in the summary.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use sluice_sink::{LoadId, TableSpec, Unfinished};
-use sluice_transport::{Response, TransportError};
+use sluice_transport::{Cancel, Response, TransportError};
 
 use crate::fetch::{Fetcher, Sent};
 use crate::flight::Flight;
@@ -47,17 +45,24 @@ pub struct Runner<'a> {
     pub stop: Stop,
 }
 
-/// A flag that asks a run to stop at the next page.
+/// A flag that asks a run to stop at the next page. It also cancels the HTTP client's
+/// retries (see [`Stop::cancel`]): a request waiting to try again gives up at once, so a
+/// stop is not held up by a long `Retry-After`.
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<AtomicBool>);
+pub struct Stop(Cancel);
 
 impl Stop {
     pub fn request(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.0.cancel();
     }
 
     pub fn requested(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.0.is_cancelled()
+    }
+
+    /// What the HTTP client watches (`ClientConfig::cancel`).
+    pub fn cancel(&self) -> Cancel {
+        self.0.clone()
     }
 }
 

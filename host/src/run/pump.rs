@@ -1,7 +1,7 @@
 //! The loop of one resource: keep the window of requests full, take the answers in the
 //! order planned, hand each to the connector and its page to the write stage.
 
-use sluice_transport::Response;
+use sluice_transport::{Response, TransportError};
 
 use super::{Answers, Load, ResourceError, ResourceSummary, Runner, state_number};
 use crate::bindings::Planned;
@@ -55,7 +55,11 @@ impl Runner<'_> {
             }
             self.receive(resource, flight, sent)?;
             while let Some((seq, answer)) = flight.next_in_order() {
-                let response = answer?;
+                // A request that was waiting to retry when the run was asked to stop.
+                let response = answer.map_err(|e| match e {
+                    TransportError::Cancelled { .. } => ResourceError::Interrupted,
+                    e => e.into(),
+                })?;
                 sent.requests += 1;
                 flight.answered();
                 let page = self.select(resource, seq, response)?;

@@ -138,6 +138,19 @@ pub fn client_with_timeout(
     env: &[(&str, &str)],
     timeout: Duration,
 ) -> Client {
+    client_with(allowed, env, |c| {
+        c.policy = fast_policy(max_attempts);
+        c.timeout = timeout;
+    })
+}
+
+/// A client for `allowed` hosts with the secrets of `env`, its config set by `tune`
+/// (from 3 fast attempts and a 500 ms timeout).
+pub fn client_with(
+    allowed: &[String],
+    env: &[(&str, &str)],
+    tune: impl FnOnce(&mut ClientConfig),
+) -> Client {
     let vars: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -145,14 +158,16 @@ pub fn client_with_timeout(
     let dir = std::env::temp_dir().join("sluice-transport-tests-nonexistent");
     let resolver = SecretResolver::new(None, dir)
         .with_env(move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()));
-    let config = ClientConfig {
-        policy: fast_policy(max_attempts),
-        timeout,
+    let mut config = ClientConfig {
+        policy: fast_policy(3),
+        timeout: Duration::from_millis(500),
         allowed_hosts: allowed.to_vec(),
         user_agent: "sluice-test".into(),
         max_body: sluice_transport::MAX_BODY,
         network: Default::default(),
+        cancel: Default::default(),
     };
+    tune(&mut config);
     Client::new(config, resolver).unwrap()
 }
 
