@@ -30,6 +30,14 @@ fn world(disposition: &str) -> (World, PathBuf) {
     (world, config)
 }
 
+/// One clean sync of the items as they are, then ~10% of them change upstream (the
+/// mock's generation 1); the server's request log starts afresh.
+fn sync_then_change_upstream(world: &World, config: &Path) {
+    world.run(config, Some(KEY), &[]).ok();
+    world.server.set_generation(1);
+    world.server.clear_requests();
+}
+
 /// Starts [`KILLS`] runs and kills each at a random moment: after 1 to `max_more` more
 /// requests reached the server, plus 0-9 ms. Returns how many died mid-sync (at least 10).
 fn kill_runs(world: &World, config: &Path, max_more: u64) -> usize {
@@ -92,9 +100,7 @@ fn kill_9_during_a_merge_then_one_run_to_the_end() {
     // every page commits its upserts, the child rows they replace and its position
     // together, so the end is the new source exactly, without stale tags.
     let (world, config) = world("merge");
-    world.run(&config, Some(KEY), &[]).ok();
-    world.server.set_generation(1);
-    world.server.clear_requests();
+    sync_then_change_upstream(&world, &config);
     let changed = (1..=ITEMS).filter(|&id| item(id, 1) != item(id, 0)).count();
     assert!(changed >= 1000, "the source changed: {changed} items");
     let killed = kill_runs(&world, &config, 25);
@@ -108,9 +114,7 @@ fn kill_9_during_a_replace_keeps_the_old_tables_until_one_run_swaps_in_the_new()
     // killed the tables keep the last completed load whole; the run that ends swaps in
     // exactly the new source.
     let (world, config) = world("replace");
-    world.run(&config, Some(KEY), &[]).ok();
-    world.server.set_generation(1);
-    world.server.clear_requests();
+    sync_then_change_upstream(&world, &config);
     let killed = kill_runs(&world, &config, 25);
     if killed == KILLS {
         world.assert_items_loaded(ITEMS, 0);
