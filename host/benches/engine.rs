@@ -8,7 +8,9 @@
 //! 3. peak RSS syncing 1M records vs 10k (GNU `time`, when /usr/bin/time exists);
 //! 4. a merge sync (second run, 10% of items changed) vs the first sync;
 //! 5. a dependent resource (each item's stock movements, chains of 1 to 3 pages) from a
-//!    mock that takes 50 ms a page: `--concurrency 8` vs `--concurrency 1`.
+//!    mock that takes 50 ms a page: `--concurrency 8` vs `--concurrency 1`;
+//! 6. all the records in one page (`limit` as large as the API) vs pages of 100: what a page
+//!    costs when nothing overlaps, and that nothing grows faster than the page.
 //!
 //! `SLUICE_BENCH_QUICK=1` shrinks every size for a smoke run. Rounds alternate the two sides
 //! of each ratio so both see the same machine load; medians are reported.
@@ -60,6 +62,7 @@ fn main() -> Result<()> {
     memory(dir.path(), &sizes)?;
     merge(dir.path(), &sizes)?;
     dependent(dir.path(), &sizes)?;
+    one_page(dir.path(), &sizes)?;
     Ok(())
 }
 
@@ -276,6 +279,32 @@ fn dependent(dir: &Path, s: &Sizes) -> Result<()> {
     println!(
         "5. dependent chains, {items} items' movements (1-3 pages each, {requests} requests a sync), 50 ms a page: --concurrency 1 {one:.2} s; 8 {eight:.2} s: {:.1}x",
         one / eight
+    );
+    Ok(())
+}
+
+fn one_page(dir: &Path, s: &Sizes) -> Result<()> {
+    let server = mock(s.items, Duration::ZERO)?;
+    let paged = config(dir, &server)?;
+    let whole = dir.join("one-page.json");
+    let mut seed = sluice::demo::seed_config(&server.base_url());
+    seed["resources"][0]["endpoint"]["paginator"]["limit"] = serde_json::json!(s.items);
+    std::fs::write(&whole, serde_json::to_string(&seed)?)?;
+    let (mut pages, mut one, mut rss) = (Vec::new(), Vec::new(), None);
+    for _ in 0..s.rounds {
+        pages.push(sync(dir, &paged, &fresh(dir, "p.db"), &[])?.0);
+        let (secs, peak) = sync(dir, &whole, &fresh(dir, "o.db"), &[])?;
+        one.push(secs);
+        rss = peak;
+    }
+    let (pages, one) = (median(pages), median(one));
+    let rss = rss.map_or_else(String::new, |kb| {
+        format!(", peak RSS {:.0} MB", kb as f64 / 1024.0)
+    });
+    println!(
+        "6. one page of {} records: {one:.2} s vs {pages:.2} s in pages of 100: {:.1}x{rss}",
+        s.items,
+        one / pages
     );
     Ok(())
 }

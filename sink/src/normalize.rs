@@ -4,6 +4,7 @@
 //! page is parsed while the one before it is written; the sink writes the
 //! [`NormalizedPage`]s it makes ([`crate::Sink::write_normalized`]).
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -66,12 +67,15 @@ pub(crate) type Kinds = Vec<(Arc<str>, DataType)>;
 
 /// The [`Kinds`] of each table of `page`. Rows of a table name their cells with shared
 /// names, mostly in the same order: a cell like the one at its position in the row before
-/// is passed over, and a new pair is found by comparing pointers.
+/// is passed over (by pointer), and any other is looked up by its name's text. (Not by
+/// pointer: a row whose fields shift position names them anew, so a page of 100,000 records
+/// with optional fields would gather as many pairs and compare each with all of them.)
 fn kinds_of(page: &PageRows<'_>) -> Vec<Kinds> {
     page.tables
         .iter()
         .map(|rows| {
             let mut kinds: Kinds = Vec::new();
+            let mut seen: HashSet<(&str, DataType)> = HashSet::new();
             let mut previous: Vec<Option<(*const str, DataType)>> = Vec::new();
             for row in rows {
                 for (j, (name, cell)) in row.cells.iter().enumerate() {
@@ -84,7 +88,7 @@ fn kinds_of(page: &PageRows<'_>) -> Vec<Kinds> {
                         continue;
                     }
                     previous[j] = here;
-                    if !kinds.iter().any(|(n, k)| *k == t && Arc::ptr_eq(n, name)) {
+                    if seen.insert((&**name, t)) {
                         kinds.push((Arc::clone(name), t));
                     }
                 }
@@ -171,5 +175,36 @@ impl Normalizer {
             count,
             state,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_name_each_column_and_type_once_however_the_fields_shift() {
+        // Optional fields shift the others' positions from record to record.
+        let records: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!(r#"{{"a":{i},"b":"x","c":true}}"#),
+                1 => r#"{"b":"y","c":false,"d":1.5}"#.to_string(),
+                _ => format!(r#"{{"c":true,"a":{i},"b":null}}"#),
+            })
+            .collect();
+        let text = format!("[{}]", records.join(","));
+        let mut n = Normalizer::new(Flattener::new("t", None, false, "1"), "t".into());
+        let page = n.normalize(text, 3000, "{}".into()).unwrap();
+        let kinds: Vec<(&str, DataType)> = page.kinds(0).iter().map(|(n, t)| (&**n, *t)).collect();
+        let distinct: HashSet<_> = kinds.iter().collect();
+        assert_eq!(kinds.len(), distinct.len(), "a pair twice: {kinds:?}");
+        for pair in [
+            ("a", DataType::Bigint),
+            ("b", DataType::Text),
+            ("c", DataType::Bool),
+            ("d", DataType::Double),
+        ] {
+            assert!(kinds.contains(&pair), "{pair:?} missing from {kinds:?}");
+        }
     }
 }
