@@ -25,6 +25,15 @@ pub enum SinkError {
         index: usize,
         key: String,
     },
+    #[error(
+        "table `{table}`: a record of the page is nested more than {max} levels deep, counting itself and each object or list in it (line {line}, column {column} of the records' text); sluice follows no deeper"
+    )]
+    TooDeep {
+        table: String,
+        max: usize,
+        line: usize,
+        column: usize,
+    },
     #[error("table `{table}`: record {index} of the page is a JSON {found}, not an object")]
     NotAnObject {
         table: String,

@@ -22,7 +22,14 @@ pub(crate) enum PageError {
     Collision { index: usize, collision: Collision },
     /// The text is not a JSON array of records.
     Json(String),
+    /// A record nests objects or lists deeper than [`MAX_RECORD_DEPTH`].
+    TooDeep { line: usize, column: usize },
 }
+
+/// Levels a record may have, itself the first and each object or list inside it one more:
+/// what serde_json's recursion limit (128, which keeps hostile input from overflowing the
+/// stack) leaves a record inside the page's array.
+pub(crate) const MAX_RECORD_DEPTH: usize = 126;
 
 /// The rows of the JSON array `text`, flattened by `flattener`.
 pub(crate) fn flatten_page<'a>(
@@ -45,6 +52,13 @@ pub(crate) fn flatten_page<'a>(
             let mut tables = out.tables;
             tables.resize_with(flattener.table_count(), Vec::new);
             Ok(PageRows { tables })
+        }
+        // serde_json names this error only in its text.
+        (Err(e), None) if e.to_string().starts_with("recursion limit exceeded") => {
+            Err(PageError::TooDeep {
+                line: e.line(),
+                column: e.column(),
+            })
         }
         (Err(e), None) => Err(PageError::Json(e.to_string())),
     }

@@ -175,3 +175,24 @@ fn keys_with_and_without_escapes_name_the_same_columns() {
         ]
     );
 }
+
+#[test]
+fn records_nested_past_the_depth_limit_fail_naming_the_place() {
+    // A record of `levels` objects, one inside the other (the record itself is the first).
+    let nested = |levels: usize| {
+        let record = "{\"a\":".repeat(levels) + "1" + &"}".repeat(levels);
+        format!("[{record}]")
+    };
+    let deepest = MAX_RECORD_DEPTH;
+    let mut f = Flattener::new("t", None, false, "1");
+    let text = nested(deepest);
+    let rows = flatten_page(&mut f, &text).unwrap();
+    assert_eq!(rows.roots().len(), 1, "{deepest} levels load");
+    let text = nested(deepest + 1);
+    match flatten_page(&mut Flattener::new("t", None, false, "1"), &text) {
+        Err(PageError::TooDeep { line: 1, column }) => {
+            assert!(column > deepest * 5 && column <= text.len(), "{column}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

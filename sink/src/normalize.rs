@@ -155,6 +155,12 @@ impl Normalizer {
                     expected: count,
                     message,
                 },
+                PageError::TooDeep { line, column } => SinkError::TooDeep {
+                    table: table.clone(),
+                    max: flatten_json::MAX_RECORD_DEPTH,
+                    line,
+                    column,
+                },
             })
         })?;
         let found = rows.borrow_dependent().roots().len();
