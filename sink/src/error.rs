@@ -1,4 +1,6 @@
-//! Errors of the sink. Messages name the table, column or record index, never a value.
+//! Errors of the sink. Messages name the table, column or record index, never a value. A
+//! database error's own text is its `source`, not part of the message: print the whole
+//! chain (`{:#}` of anyhow, or a loop over `source()`) to see it, once.
 
 use std::path::PathBuf;
 
@@ -6,13 +8,13 @@ use crate::LoadId;
 
 #[derive(thiserror::Error, Debug)]
 pub enum SinkError {
-    #[error("cannot open database {path}: {source}")]
+    #[error("cannot open database {path}")]
     Open {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("database error on table `{table}` while {action}: {source}")]
+    #[error("database error on table `{table}` while {action}")]
     Database {
         table: String,
         action: &'static str,
@@ -24,6 +26,14 @@ pub enum SinkError {
         table: String,
         index: usize,
         key: String,
+    },
+    #[error(
+        "table `{table}` would have {columns} columns, more than SQLite allows ({max}): each distinct field of the records is a column (a nested object used as a map gives a column for each of its keys; `max_table_nesting` keeps such objects as JSON)"
+    )]
+    TooManyColumns {
+        table: String,
+        columns: usize,
+        max: usize,
     },
     #[error(
         "table `{table}`: a record of the page is nested more than {max} levels deep, counting itself and each object or list in it (line {line}, column {column} of the records' text); sluice follows no deeper"

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Db, spec, text};
+use common::{Db, chain, spec, text};
 use rusqlite::types::Value as Sql;
 use serde_json::json;
 use sluice_sink::{
@@ -160,7 +160,9 @@ fn unique_hint_is_enforced() {
         json!({"sku": "A"}),
     ];
     let err = db.sink.write_page(id, &page, "{}").unwrap_err();
-    assert!(format!("{err:#}").contains("UNIQUE"), "{err:#}");
+    let message = chain(&err);
+    assert!(message.contains("UNIQUE"), "{message}");
+    assert_eq!(message.matches("UNIQUE").count(), 1, "once: {message}");
     assert_eq!(db.rows("SELECT sku FROM u"), [[text("A")]]);
     assert!(!db.table_exists("u__tags"));
     // The load goes on with the next page.

@@ -375,3 +375,23 @@ fn doubles_keep_every_digit() {
         [[Sql::Real(-32246590603.171894)], [Sql::Real(0.1)]]
     );
 }
+
+#[test]
+fn a_table_past_sqlites_column_limit_fails_naming_it_and_keeps_what_was_written() {
+    let mut db = Db::new();
+    let s = spec("wide", &[], Append);
+    let id = db.sink.begin(&s).unwrap();
+    // 1,998 fields and dlt's two columns: 2,000, SQLite's most.
+    let page: Vec<_> = (0..1998).map(|i| json!({ format!("k{i}"): i })).collect();
+    db.sink.write_page(id, &page, "{}").unwrap();
+    assert_eq!(db.count("wide"), 1998);
+    let err = db
+        .sink
+        .write_page(id, &[json!({"one_more": 1})], "{}")
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "table `wide` would have 2001 columns, more than SQLite allows (2000): each distinct field of the records is a column (a nested object used as a map gives a column for each of its keys; `max_table_nesting` keeps such objects as JSON)"
+    );
+    assert_eq!(db.count("wide"), 1998, "the rows before it stay");
+}

@@ -154,6 +154,14 @@ fn write_rows(
         let target = load.target(&name);
         let current = load.tables.get(&name).unwrap_or(&empty);
         let added: Vec<ColumnInfo> = plan.added.into_iter().map(|(c, _)| c).collect();
+        let columns = current.columns().len() + added.len();
+        if columns > MAX_COLUMNS {
+            return Err(SinkError::TooManyColumns {
+                table: name.to_string(),
+                columns,
+                max: MAX_COLUMNS,
+            });
+        }
         let next = if !plan.exists {
             let next = current.with(&added);
             ddl::create_table(tx, &target, &next)?;
@@ -313,6 +321,8 @@ fn check_keys(load: &ActiveLoad, index: usize, row: &FlatRow<'_>) -> Result<(), 
 /// shapes of statement), and one row a statement ~15% more.
 const ROWS_PER_STATEMENT: usize = 16;
 const MAX_PARAMS: usize = 32_766;
+/// Most columns a table may have (SQLite's `SQLITE_MAX_COLUMN` as bundled).
+const MAX_COLUMNS: usize = 2000;
 
 /// The multi-row INSERT (or upsert) statement for every column of the schema.
 ///

@@ -91,3 +91,14 @@ pub fn text(s: &str) -> Sql {
 pub fn latest(states: Vec<SavedState>) -> Vec<(String, String)> {
     states.into_iter().map(|s| (s.resource, s.latest)).collect()
 }
+
+/// An error and its causes, `a: b: c`, as the CLI prints them.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
