@@ -28,9 +28,15 @@ pub(crate) enum Job {
     Finish(LoadId, crate::write::End, Reply<sluice_sink::LoadSummary>),
 }
 
+/// Most bytes of records' text in normalized pages handed to the write stage and not yet
+/// back (their rows take several times more). Pages of the usual size never reach it (the
+/// channels bound them first); pages of megabytes go one or two at a time.
+const MAX_QUEUED_BYTES: usize = 16 << 20;
+
 /// Runs the stage until the driver's side of `rx` closes; `tx` goes to the write stage.
-/// Pages the write stage is done with come back through `written` to be freed here, off the
-/// write stage's thread (freeing a page's rows costs about a tenth of writing them).
+/// Every page handed to the write stage comes back through `written` once it is written
+/// (or dropped), to be freed here, off the write stage's thread (freeing a page's rows costs
+/// about a tenth of writing them); what is out is bounded by [`MAX_QUEUED_BYTES`].
 pub(crate) fn serve(
     rx: &Receiver<Command>,
     tx: &SyncSender<Job>,
@@ -38,8 +44,11 @@ pub(crate) fn serve(
     failures: &Failures,
 ) {
     let mut normalizers: HashMap<LoadId, Normalizer> = HashMap::new();
+    let mut out = Outstanding::new(MAX_QUEUED_BYTES);
     while let Ok(command) = rx.recv() {
-        while written.try_recv().is_ok() {}
+        while let Ok(pages) = written.try_recv() {
+            out.back(&pages);
+        }
         let job = match command {
             Command::States(reply) => Job::States(reply),
             Command::Skip(spec, reason, reply) => Job::Skip(spec, reason, reply),
@@ -66,6 +75,9 @@ pub(crate) fn serve(
                         .map_err(sink_error),
                     None => Err(WriteError::Stopped),
                 };
+                if let Ok(page) = &rows {
+                    out.wait_for_room(page.text_len(), written);
+                }
                 Job::Rows(load, rows)
             }
             Command::Finish(load, end, reply) => {
@@ -76,5 +88,101 @@ pub(crate) fn serve(
         if tx.send(job).is_err() {
             return;
         }
+    }
+}
+
+/// Bytes of text of the pages handed to the write stage and not back yet, and the most
+/// there may be.
+#[derive(Debug)]
+struct Outstanding {
+    bytes: usize,
+    max: usize,
+}
+
+impl Outstanding {
+    fn new(max: usize) -> Self {
+        Outstanding { bytes: 0, max }
+    }
+
+    /// Pages came back from the write stage: they are freed here.
+    fn back(&mut self, pages: &[NormalizedPage]) {
+        let bytes: usize = pages.iter().map(NormalizedPage::text_len).sum();
+        self.bytes = self.bytes.saturating_sub(bytes);
+    }
+
+    /// Waits (freeing the pages that come back) until a page of `bytes` may go out: when
+    /// nothing is out, or it fits within the most. Then counts it out.
+    fn wait_for_room(&mut self, bytes: usize, written: &Receiver<Vec<NormalizedPage>>) {
+        while self.bytes > 0 && self.bytes + bytes > self.max {
+            match written.recv() {
+                Ok(pages) => self.back(&pages),
+                Err(_) => break, // the write stage is gone: the send will fail
+            }
+        }
+        self.bytes += bytes;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
+
+    use sluice_sink::{Sink, SqliteSink, TableSpec, WriteDisposition};
+
+    use super::*;
+
+    fn pages(n: usize) -> Vec<NormalizedPage> {
+        let mut sink = SqliteSink::open_in_memory().unwrap();
+        let spec = TableSpec {
+            name: "t".into(),
+            primary_key: Vec::new(),
+            disposition: WriteDisposition::Append,
+            max_table_nesting: None,
+            hints: Default::default(),
+        };
+        let load = sink.begin(&spec).unwrap();
+        let mut normalizer = sink.normalizer(load).unwrap();
+        (0..n)
+            .map(|i| {
+                let text = format!(r#"[{{"id":{i},"pad":"{}"}}]"#, "x".repeat(40));
+                normalizer.normalize(text, 1, "{}".into()).unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pages_wait_until_those_out_come_back_within_the_bound() {
+        let mut all = pages(3);
+        let size = all[0].text_len();
+        let mut out = Outstanding::new(size * 2);
+        let (back, written) = mpsc::channel();
+        // Two fit; nothing out lets any page go.
+        out.wait_for_room(size, &written);
+        out.wait_for_room(size, &written);
+        assert_eq!(out.bytes, size * 2);
+        // A third waits until one comes back.
+        let returned = Arc::new(AtomicBool::new(false));
+        let first = all.remove(0);
+        let sender = {
+            let returned = Arc::clone(&returned);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                returned.store(true, Ordering::SeqCst);
+                back.send(vec![first]).unwrap();
+                back // dropped after the test's last wait
+            })
+        };
+        out.wait_for_room(size, &written);
+        assert!(
+            returned.load(Ordering::SeqCst),
+            "went out before room was made"
+        );
+        assert_eq!(out.bytes, size * 2);
+        // The write stage gone: no waiting for pages that will not come back.
+        drop(sender.join().unwrap());
+        out.wait_for_room(size, &written);
+        assert_eq!(out.bytes, size * 3);
     }
 }

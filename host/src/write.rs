@@ -201,7 +201,9 @@ fn serve(
             }
             Job::Rows(load, rows) => {
                 if failures.of(load).is_some() {
-                    continue; // the load failed: its later pages are dropped
+                    // The load failed: its later pages are dropped (and freed back there).
+                    let _ = done.send(rows.into_iter().collect());
+                    continue;
                 }
                 // Group commit: the pages of this load already queued go in one transaction.
                 let mut batch: Vec<NormalizedPage> = Vec::new();

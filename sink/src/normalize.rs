@@ -45,6 +45,12 @@ impl NormalizedPage {
         &self.state
     }
 
+    /// Bytes of the records' JSON text the page holds (its rows take several times more):
+    /// what a caller can bound the pages it queues by.
+    pub fn text_len(&self) -> usize {
+        self.rows.borrow_owner().len()
+    }
+
     pub(crate) fn rows(&self) -> &PageRows<'_> {
         self.rows.borrow_dependent()
     }
