@@ -4,6 +4,7 @@
 use super::*;
 use serde_json::json;
 
+use crate::chains_api::{Api, ids as child_ids};
 use crate::protocol::{Page, Request, Response};
 use crate::session::Session;
 
@@ -83,96 +84,33 @@ fn completing_a_chain_hands_over_the_complete_lanes_after_it() {
     );
 }
 
-/// A parent of `PARENTS` records; parent `n` has `(n * 7) % 13` children, 4 a page, so
-/// chains are empty, one page or several.
+/// A parent of `PARENTS` records; parent `n` has `(n * 7) % 13` children, 4 a page with no
+/// total, so chains are empty, one page or several.
 const PARENTS: u64 = 40;
 
 fn children_of(n: u64) -> u64 {
     (n * 7) % 13
 }
 
-fn config() -> String {
-    json!({"client": {"base_url": "https://api.example.com"},
-        "resources": [
-            {"name": "parents", "endpoint": {"path": "/p", "data_selector": "data",
-                "paginator": {"type": "offset", "limit": 100, "total_path": "total"}}},
-            {"name": "children", "include_from_parent": ["id"],
-             "endpoint": {"path": "/p/{resources.parents.id}/c", "data_selector": "data",
-                "paginator": {"type": "page_number", "base_page": 1, "page_param": "page",
-                              "total_path": null}}}]})
-    .to_string()
+fn api() -> Api {
+    Api {
+        children: (1..=PARENTS).map(children_of).collect(),
+        per_page: 4,
+        with_total: false,
+    }
 }
 
-fn serve(req: &Request) -> Response {
-    let q = |key: &str| {
-        let query = req.url.split_once('?').map_or("", |(_, q)| q);
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-            .map(|v| v.parse::<u64>().unwrap())
-    };
-    let path = req.url.split('?').next().unwrap();
-    let parts: Vec<&str> = path.split('/').collect();
-    let body = if parts.len() == 4 {
-        let data: Vec<Value> = (1..=PARENTS).map(|n| json!({"id": n})).collect();
-        json!({"data": data, "total": PARENTS})
-    } else {
-        let n: u64 = parts[4].parse().unwrap();
-        let page = q("page").unwrap();
-        let from = (page - 1) * 4;
-        let to = (from + 4).min(children_of(n));
-        let data: Vec<Value> = (from..to).map(|j| json!({"id": n * 100 + j})).collect();
-        json!({"data": data})
-    };
-    Response::json(req.seq, &body)
-}
-
-/// Drives `name` like the host: up to `window` requests in flight, answers handed back in
-/// the order planned. Returns the pages, the requests and the most in flight at once.
+/// Drives `name` like the host (see [`Api::drive`]). Returns the pages, the requests' URLs
+/// and the most in flight at once; no request may be out when a page says done.
 fn drive(
     s: &mut Session,
     name: &str,
     window: usize,
     max: usize,
-) -> (Vec<Page>, Vec<Request>, usize) {
-    let (mut pages, mut sent) = (Vec::new(), Vec::new());
-    let mut out: VecDeque<Request> = VecDeque::new();
-    let mut most = 0;
-    while pages.len() < max {
-        while out.len() < window {
-            let Some(req) = s.next_requests(name).unwrap().into_iter().next() else {
-                break;
-            };
-            sent.push(req.clone());
-            out.push_back(req);
-        }
-        most = most.max(out.len());
-        let Some(req) = out.pop_front() else { break };
-        let page = s.on_response(name, serve(&req)).unwrap();
-        let done = page.done;
-        pages.push(page);
-        if done {
-            assert!(out.is_empty(), "done with requests in flight");
-            break;
-        }
-    }
-    (pages, sent, most)
-}
-
-fn child_ids(pages: &[Page]) -> Vec<u64> {
-    pages
-        .iter()
-        .flat_map(|p| {
-            let v: Vec<Value> = serde_json::from_str(&p.records).unwrap();
-            assert_eq!(v.len(), p.count as usize);
-            v
-        })
-        .map(|r| {
-            let id = r["id"].as_u64().unwrap();
-            assert_eq!(r["_parents_id"], json!(id / 100), "its own parent's field");
-            id
-        })
-        .collect()
+) -> (Vec<Page>, Vec<String>, usize) {
+    let driven = api().drive(s, name, window, max);
+    assert_eq!(driven.out_at_done, 0, "done with requests in flight");
+    (driven.pages, driven.urls, driven.most)
 }
 
 /// The children's pages of a run with `window` in flight, after the parent's.
@@ -180,14 +118,14 @@ fn children_run(
     state: &[(String, String)],
     window: usize,
     max: usize,
-) -> (Vec<Page>, Vec<Request>, usize) {
-    let mut s = Session::open(&config(), state).unwrap();
+) -> (Vec<Page>, Vec<String>, usize) {
+    let mut s = Session::open(&api().config(), state).unwrap();
     drive(&mut s, "parents", 1, usize::MAX);
     drive(&mut s, "children", window, max)
 }
 
-fn urls(reqs: &[Request]) -> Vec<String> {
-    let mut v: Vec<String> = reqs.iter().map(|r| r.url.clone()).collect();
+fn urls(sent: &[String]) -> Vec<String> {
+    let mut v = sent.to_vec();
     v.sort();
     v
 }
@@ -259,7 +197,7 @@ fn chains_ahead_are_bounded_by_the_pages_they_may_hold() {
 fn chains_that_send_the_moving_last_value_stay_one_at_a_time() {
     // `{incremental.last_value}` moves with every page's records: a chain planned ahead
     // would send another value than dlt, which plans it after the chains before it.
-    let mut cfg: Value = serde_json::from_str(&config()).unwrap();
+    let mut cfg: Value = serde_json::from_str(&api().config()).unwrap();
     cfg["resources"][1]["endpoint"]["params"] = json!({"since": "{incremental.last_value}"});
     cfg["resources"][1]["endpoint"]["incremental"] =
         json!({"cursor_path": "id", "initial_value": 0});
@@ -272,13 +210,11 @@ fn chains_that_send_the_moving_last_value_stay_one_at_a_time() {
         .collect();
     assert_eq!(child_ids(&pages), expected);
     // Each chain's first request carries the last value of the chains before it.
-    let first_of_2 = sent.iter().position(|r| r.url.contains("/p/2/c")).unwrap();
+    let first_of_2 = sent.iter().position(|u| u.contains("/p/2/c")).unwrap();
     assert!(
-        sent[first_of_2]
-            .url
-            .contains(&format!("since={}", 100 + children_of(1) - 1)),
+        sent[first_of_2].contains(&format!("since={}", 100 + children_of(1) - 1)),
         "{}",
-        sent[first_of_2].url
+        sent[first_of_2]
     );
 }
 

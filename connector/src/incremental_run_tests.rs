@@ -29,13 +29,7 @@ fn serve(source: &BTreeMap<u64, String>, req: &Request) -> Response {
         .take(lim)
         .map(|(id, at)| json!({"id": id, "updated_at": at}))
         .collect();
-    let body = json!({"data": data, "total": all.len()});
-    Response {
-        seq: req.seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    }
+    Response::json(req.seq, &json!({"data": data, "total": all.len()}))
 }
 
 /// One run: merges the loaded rows into `table`; returns the requested `since` values,

@@ -47,6 +47,8 @@ pub use protocol::{
 pub use session::Session;
 
 #[cfg(test)]
+mod chains_api;
+#[cfg(test)]
 mod chains_props;
 #[cfg(test)]
 mod paging_props;

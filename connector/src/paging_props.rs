@@ -46,12 +46,7 @@ fn answer(kind: &str, n: usize, limit: usize, with_total: bool, req: &Request) -
             json!({"data": rows(from), "next": next.map(|c| c.to_string())})
         }
     };
-    Response {
-        seq: req.seq,
-        status: 200,
-        headers: Vec::new(),
-        body: body.to_string().into_bytes(),
-    }
+    Response::json(req.seq, &body)
 }
 
 fn paginator(kind: &str, limit: usize, with_total: bool) -> Value {

@@ -48,7 +48,6 @@ const OLD_CONNECTOR: &str = concat!(
 #[test]
 fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
     use crate::support::{KEY, World};
-    use sluice_mock_api::{Fault, MockConfig};
 
     let bytes = std::fs::read(OLD_CONNECTOR).unwrap();
     let decoded = wit_component::decode(&bytes).expect("decodes as a component");
@@ -63,12 +62,7 @@ fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
             .contains("export sluice:connector/source@0.1.0;")
     );
 
-    let world = World::new(MockConfig {
-        items: 2500,
-        faults: vec!["503x3@1200".parse::<Fault>().unwrap()],
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
+    let (world, config) = World::with_fault(2500, "503x3@1200");
     let args = ["--connector", OLD_CONNECTOR];
     let first = world.run(&config, Some(KEY), &args);
     assert_eq!(first.code, Some(1), "{}", first.output());

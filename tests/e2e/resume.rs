@@ -5,9 +5,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice_mock_api::{Fault, MockConfig};
+use sluice_mock_api::MockConfig;
 
-use crate::support::{KEY, Reply, Scenario, World};
+use crate::support::{KEY, Reply, Scenario, World, interrupt};
 
 fn offsets(world: &World) -> Vec<u64> {
     world
@@ -32,12 +32,7 @@ fn ledger(world: &World) -> Vec<(String, i64, i64)> {
 
 #[test]
 fn a_failed_run_is_resumed_at_the_page_after_its_last_committed_one() {
-    let world = World::new(MockConfig {
-        items: 2500,
-        faults: vec!["503x3@1200".parse::<Fault>().unwrap()],
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
+    let (world, config) = World::with_fault(2500, "503x3@1200");
     let first = world.run(&config, Some(KEY), &[]);
     assert_eq!(first.code, Some(1), "{}", first.output());
     assert_eq!(world.count("inventory_items"), 1200);
@@ -68,12 +63,7 @@ fn a_failed_run_is_resumed_at_the_page_after_its_last_committed_one() {
 
 #[test]
 fn restart_ignores_the_unfinished_load() {
-    let world = World::new(MockConfig {
-        items: 1000,
-        faults: vec!["503x3@500".parse::<Fault>().unwrap()],
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
+    let (world, config) = World::with_fault(1000, "503x3@500");
     assert_eq!(world.run(&config, Some(KEY), &[]).code, Some(1));
     world.server.clear_requests();
     let run = world.run(&config, Some(KEY), &["--restart"]);
@@ -373,17 +363,12 @@ fn ctrl_c_finishes_the_pages_in_flight_and_the_next_run_continues() {
         ..MockConfig::default()
     });
     let config = world.write_config("inventory.json", &world.seed_config());
-    let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+    let child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
     let started = Instant::now();
     while world.server.requests().len() < 30 && started.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(2));
     }
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let status = child.wait().unwrap();
+    let status = interrupt(child);
     assert_eq!(
         status.code(),
         Some(130),
@@ -420,13 +405,8 @@ fn ctrl_c_during_a_long_retry_wait_stops_at_once_and_the_next_run_continues() {
     // The page at offset 1000 is answered 429 with `Retry-After: 30`. Ctrl-C while the
     // request waits: it is not tried again, the ten pages before it are committed, and the
     // run ends interrupted without sitting out the wait.
-    let world = World::new(MockConfig {
-        items: 3000,
-        faults: vec!["429x1@1000:retry-after=30".parse::<Fault>().unwrap()],
-        ..MockConfig::default()
-    });
-    let config = world.write_config("inventory.json", &world.seed_config());
-    let mut child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
+    let (world, config) = World::with_fault(3000, "429x1@1000:retry-after=30");
+    let child = world.spawn_run(&config, &[], &[("API_KEY", Some(KEY))]);
     let started = Instant::now();
     while !world.server.requests().iter().any(|r| r.status == 429) {
         assert!(started.elapsed() < Duration::from_secs(30), "no 429 sent");
@@ -441,12 +421,7 @@ fn ctrl_c_during_a_long_retry_wait_stops_at_once_and_the_next_run_continues() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let interrupted = Instant::now();
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let status = child.wait().unwrap();
+    let status = interrupt(child);
     assert!(
         interrupted.elapsed() < Duration::from_secs(20),
         "the run sat out the 30 s wait: {:?}",

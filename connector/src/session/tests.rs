@@ -33,12 +33,7 @@ fn serve(req: &Request, n: u64, cap: u64, total: bool) -> Response {
     if total {
         body["total"] = json!(n);
     }
-    Response {
-        seq: req.seq,
-        status: 200,
-        headers: vec![],
-        body: body.to_string().into_bytes(),
-    }
+    Response::json(req.seq, &body)
 }
 
 /// Drives a resource to its end; returns every page and the URLs requested.
@@ -258,17 +253,8 @@ fn params_headers_and_literal_warning() {
         ]
     );
     assert!(!format!("{req:?}").contains("literal-token"));
-    let body = json!({"results": [{"id": 1}]}).to_string().into_bytes();
     let page = s
-        .on_response(
-            R,
-            Response {
-                seq: req.seq,
-                status: 200,
-                headers: vec![],
-                body,
-            },
-        )
+        .on_response(R, Response::json(req.seq, &json!({"results": [{"id": 1}]})))
         .unwrap();
     assert!(page.done, "short page, no total");
     assert_eq!(page.notices[0].level, Level::Warn);
@@ -367,17 +353,9 @@ fn post_endpoint_sends_its_json_body() {
         [("Content-Type".to_string(), "application/json".to_string())]
     );
     assert_eq!(req.auth, None);
-    let body = br#"{"hits": [{"id": "a"}, {"id": "b"}]}"#.to_vec();
+    let body = json!({"hits": [{"id": "a"}, {"id": "b"}]});
     let page = s
-        .on_response(
-            "search",
-            Response {
-                seq: req.seq,
-                status: 200,
-                headers: vec![],
-                body,
-            },
-        )
+        .on_response("search", Response::json(req.seq, &body))
         .unwrap();
     assert_eq!((page.count, page.done), (2, true));
     let records: Value = serde_json::from_str(&page.records).unwrap();

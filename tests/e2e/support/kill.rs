@@ -3,6 +3,16 @@
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+/// Sends `child` SIGINT (what Ctrl-C sends) and waits for it to end.
+pub fn interrupt(mut child: Child) -> std::process::ExitStatus {
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success(), "SIGINT sent");
+    child.wait().expect("the run ends")
+}
+
 /// Starts `times` runs with `spawn` and kills each (SIGKILL) at a random moment: after 1 to
 /// `max_more` more requests reached the server (`requests` counts them), plus 0-9 ms. The
 /// moments come from a xorshift stream seeded by the process id, printed to reproduce a

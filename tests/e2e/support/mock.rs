@@ -39,6 +39,18 @@ impl Harness<MockServer> {
         })
     }
 
+    /// The mock API of `items` items with `fault` injected (`503x3@1200`, ...), and the seed
+    /// config pointed at it.
+    pub fn with_fault(items: usize, fault: &str) -> (World, PathBuf) {
+        let world = World::new(MockConfig {
+            items,
+            faults: vec![fault.parse().expect("a fault")],
+            ..MockConfig::default()
+        });
+        let config = world.write_config("inventory.json", &world.seed_config());
+        (world, config)
+    }
+
     /// The seed config pointed at the mock API.
     pub fn seed_config(&self) -> Value {
         sluice::demo::seed_config(&self.base_url())

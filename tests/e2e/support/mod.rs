@@ -27,7 +27,7 @@ use serde_json::Value;
 
 pub use data::{base64, id_range, origin, rec, records};
 pub use http::{Reply, Req, decode};
-pub use kill::kill_at_random_moments;
+pub use kill::{interrupt, kill_at_random_moments};
 pub use mock::{KEY, World};
 pub use raw::RawListener;
 pub use scenario::Scenario;
