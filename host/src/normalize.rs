@@ -25,7 +25,11 @@ pub(crate) enum Job {
     ),
     Skip(sluice_sink::TableSpec, String, Reply<LoadId>),
     Rows(LoadId, Result<NormalizedPage, WriteError>),
-    Finish(LoadId, crate::write::End, Reply<sluice_sink::LoadSummary>),
+    Finish(
+        LoadId,
+        crate::write::End,
+        SyncSender<crate::write::Finished>,
+    ),
 }
 
 /// Most bytes of records' text in normalized pages handed to the write stage and not yet

@@ -99,7 +99,7 @@ impl Progress for TerminalProgress {
         }
         bar.set_position(records);
         let rate = records as f64 / bar.elapsed().as_secs_f64().max(1e-3);
-        bar.set_message(format!("{pages} pages, {rate:.0} records/s"));
+        bar.set_message(format!("{}, {rate:.0} records/s", counted(pages, "page")));
     }
 
     fn retry(&mut self, resource: &str, attempt: u32, reason: &str, wait: Duration, url: &str) {
@@ -147,7 +147,19 @@ fn finished_line(resource: &str, pages: u64, records: u64, status: &Status) -> S
         Status::Completed => "done",
         other => other.name(),
     };
-    format!("{resource}: {word} ({pages} pages, {records} records)")
+    format!(
+        "{resource}: {word} ({}, {})",
+        counted(pages, "page"),
+        counted(records, "record")
+    )
+}
+
+/// `1 page`, `2 pages`.
+fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
 }
 
 /// Records nothing; for embedding and tests.
@@ -181,6 +193,10 @@ mod tests {
         assert_eq!(
             line(Status::Interrupted),
             "items: interrupted (3 pages, 250 records)"
+        );
+        assert_eq!(
+            finished_line("items", 1, 1, &Status::Completed),
+            "items: done (1 page, 1 record)"
         );
     }
 }

@@ -11,6 +11,7 @@
 //! [`Writer::finish`], and [`Writer::failed`] lets the sender stop early. Everything else
 //! (begin, resume, skip, finish) is a request with a reply.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -61,7 +62,20 @@ pub(crate) enum Command {
     Begin(TableSpec, Option<Unfinished>, Reply<LoadId>),
     Skip(TableSpec, String, Reply<LoadId>),
     Page(LoadId, Page),
-    Finish(LoadId, End, Reply<LoadSummary>),
+    Finish(LoadId, End, SyncSender<Finished>),
+}
+
+/// How the write stage ended a load.
+#[derive(Debug)]
+pub struct Finished {
+    /// The ledger's account of the load, or why ending it failed.
+    pub load: Result<LoadSummary, WriteError>,
+    /// Pages of this run committed: all of them, or those before the page that failed.
+    pub pages: u64,
+    /// Records of those pages (as the connector returned them).
+    pub records: u64,
+    /// The first page that could not be written, which failed the load.
+    pub page_error: Option<WriteError>,
 }
 
 /// The handle of the write thread.
@@ -154,9 +168,13 @@ impl Writer {
     }
 
     /// Ends `load` once its queued pages are written. A page that failed turns a completed
-    /// end into a failed one, and is the error returned.
-    pub fn finish(&self, load: LoadId, end: End) -> Result<LoadSummary, WriteError> {
-        self.ask(|r| Command::Finish(load, end, r))
+    /// end into a failed one, and is the [`Finished::page_error`].
+    pub fn finish(&self, load: LoadId, end: End) -> Result<Finished, WriteError> {
+        let (reply, answer) = sync_channel(1);
+        let tx = self.tx.as_ref().ok_or(WriteError::Stopped)?;
+        tx.send(Command::Finish(load, end, reply))
+            .map_err(|_| WriteError::Stopped)?;
+        answer.recv().map_err(|_| WriteError::Stopped)
     }
 }
 
@@ -176,6 +194,8 @@ fn serve(
     failures: &Failures,
 ) {
     let mut next: Option<Job> = None;
+    // Pages and records committed, by load.
+    let mut committed: HashMap<LoadId, (u64, u64)> = HashMap::new();
     loop {
         let job = match next.take() {
             Some(j) => j,
@@ -225,11 +245,24 @@ fn serve(
                         }
                     }
                 }
-                if !batch.is_empty()
-                    && let Err((_, e)) = sink.write_normalized(load, &batch)
-                {
-                    failures.set(load, sink_error(e));
-                } else if let Some(e) = bad {
+                let written = if batch.is_empty() {
+                    0
+                } else {
+                    match sink.write_normalized(load, &batch) {
+                        Ok(_) => batch.len(),
+                        Err((k, e)) => {
+                            bad = Some(sink_error(e));
+                            k // the pages before it are written
+                        }
+                    }
+                };
+                let tally = committed.entry(load).or_default();
+                tally.0 += written as u64;
+                tally.1 += batch[..written]
+                    .iter()
+                    .map(|p| u64::from(p.count()))
+                    .sum::<u64>();
+                if let Some(e) = bad {
                     failures.set(load, e);
                 }
                 let _ = done.send(batch); // freed by the normalize stage
@@ -246,10 +279,12 @@ fn serve(
                     (None, End::Failed(error)) => Outcome::Failed { error },
                     (None, End::Interrupted) => Outcome::Interrupted,
                 };
-                let finished = sink.finish(load, outcome).map_err(sink_error);
-                let _ = reply.send(match page_error {
-                    Some(e) => Err(e),
-                    None => finished,
+                let (pages, records) = committed.remove(&load).unwrap_or_default();
+                let _ = reply.send(Finished {
+                    load: sink.finish(load, outcome).map_err(sink_error),
+                    pages,
+                    records,
+                    page_error,
                 });
             }
         }

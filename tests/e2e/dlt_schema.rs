@@ -562,3 +562,59 @@ fn schema_contract_freeze_rejects_a_new_column() {
     env.run(&discard, &[]).ok();
     assert_eq!(env.ids("items"), [1, 3]);
 }
+
+#[test]
+fn the_summary_counts_what_was_committed_when_a_page_cannot_be_written() {
+    // Three pages; once the table is frozen, the third brings a column it lacks.
+    let colour = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let served = Arc::clone(&colour);
+    let env = Scenario::new(move |r: &Req| {
+        let page = r.qn("page");
+        let coloured = page == 3 && served.load(std::sync::atomic::Ordering::SeqCst);
+        let records: Vec<Value> = (0..5)
+            .map(|i| {
+                let id = page * 10 + i;
+                match coloured {
+                    true => json!({"id": id, "name": "nut", "colour": "red"}),
+                    false => json!({"id": id, "name": "bolt"}),
+                }
+            })
+            .collect();
+        Reply::json(json!({"data": records, "total_pages": 3}))
+    });
+    let cfg = json!({
+        "client": {"base_url": env.base_url()},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge",
+                              "schema_contract": {"columns": "freeze"}},
+        "resources": [{"name": "items", "endpoint": {"path": "/items", "data_selector": "data",
+            "paginator": {"type": "page_number", "base_page": 1, "total_path": "total_pages"}}}]});
+    env.run(&cfg, &[]).ok();
+    colour.store(true, std::sync::atomic::Ordering::SeqCst);
+    let run = env.run(&cfg, &["--json", "--concurrency", "1"]);
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let summary: Value = serde_json::from_str(&run.stdout).expect("--json prints JSON");
+    let items = &summary["resources"][0];
+    assert_eq!(items["status"], "failed", "{summary}");
+    assert!(
+        items["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("would add column `colour`")),
+        "{summary}"
+    );
+    // The two pages written, as the ledger and the table have them; not the third, which
+    // was handed on to the write stage but refused.
+    let loaded =
+        "SELECT COUNT(*) FROM items WHERE _dlt_load_id = (SELECT MAX(_dlt_load_id) FROM items)";
+    assert_eq!(rows(&env, loaded), [["10"]]);
+    assert_eq!(
+        (&items["pages"], &items["records"], &items["rows_written"]),
+        (&json!(2), &json!(10), &json!(10)),
+        "{summary}"
+    );
+    assert_eq!(items["tables"], json!({"items": 10}), "{summary}");
+    assert!(
+        run.stderr.contains("items: failed (2 pages, 10 records)"),
+        "{}",
+        run.stderr
+    );
+}

@@ -54,18 +54,71 @@ pub fn anyhow_like<'a>(e: &'a (dyn std::error::Error + 'static)) -> Chain<'a> {
     Chain(e)
 }
 
-/// Display of an error and its sources joined by `: `.
+/// Display of an error and its sources joined by `: `. A source that only repeats the one
+/// before it is left out (rusqlite's `database or disk is full` has the source `Error code
+/// 13: database or disk is full`).
 #[derive(Debug)]
 pub struct Chain<'a>(&'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for Chain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)?;
+        let mut last = self.0.to_string();
+        f.write_str(&last)?;
         let mut source = self.0.source();
         while let Some(s) = source {
-            write!(f, ": {s}")?;
+            let text = s.to_string();
+            if !text.is_empty() && !last.ends_with(&text) && !text.ends_with(&last) {
+                write!(f, ": {text}")?;
+            }
+            last = text;
             source = s.source();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::anyhow_like;
+
+    /// An error with a message and an optional source.
+    #[derive(Debug, thiserror::Error)]
+    #[error("{text}")]
+    struct E {
+        text: &'static str,
+        #[source]
+        source: Option<Box<E>>,
+    }
+
+    fn chain(texts: &[&'static str]) -> E {
+        texts
+            .iter()
+            .rev()
+            .fold(None, |source, text| {
+                Some(E {
+                    text,
+                    source: source.map(Box::new),
+                })
+            })
+            .expect("one error at least")
+    }
+
+    #[test]
+    fn the_chain_prints_every_cause_once() {
+        let shown = |texts: &[&'static str]| anyhow_like(&chain(texts)).to_string();
+        assert_eq!(shown(&["a", "b", "c"]), "a: b: c");
+        // rusqlite's failure and its source say the same thing.
+        assert_eq!(
+            shown(&[
+                "cannot load the page",
+                "database or disk is full",
+                "Error code 13: database or disk is full"
+            ]),
+            "cannot load the page: database or disk is full"
+        );
+        assert_eq!(
+            shown(&["x: timed out", "timed out", "io"]),
+            "x: timed out: io"
+        );
     }
 }

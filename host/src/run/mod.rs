@@ -202,20 +202,27 @@ impl Runner<'_> {
             };
             summary.load_id = Some(id);
             summary.resumed_at = load.resumed_at;
-            match load.writer.finish(id, end) {
+            let finished = load.writer.finish(id, end).map_err(RunError::Write)?;
+            // What the run loaded: pages handed on after one that could not be written
+            // are not (the summary must not count them).
+            summary.pages = finished.pages;
+            summary.records = finished.records;
+            let ended = match finished.load {
                 Ok(written) => {
                     summary.rows_written = written.rows;
                     summary.tables = written.tables;
+                    finished.page_error.map_or(Ok(()), Err)
                 }
-                Err(WriteError::Stopped) => return Err(RunError::Write(WriteError::Stopped)),
-                // A page that could not be written fails the resource with that cause.
-                Err(e) if failure.is_none() => {
-                    summary.status = Status::Failed(redact::redact(&format!(
-                        "{}",
-                        anyhow_like(&ResourceError::Write(e))
-                    )));
-                }
-                Err(_) => {}
+                Err(e) => Err(finished.page_error.unwrap_or(e)),
+            };
+            // A page that could not be written fails the resource with that cause.
+            if let Err(e) = ended
+                && failure.is_none()
+            {
+                summary.status = Status::Failed(redact::redact(&format!(
+                    "{}",
+                    anyhow_like(&ResourceError::Write(e))
+                )));
             }
         }
         if let Some(f) = failure {
