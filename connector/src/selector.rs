@@ -104,6 +104,27 @@ impl Selector {
             .collect()
     }
 
+    /// Where `body` lacks the path of a key-only selector: the first missing key and the
+    /// object that lacks it. `None` when the path is there (`null` included), when a value
+    /// on it is not an object, or when the selector has indexes or wildcards.
+    pub fn missing_key<'s, 'b>(
+        &'s self,
+        body: &'b Value,
+    ) -> Option<(&'s str, &'b serde_json::Map<String, Value>)> {
+        let mut value = body;
+        for step in &self.steps {
+            let Step::Key(key) = step else {
+                return None;
+            };
+            let map = value.as_object()?;
+            match map.get(key) {
+                Some(next) => value = next,
+                None => return Some((key, map)),
+            }
+        }
+        None
+    }
+
     /// Walks `body`. A list at the end of the path is its elements; any other value is one
     /// record. After a wildcard every match is one record.
     pub fn select<'a>(&self, body: &'a Value) -> Selected<'a> {

@@ -52,6 +52,14 @@ pub(super) fn select(
     }
     let selector = ep.data_selector.as_ref().or(detected_selector.as_ref());
     let ex = extract(flight.method, &flight.url, response, selector)?;
+    let mut notices = ex.notices;
+    if ex.count == 0
+        && chain.guard.pages() == 0
+        && let Some(sel) = &ep.data_selector
+        && let Some((key, object)) = sel.missing_key(&ex.body)
+    {
+        notices.push(missing_records(sel, key, object));
+    }
     if detected_selector.is_none() {
         detected_selector.clone_from(&ex.detected);
     }
@@ -79,6 +87,33 @@ pub(super) fn select(
         records: processed.text,
         count: processed.count,
         chain_done: advance.done || processed.past_range,
-        notices: ex.notices.into_iter().chain(advance.notices).collect(),
+        notices: notices.into_iter().chain(advance.notices).collect(),
     })
+}
+
+/// The warning for a first response without the `data_selector`'s path: dlt loads nothing
+/// and says nothing, which is how a misspelled selector goes unnoticed. (A later page
+/// without it is an API's way of saying that the records ended.)
+fn missing_records(
+    sel: &Selector,
+    key: &str,
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Notice {
+    const SHOWN: usize = 8;
+    let mut keys: Vec<String> = object
+        .keys()
+        .take(SHOWN)
+        .map(|k| format!("`{k}`"))
+        .collect();
+    if object.len() > SHOWN {
+        keys.push(format!("and {} more", object.len() - SHOWN));
+    }
+    let keys = match keys.is_empty() {
+        true => "it is an empty object".to_string(),
+        false => format!("its keys: {}", keys.join(", ")),
+    };
+    Notice::warn(format!(
+        "data_selector `{}` found no records in the first response: it has no key `{key}` ({keys}); check data_selector if the API has records",
+        sel.as_str()
+    ))
 }

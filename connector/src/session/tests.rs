@@ -476,3 +476,41 @@ fn no_page_ceiling_of_its_own_the_host_sets_the_one_ceiling() {
     }
     assert_eq!(pages, total);
 }
+
+#[test]
+fn a_first_response_without_the_selectors_key_is_warned_about_once() {
+    // `data_selector: data`, but the API puts its records under `items`.
+    let mut s = Session::open(SEED, &[]).unwrap();
+    let (pages, _) = drive(&mut s, |r| {
+        Response::json(r.seq, &json!({"items": [{"id": 1}], "total": 1}))
+    });
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].count, 0, "dlt loads nothing too");
+    assert_eq!(pages[0].notices.len(), 1, "{:?}", pages[0].notices);
+    assert_eq!(pages[0].notices[0].level, Level::Warn);
+    assert_eq!(
+        pages[0].notices[0].message,
+        "data_selector `data` found no records in the first response: it has no key `data` (its keys: `items`, `total`); check data_selector if the API has records"
+    );
+    // A later page without the key ends the records quietly; an empty list or `null` at
+    // the path is no mistake.
+    for last in [
+        json!({"total": 150}),
+        json!({"data": [], "total": 100}),
+        json!({"data": null}),
+    ] {
+        let mut s = Session::open(SEED, &[]).unwrap();
+        let (pages, _) = drive(&mut s, |r| {
+            match (query_param(&r.url, "offset"), last.get("data")) {
+                // Records first, then a page without the key.
+                (Some(0), None) => serve(r, 150, 1000, true),
+                _ => Response::json(r.seq, &last),
+            }
+        });
+        assert!(
+            pages.iter().all(|p| p.notices.is_empty()),
+            "{last}: {:?}",
+            pages.iter().map(|p| &p.notices).collect::<Vec<_>>()
+        );
+    }
+}
