@@ -3,7 +3,7 @@
 //! tables (`<table>__<field>`), linked by dlt's `_dlt_id`, `_dlt_parent_id`, `_dlt_list_idx`
 //! and (under merge) `_dlt_root_id` columns. The parsing itself is in `flatten_json`.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::sync::Arc;
 
 use rand::RngCore as _;
@@ -96,7 +96,7 @@ pub(crate) struct Flattener {
     /// Normalized names of raw keys.
     names: HashMap<String, String>,
     /// Every normalized name produced so far.
-    normalized: std::collections::HashSet<String>,
+    normalized: HashSet<String>,
     /// True once two raw keys normalized to the same name: rows must then be checked for
     /// two cells of one column.
     ambiguous: bool,
@@ -106,7 +106,7 @@ pub(crate) struct Flattener {
     next_id: u64,
     /// Columns of the root table hinted `json`: their objects and lists stay whole, as dlt
     /// keeps a value whole when its column's type is `json`.
-    json_columns: std::collections::HashSet<String>,
+    json_columns: HashSet<String>,
 }
 
 /// Column names shared by every row.
@@ -138,9 +138,9 @@ impl Flattener {
             next_id: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
-            json_columns: std::collections::HashSet::new(),
+            json_columns: HashSet::new(),
             names: HashMap::new(),
-            normalized: std::collections::HashSet::new(),
+            normalized: HashSet::new(),
             ambiguous: false,
             fixed: Fixed {
                 load_id: DLT_LOAD_ID.into(),

@@ -4,7 +4,7 @@
 //! page is parsed while the one before it is written; the sink writes the
 //! [`NormalizedPage`]s it makes ([`crate::Sink::write_normalized`]).
 
-use std::collections::HashSet;
+use foldhash::{HashSet, HashSetExt};
 use std::fmt;
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Table schemas and schema evolution decisions (dialect-free).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use crate::coerce::{Stored, coerce, own_type, variant_name};

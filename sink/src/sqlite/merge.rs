@@ -1,7 +1,7 @@
 //! Merge: the records of a page replace stored ones by primary key (the last duplicate of a
 //! page wins) and by merge key, and their child rows with them.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use rusqlite::Connection;
 
@@ -38,7 +38,8 @@ pub(super) fn last_of_each_key(load: &ActiveLoad, roots: &[Row<'_>]) -> Vec<bool
 /// A hash of a record's key values (equal keys, equal hashes).
 fn key_hash(load: &ActiveLoad, cells: &FlatRow<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // A fixed seed: equal keys must hash alike across calls.
+    let mut h = std::hash::BuildHasher::build_hasher(&foldhash::fast::FixedState::default());
     for k in &load.primary_key {
         // As the key's text (what `key_of` compares), strings without a copy.
         match cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c) {
