@@ -4,13 +4,15 @@
 //! mostly copied already and lets SQLite start the WAL over, so the file stays bounded.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{RecvTimeoutError, SyncSender, sync_channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rusqlite::Connection;
 
-/// Least time between two checkpoints of the thread.
+/// How often the thread looks for new commits to copy.
 const INTERVAL: Duration = Duration::from_millis(50);
 
 /// WAL pages after which the writer checkpoints itself (SQLite's default is 1000).
@@ -19,7 +21,11 @@ pub(super) const WRITER_PAGES: u32 = 4000;
 /// The checkpoint thread of one database.
 #[derive(Debug)]
 pub(super) struct Checkpointer {
-    poke: Option<SyncSender<()>>,
+    /// Set by each commit, taken by the thread: a commit does not wake the thread (that
+    /// cost a context switch a commit), the thread looks every [`INTERVAL`].
+    committed: Arc<AtomicBool>,
+    /// Dropped to stop the thread, which notices at once.
+    stop: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -29,43 +35,30 @@ impl Checkpointer {
     pub(super) fn start(path: &Path) -> Option<Checkpointer> {
         let conn = Connection::open(path).ok()?;
         conn.pragma_update(None, "synchronous", "NORMAL").ok()?;
-        let (poke, poked) = sync_channel::<()>(1);
+        let (stop, stopped) = sync_channel::<()>(0);
+        let committed = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&committed);
         let thread = std::thread::Builder::new()
             .name("sluice-checkpoint".into())
             .spawn(move || {
-                let mut last: Option<Instant> = None;
-                while poked.recv().is_ok() {
-                    // At most one checkpoint an interval; pokes meanwhile are taken in.
-                    let wait =
-                        last.map_or(Duration::ZERO, |t| INTERVAL.saturating_sub(t.elapsed()));
-                    let deadline = Instant::now() + wait;
-                    loop {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        match poked.recv_timeout(left) {
-                            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-                            Err(RecvTimeoutError::Disconnected) => return,
-                        }
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(INTERVAL) {
+                    if seen.swap(false, Ordering::AcqRel) {
+                        // PASSIVE: copies what no reader needs, never waits for the writer.
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                     }
-                    // PASSIVE: copies what no reader needs, never waits for the writer.
-                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                    last = Some(Instant::now());
                 }
             })
             .ok()?;
         Some(Checkpointer {
-            poke: Some(poke),
+            committed,
+            stop: Some(stop),
             thread: Some(thread),
         })
     }
 
     /// Tells the thread that a transaction committed.
     pub(super) fn poke(&self) {
-        if let Some(p) = &self.poke {
-            let _ = p.try_send(());
-        }
+        self.committed.store(true, Ordering::Release);
     }
 }
 
@@ -73,9 +66,55 @@ impl Drop for Checkpointer {
     /// Stops the thread (its connection closes), so that the writer's connection is the last
     /// one and copies the rest of the WAL into the database when it closes.
     fn drop(&mut self) {
-        drop(self.poke.take());
+        drop(self.stop.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The size of the database file (not its WAL).
+    fn size(path: &Path) -> u64 {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+
+    /// Waits up to 5 s for the file to grow past `than`.
+    fn grows(path: &Path, than: u64) -> bool {
+        (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            size(path) > than
+        })
+    }
+
+    #[test]
+    fn commits_are_copied_into_the_database_once_poked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        let checkpointer = Checkpointer::start(&path).unwrap();
+        writer
+            .execute_batch(
+                "CREATE TABLE t (x TEXT);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+                 INSERT INTO t SELECT printf('%0100d', i) FROM n;",
+            )
+            .unwrap();
+        let before = size(&path);
+        // Not told of the commit: the pages stay in the WAL.
+        std::thread::sleep(INTERVAL * 4);
+        assert_eq!(size(&path), before, "nothing copied without a commit");
+        checkpointer.poke();
+        assert!(grows(&path, before), "the commit was copied by the thread");
+        drop(checkpointer);
+        let n: i64 = writer
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2000);
     }
 }
