@@ -56,10 +56,40 @@ pub enum ConnectorError {
     Protocol(String),
 }
 
+/// The message, with the status when it is not a 2xx one and the message does not say it
+/// already (the built-in connector writes `HTTP 404 from GET ...`).
 fn response_text(status: u16, message: &str) -> String {
-    if (200..300).contains(&status) {
+    if (200..300).contains(&status) || message.contains(&format!("HTTP {status}")) {
         message.to_string()
     } else {
         format!("bad response (HTTP {status}): {message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConnectorError;
+
+    #[test]
+    fn a_response_error_states_its_status_once() {
+        let text = |status, message: &str| {
+            ConnectorError::Response {
+                status,
+                message: message.into(),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            text(404, "HTTP 404 from GET http://127.0.0.1/x: not found"),
+            "HTTP 404 from GET http://127.0.0.1/x: not found"
+        );
+        assert_eq!(
+            text(418, "the teapot refused"),
+            "bad response (HTTP 418): the teapot refused"
+        );
+        assert_eq!(
+            text(200, "the next link points back to page 1"),
+            "the next link points back to page 1"
+        );
     }
 }
