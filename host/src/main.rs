@@ -93,7 +93,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", redact::redact(&format!("{e:#}")));
+            // The whole cause chain, each cause once (`{e:#}` would repeat SQLite's).
+            let chain = sluice::run::anyhow_like(e.as_ref()).to_string();
+            eprintln!("error: {}", redact::redact(&chain));
             let detail = match e.downcast_ref::<SyncError>() {
                 Some(SyncError::Run(RunError::Open(guest))) => guest.detail(),
                 _ => None,

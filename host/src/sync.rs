@@ -63,6 +63,9 @@ pub enum SyncError {
         path: PathBuf,
         source: Box<SinkError>,
     },
+    /// The database could not be opened; the sink's error names the file itself.
+    #[error(transparent)]
+    Open(Box<SinkError>),
     #[error(transparent)]
     Run(#[from] RunError),
     #[error("cannot start a thread of the engine")]
@@ -151,9 +154,15 @@ pub fn sync(
         options.cache_dir.as_deref(),
         options.limits.clone(),
     )?;
-    let db_error = |source| SyncError::Database {
-        path: options.db.clone(),
-        source: Box::new(source),
+    let db_error = |source| match source {
+        SinkError::Open { .. }
+        | SinkError::Busy { .. }
+        | SinkError::Lock { .. }
+        | SinkError::NoDirectory { .. } => SyncError::Open(Box::new(source)),
+        other => SyncError::Database {
+            path: options.db.clone(),
+            source: Box::new(other),
+        },
     };
     // An existing database is taken (its lease held) before the connector sees the config
     // or any request goes out; a new one is created only once the session opened, so a

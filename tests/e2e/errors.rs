@@ -292,6 +292,36 @@ fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
     );
     assert_eq!(first.matches("os error").count(), 0, "{first}");
 
+    // A file that is not a database: named once, with SQLite's reason once.
+    let garbage = world.dir.path().join("notes.db");
+    std::fs::write(&garbage, "shopping list: ".repeat(20)).unwrap();
+    let run = world.sluice(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--db",
+            garbage.to_str().unwrap(),
+        ],
+        &[("API_KEY", Some(KEY))],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.output());
+    let first = run.stderr.lines().next().unwrap_or_default().to_string();
+    assert_eq!(
+        first,
+        format!(
+            "error: cannot open database {}: file is not a database",
+            garbage.display()
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&garbage).unwrap(),
+        "shopping list: ".repeat(20),
+        "the file is left as it was"
+    );
+
     let bogus = world.dir.path().join("bogus.wasm");
     std::fs::write(&bogus, "not a component").unwrap();
     let run = world.run(
