@@ -173,6 +173,10 @@ pub struct EngineArgs {
     /// Print the summary on stdout as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// When stderr is not a terminal (a pipe, a CI log): seconds between the plain progress
+    /// lines of a resource (records, pages, records/s). 0 prints none.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    progress_every: f64,
 }
 
 /// A count that makes sense only from 1 (pages, attempts).
@@ -189,6 +193,14 @@ where
 
 fn seconds(s: f64) -> Duration {
     Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(Duration::MAX)
+}
+
+impl EngineArgs {
+    /// The progress display these flags ask for.
+    pub fn progress(&self) -> sluice::progress::TerminalProgress {
+        sluice::progress::TerminalProgress::new(self.quiet, self.verbose)
+            .plain_every(seconds(self.progress_every))
+    }
 }
 
 impl RuntimeArgs {

@@ -10,7 +10,6 @@ use clap::Parser;
 use cli::{Cli, Command, EngineArgs, RuntimeArgs};
 use sluice::check::{CheckError, check, render};
 use sluice::config::{ConfigFileError, SourceConfig};
-use sluice::progress::TerminalProgress;
 use sluice::redact;
 use sluice::run::{RunError, Status, Stop};
 use sluice::runtime::Runtime;
@@ -124,7 +123,7 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
     let config = SourceConfig::load(config_path)?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
-    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
+    let mut progress = engine.progress();
     let options = engine.options(db.clone(), resolver);
     stop_on_ctrl_c(&options.stop);
     let report = sync(&config, options, &mut progress)?;
@@ -227,7 +226,7 @@ fn check_config(config_path: &Path, connect: bool, engine: EngineArgs) -> anyhow
     let config = SourceConfig::load(config_path)?;
     let cwd = std::env::current_dir().context("cannot read the working directory")?;
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
-    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
+    let mut progress = engine.progress();
     // `check` writes no database: the path is never opened.
     let options = engine.options(PathBuf::new(), resolver);
     let report = check(&config, &options, connect, &mut progress)?;
@@ -335,7 +334,7 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
     let key = sluice::demo::DEMO_API_KEY.to_string();
     let resolver =
         SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
-    let mut progress = TerminalProgress::new(engine.quiet, engine.verbose);
+    let mut progress = engine.progress();
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
     report_outcome(&report, &db, engine.json)?;
     let rows = sluice::demo::sample_rows(

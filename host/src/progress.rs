@@ -3,10 +3,11 @@
 //!
 //! On a terminal each resource gets a live bar (indicatif): records loaded, records/s, and
 //! the percentage and ETA when the API announced a total; notices and retries print above
-//! it. Elsewhere (a pipe, a log file) only plain lines are written.
+//! it. Elsewhere (a pipe, a log file) only plain lines are written: a resource's start and
+//! end, its notices and retries, and a progress line every `--progress-every` seconds.
 
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -36,6 +37,11 @@ pub struct TerminalProgress {
     verbose: bool,
     /// The bar of the resource loading now (on a terminal).
     bar: Option<ProgressBar>,
+    /// Off a terminal: time between two plain progress lines of a resource (zero: none).
+    plain_every: Duration,
+    /// Off a terminal: when the resource loading now started, and when its last plain
+    /// progress line was printed.
+    plain: Option<(Instant, Instant)>,
 }
 
 /// Bar templates: without and with a known total.
@@ -50,7 +56,17 @@ impl TerminalProgress {
             quiet,
             verbose,
             bar: None,
+            plain_every: Duration::ZERO,
+            plain: None,
         }
+    }
+
+    /// Off a terminal, prints a plain progress line of the resource loading now every
+    /// `every` (none when zero): records, pages, records/s and the share of the total.
+    #[must_use]
+    pub fn plain_every(mut self, every: Duration) -> Self {
+        self.plain_every = every;
+        self
     }
 
     fn line(&self, text: &str) {
@@ -77,6 +93,8 @@ impl Progress for TerminalProgress {
         }
         if !self.live {
             self.line(&format!("{resource}: loading"));
+            let now = Instant::now();
+            self.plain = Some((now, now));
             return;
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
@@ -87,8 +105,9 @@ impl Progress for TerminalProgress {
         self.bar = Some(bar);
     }
 
-    fn page(&mut self, _resource: &str, pages: u64, records: u64, total: Option<u64>) {
+    fn page(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
         let Some(bar) = &self.bar else {
+            self.plain_line(resource, pages, records, total);
             return;
         };
         if let Some(total) = total
@@ -132,6 +151,7 @@ impl Progress for TerminalProgress {
     }
 
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, status: &Status) {
+        self.plain = None;
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
@@ -139,6 +159,41 @@ impl Progress for TerminalProgress {
             self.line(&finished_line(resource, pages, records, status));
         }
     }
+}
+
+impl TerminalProgress {
+    /// Off a terminal: the plain progress line of a resource, when one is due.
+    fn plain_line(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
+        let Some((started, last)) = &mut self.plain else {
+            return;
+        };
+        if self.plain_every.is_zero() || last.elapsed() < self.plain_every {
+            return;
+        }
+        *last = Instant::now();
+        let text = progress_line(resource, pages, records, total, started.elapsed());
+        self.line(&text);
+    }
+}
+
+/// A plain progress line: `items: 12000 records, 120 pages, 3400 records/s (45% of 26600)`.
+fn progress_line(
+    resource: &str,
+    pages: u64,
+    records: u64,
+    total: Option<u64>,
+    elapsed: Duration,
+) -> String {
+    let rate = records as f64 / elapsed.as_secs_f64().max(1e-3);
+    let share = match total {
+        Some(t) if t > 0 => format!(" ({}% of {t})", (records.min(t) * 100) / t),
+        _ => String::new(),
+    };
+    format!(
+        "{resource}: {}, {}, {rate:.0} records/s{share}",
+        counted(records, "record"),
+        counted(pages, "page"),
+    )
 }
 
 /// The line that ends a resource: `done`, `failed` or `interrupted`, with what it loaded.
@@ -178,6 +233,23 @@ impl Progress for NoProgress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_progress_line_says_how_far_a_resource_got() {
+        let line = |total| progress_line("items", 120, 12_000, total, Duration::from_secs(4));
+        assert_eq!(
+            line(Some(26_600)),
+            "items: 12000 records, 120 pages, 3000 records/s (45% of 26600)"
+        );
+        assert_eq!(
+            line(None),
+            "items: 12000 records, 120 pages, 3000 records/s"
+        );
+        assert_eq!(
+            progress_line("items", 1, 1, Some(0), Duration::from_secs(1)),
+            "items: 1 record, 1 page, 1 records/s"
+        );
+    }
 
     #[test]
     fn the_last_line_of_a_resource_says_how_it_ended() {

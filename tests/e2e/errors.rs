@@ -246,6 +246,47 @@ fn counts_that_make_no_sense_are_refused() {
 }
 
 #[test]
+fn a_log_gets_a_progress_line_every_progress_every_seconds() {
+    // 20 pages one at a time, 20 ms each: about 0.4 s.
+    let world = World::new(sluice_mock_api::MockConfig {
+        items: 2000,
+        latency: std::time::Duration::from_millis(20),
+        ..sluice_mock_api::MockConfig::default()
+    });
+    let path = world.write_config("inventory.json", &world.seed_config());
+    let every = ["--concurrency", "1", "--progress-every", "0.05"];
+    let run = world.run(&path, Some(KEY), &every);
+    run.ok();
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains(" records/s (") && l.starts_with("inventory_items: "))
+        .collect();
+    assert!(lines.len() >= 3, "{}", run.stderr);
+    // Each says how far the resource got, further each time.
+    let records: Vec<u64> = lines
+        .iter()
+        .map(|l| {
+            assert!(l.ends_with(" of 2000)"), "{l}");
+            l["inventory_items: ".len()..]
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("{l}"))
+        })
+        .collect();
+    assert!(records.windows(2).all(|w| w[0] < w[1]), "{records:?}");
+    assert!(records.iter().all(|&r| r > 0 && r <= 2000), "{records:?}");
+    // By default (every 10 s) a run this short prints none; 0 prints none either.
+    for extra in [&["--concurrency", "1"][..], &["--progress-every", "0"]] {
+        std::fs::remove_file(world.dir.path().join("out.db")).unwrap();
+        let run = world.run(&path, Some(KEY), extra);
+        run.ok();
+        assert!(!run.stderr.contains("records/s"), "{}", run.stderr);
+    }
+}
+
+#[test]
 fn quiet_prints_the_summary_and_warnings_only() {
     let world = World::inventory(150);
     // No data_selector: the connector finds `data` and says so at info level.
