@@ -382,3 +382,90 @@ fn merge_within_one_load_replaces_the_child_rows_of_an_earlier_page_at_every_dep
         assert_eq!(orphans, [[Sql::Integer(0)]], "no orphans in {child}");
     }
 }
+
+/// `(wr, index on _dlt_root_id)` of table `t`: stored by its primary key, and indexed.
+fn storage(db: &Db, t: &str) -> (bool, bool) {
+    let conn = db.inspect();
+    let wr: bool = conn
+        .query_row(
+            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1",
+            [t],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let indexed: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_index_list(?1) WHERE origin = 'c'",
+            [t],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (wr, indexed > 0)
+}
+
+#[test]
+fn a_merges_child_tables_are_stored_by_record() {
+    let mut db = Db::new();
+    let record = |sku: &str, tags: &[&str]| json!({"sku": sku, "tags": tags, "bins": [{"n": 1}]});
+    db.load(
+        &spec("stock", &["sku"], Merge),
+        &[vec![record("A", &["x", "y"]), record("B", &["z"])]],
+    );
+    // Keyed by (_dlt_root_id, _dlt_id), so no separate index to keep up.
+    for child in ["stock__tags", "stock__bins"] {
+        assert_eq!(storage(&db, child), (true, false), "{child}");
+        let key = db.rows(&format!(
+            "SELECT name FROM pragma_table_info('{child}') WHERE pk > 0 ORDER BY pk"
+        ));
+        assert_eq!(key, [[text("_dlt_root_id")], [text("_dlt_id")]], "{child}");
+    }
+    // A merge replaces a record's child rows through that key.
+    db.load(
+        &spec("stock", &["sku"], Merge),
+        &[vec![record("A", &["w"])]],
+    );
+    assert_eq!(
+        db.rows("SELECT s.sku, t.value FROM stock s JOIN stock__tags t ON t._dlt_root_id = s._dlt_id ORDER BY s.sku, t._dlt_list_idx"),
+        [[text("A"), text("w")], [text("B"), text("z")]]
+    );
+    assert_eq!(db.count("stock__tags"), 2, "no stale child rows");
+    // Other dispositions keep rowid tables (they delete no child rows by record).
+    db.load(&spec("log", &[], Append), &[vec![record("A", &["x"])]]);
+    assert_eq!(storage(&db, "log__tags"), (false, false));
+}
+
+#[test]
+fn an_append_into_a_merges_child_tables_fills_their_root_ids() {
+    let mut db = Db::new();
+    let record = |sku: &str| json!({"sku": sku, "tags": ["x", "y"]});
+    db.load(&spec("stock", &["sku"], Merge), &[vec![record("A")]]);
+    // The config's write_disposition changed: its child rows still need a root id.
+    db.load(&spec("stock", &["sku"], Append), &[vec![record("B")]]);
+    assert_eq!(
+        db.rows("SELECT s.sku, COUNT(*) FROM stock s JOIN stock__tags t ON t._dlt_root_id = s._dlt_id GROUP BY s.sku ORDER BY s.sku"),
+        [[text("A"), Sql::Integer(2)], [text("B"), Sql::Integer(2)]]
+    );
+}
+
+#[test]
+fn a_child_table_stored_by_rowid_keeps_its_index_and_merges() {
+    let mut db = Db::new();
+    let s = spec("stock", &["sku"], Merge);
+    db.load(&s, &[vec![json!({"sku": "A", "tags": ["x", "y"]})]]);
+    // The table as sluice made it before child tables were stored by record.
+    db.inspect()
+        .execute_batch(
+            r#"CREATE TABLE old AS SELECT * FROM stock__tags;
+               DROP TABLE stock__tags;
+               ALTER TABLE old RENAME TO stock__tags;"#,
+        )
+        .unwrap();
+    assert_eq!(storage(&db, "stock__tags"), (false, false));
+    db.load(&s, &[vec![json!({"sku": "A", "tags": ["z"]})]]);
+    assert_eq!(
+        storage(&db, "stock__tags"),
+        (false, true),
+        "indexed for the merge"
+    );
+    assert_eq!(db.rows("SELECT value FROM stock__tags"), [[text("z")]]);
+}
