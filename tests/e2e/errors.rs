@@ -314,17 +314,14 @@ fn quiet_prints_the_summary_and_warnings_only() {
 fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
     let world = World::inventory(10);
     let config = world.write_config("inventory.json", &world.seed_config());
-    let missing = world.dir.path().join("no-such-dir/x.db");
-    let run = world.sluice(
-        &[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            missing.to_str().unwrap(),
-        ],
-        &[("API_KEY", Some(KEY))],
-    );
+    let into = |db: &std::path::Path| {
+        let (config, db) = (config.to_str().unwrap(), db.to_str().unwrap());
+        world.sluice(
+            &["run", "--config", config, "--db", db],
+            &[("API_KEY", Some(KEY))],
+        )
+    };
+    let run = into(&world.dir.path().join("no-such-dir/x.db"));
     assert_eq!(run.code, Some(1), "{}", run.output());
     let first = run.stderr.lines().next().unwrap_or_default().to_string();
     assert!(
@@ -336,16 +333,7 @@ fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
     // A file that is not a database: named once, with SQLite's reason once.
     let garbage = world.dir.path().join("notes.db");
     std::fs::write(&garbage, "shopping list: ".repeat(20)).unwrap();
-    let run = world.sluice(
-        &[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--db",
-            garbage.to_str().unwrap(),
-        ],
-        &[("API_KEY", Some(KEY))],
-    );
+    let run = into(&garbage);
     assert_eq!(run.code, Some(1), "{}", run.output());
     let first = run.stderr.lines().next().unwrap_or_default().to_string();
     assert_eq!(
