@@ -411,7 +411,7 @@ fn pages_normalized_on_another_thread_are_written_in_order() {
     );
     // `_dlt_id`s increase page after page, as when the sink normalizes itself.
     let ids: Vec<String> = db
-        .rows(r#"SELECT _dlt_id FROM threaded__tags ORDER BY _dlt_root_id, _dlt_list_idx"#)
+        .rows(r#"SELECT _dlt_id FROM threaded__tags ORDER BY rowid"#)
         .into_iter()
         .map(|r| match &r[0] {
             Sql::Text(s) => s.clone(),

@@ -3,7 +3,6 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{SinkError, db};
-use crate::flatten::{DLT_ID, DLT_ROOT_ID};
 use crate::schema::TableSchema;
 use crate::types::{ColumnInfo, DataType};
 
@@ -44,29 +43,13 @@ pub(super) fn table_exists(conn: &Connection, table: &str) -> Result<bool, SinkE
         .map_err(db(table, "looking the table up"))
 }
 
-/// Creates `table`. `clustered`: the child table of a merge, stored in the order of its
-/// `(_dlt_root_id, _dlt_id)` (a `WITHOUT ROWID` table with that primary key) rather than
-/// in a rowid table with an index on `_dlt_root_id`: the child rows of a record are found,
-/// deleted and written in one B-tree instead of two, which is most of what a merge costs
-/// more than a first sync.
 pub(super) fn create_table(
     conn: &Connection,
     table: &str,
     schema: &TableSchema,
-    clustered: bool,
 ) -> Result<(), SinkError> {
-    let mut defs: Vec<String> = schema.columns().iter().map(column_def).collect();
-    let clustered =
-        clustered && schema.position(DLT_ROOT_ID).is_some() && schema.position(DLT_ID).is_some();
-    if clustered {
-        defs.push(format!(
-            "PRIMARY KEY ({}, {})",
-            quote(DLT_ROOT_ID),
-            quote(DLT_ID)
-        ));
-    }
-    let rowid = if clustered { " WITHOUT ROWID" } else { "" };
-    let sql = format!("CREATE TABLE {} ({}){rowid}", quote(table), defs.join(", "));
+    let defs: Vec<String> = schema.columns().iter().map(column_def).collect();
+    let sql = format!("CREATE TABLE {} ({})", quote(table), defs.join(", "));
     conn.execute(&sql, [])
         .map_err(db(table, "creating the table"))?;
     Ok(())
@@ -109,14 +92,6 @@ pub(super) fn tables_of(conn: &Connection, root: &str) -> Result<Vec<String>, Si
         .collect::<Result<Vec<_>, _>>()
         .map_err(err())?;
     Ok(names)
-}
-
-/// Whether `table` is stored by its primary key (`WITHOUT ROWID`): see [`create_table`].
-pub(super) fn is_clustered(conn: &Connection, table: &str) -> Result<bool, SinkError> {
-    conn.prepare_cached("SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ?1")
-        .and_then(|mut s| s.query_row([table], |r| r.get::<_, bool>(0)).optional())
-        .map(|wr| wr.unwrap_or(false))
-        .map_err(db(table, "looking the table up"))
 }
 
 /// Creates an index on one column (for merge's deletes by `_dlt_root_id`).

@@ -87,14 +87,10 @@ pub(super) fn begin(
     }
     let existed = ddl::table_exists(&tx, &table)?;
     let mut tables = HashMap::new();
-    // A child table stored by `_dlt_root_id` (made by a merge) needs it in every row, so
-    // a load of another disposition into it fills it too.
-    let mut clustered = false;
     for existing in ddl::tables_of(&tx, &target)? {
         if !ddl::table_exists(&tx, &existing)? {
             continue;
         }
-        clustered |= ddl::is_clustered(&tx, &existing)?;
         let schema = TableSchema::new(ddl::load_columns(&tx, &existing)?);
         let name = existing
             .strip_prefix(STAGING)
@@ -135,14 +131,13 @@ pub(super) fn begin(
     let active = ActiveLoad {
         resource: spec.name.clone(),
         normalizer: Some(Normalizer::new(
-            Flattener::new(&table, spec.max_table_nesting, merge || clustered, &load_id)
-                .with_json_columns(
-                    hints
-                        .columns
-                        .iter()
-                        .filter(|c| c.data_type == Some(crate::DataType::Json))
-                        .map(|c| normalize_path(&c.name)),
-                ),
+            Flattener::new(&table, spec.max_table_nesting, merge, &load_id).with_json_columns(
+                hints
+                    .columns
+                    .iter()
+                    .filter(|c| c.data_type == Some(crate::DataType::Json))
+                    .map(|c| normalize_path(&c.name)),
+            ),
             table.clone(),
         )),
         statements: Default::default(),

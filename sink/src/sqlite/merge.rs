@@ -74,9 +74,7 @@ pub(super) fn ensure_child_trigger(
     load: &ActiveLoad,
     child: &str,
 ) -> Result<(), SinkError> {
-    if !ddl::is_clustered(tx, child)? {
-        ddl::ensure_index(tx, child, DLT_ROOT_ID)?;
-    }
+    ddl::ensure_index(tx, child, DLT_ROOT_ID)?;
     let id = ddl::quote(DLT_ID);
     let sql = format!(
         "CREATE TEMP TRIGGER IF NOT EXISTS {} AFTER UPDATE OF {id} ON main.{} \

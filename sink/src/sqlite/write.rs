@@ -164,9 +164,7 @@ fn write_rows(
         }
         let next = if !plan.exists {
             let next = current.with(&added);
-            // A merge's child tables are stored by record (see `create_table`).
-            let clustered = plan.table != 0 && load.upserts();
-            ddl::create_table(tx, &target, &next, clustered)?;
+            ddl::create_table(tx, &target, &next)?;
             ddl::write_columns(tx, &target, &next)?;
             Some(next)
         } else if !added.is_empty() {
@@ -222,11 +220,7 @@ fn ensure_indexes(
 ) -> Result<(), SinkError> {
     if !root {
         if schema.position(DLT_ROOT_ID).is_some() {
-            // A table stored by `_dlt_root_id` needs no index on it (tables made before
-            // that, and by other dispositions, do).
-            if !ddl::is_clustered(tx, target)? {
-                ddl::ensure_index(tx, target, DLT_ROOT_ID)?;
-            }
+            ddl::ensure_index(tx, target, DLT_ROOT_ID)?;
             if load.upserts() {
                 merge::ensure_child_trigger(tx, load, target)?;
             }
