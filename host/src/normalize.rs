@@ -25,11 +25,7 @@ pub(crate) enum Job {
     ),
     Skip(sluice_sink::TableSpec, String, Reply<LoadId>),
     Rows(LoadId, Result<NormalizedPage, WriteError>),
-    Finish(
-        LoadId,
-        crate::write::End,
-        SyncSender<crate::write::Finished>,
-    ),
+    Finish(LoadId, crate::write::End, Reply<crate::write::Finished>),
 }
 
 /// Most bytes of records' text in normalized pages handed to the write stage and not yet

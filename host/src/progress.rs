@@ -79,6 +79,19 @@ impl TerminalProgress {
         }
     }
 
+    /// Off a terminal: the plain progress line of a resource, when one is due.
+    fn plain_line(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
+        let Some((started, last)) = &mut self.plain else {
+            return;
+        };
+        if self.plain_every.is_zero() || last.elapsed() < self.plain_every {
+            return;
+        }
+        *last = Instant::now();
+        let text = progress_line(resource, pages, records, total, started.elapsed());
+        self.line(&text);
+    }
+
     fn style(template: &str) -> ProgressStyle {
         ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
@@ -158,21 +171,6 @@ impl Progress for TerminalProgress {
         if !self.quiet || *status != Status::Completed {
             self.line(&finished_line(resource, pages, records, status));
         }
-    }
-}
-
-impl TerminalProgress {
-    /// Off a terminal: the plain progress line of a resource, when one is due.
-    fn plain_line(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
-        let Some((started, last)) = &mut self.plain else {
-            return;
-        };
-        if self.plain_every.is_zero() || last.elapsed() < self.plain_every {
-            return;
-        }
-        *last = Instant::now();
-        let text = progress_line(resource, pages, records, total, started.elapsed());
-        self.line(&text);
     }
 }
 

@@ -154,14 +154,11 @@ pub fn sync(
         options.cache_dir.as_deref(),
         options.limits.clone(),
     )?;
-    let db_error = |source| match source {
-        SinkError::Open { .. }
-        | SinkError::Busy { .. }
-        | SinkError::Lock { .. }
-        | SinkError::NoDirectory { .. } => SyncError::Open(Box::new(source)),
-        other => SyncError::Database {
+    let db_error = |source: SinkError| match source.names_database() {
+        true => SyncError::Open(Box::new(source)),
+        false => SyncError::Database {
             path: options.db.clone(),
-            source: Box::new(other),
+            source: Box::new(source),
         },
     };
     // An existing database is taken (its lease held) before the connector sees the config

@@ -62,7 +62,7 @@ pub(crate) enum Command {
     Begin(TableSpec, Option<Unfinished>, Reply<LoadId>),
     Skip(TableSpec, String, Reply<LoadId>),
     Page(LoadId, Page),
-    Finish(LoadId, End, SyncSender<Finished>),
+    Finish(LoadId, End, Reply<Finished>),
 }
 
 /// How the write stage ended a load.
@@ -170,11 +170,7 @@ impl Writer {
     /// Ends `load` once its queued pages are written. A page that failed turns a completed
     /// end into a failed one, and is the [`Finished::page_error`].
     pub fn finish(&self, load: LoadId, end: End) -> Result<Finished, WriteError> {
-        let (reply, answer) = sync_channel(1);
-        let tx = self.tx.as_ref().ok_or(WriteError::Stopped)?;
-        tx.send(Command::Finish(load, end, reply))
-            .map_err(|_| WriteError::Stopped)?;
-        answer.recv().map_err(|_| WriteError::Stopped)
+        self.ask(|r| Command::Finish(load, end, r))
     }
 }
 
@@ -280,12 +276,12 @@ fn serve(
                     (None, End::Interrupted) => Outcome::Interrupted,
                 };
                 let (pages, records) = committed.remove(&load).unwrap_or_default();
-                let _ = reply.send(Finished {
+                let _ = reply.send(Ok(Finished {
                     load: sink.finish(load, outcome).map_err(sink_error),
                     pages,
                     records,
                     page_error,
-                });
+                }));
             }
         }
     }

@@ -104,6 +104,20 @@ pub enum SinkError {
     },
 }
 
+impl SinkError {
+    /// Whether the message names the database file itself (opening, locking, its
+    /// directory), so a caller need not say which file again.
+    pub fn names_database(&self) -> bool {
+        matches!(
+            self,
+            SinkError::Open { .. }
+                | SinkError::Busy { .. }
+                | SinkError::Lock { .. }
+                | SinkError::NoDirectory { .. }
+        )
+    }
+}
+
 /// Wraps a rusqlite error with the table and action it happened on. Copies the table's name
 /// only when there is an error: `.map_err(db(..))` runs on every statement and bound value.
 pub(crate) fn db<'t>(
