@@ -5,6 +5,7 @@ mod auth;
 mod bounded;
 mod cli;
 mod component;
+mod compression;
 mod concurrency;
 mod dependent;
 mod dlt_compat;

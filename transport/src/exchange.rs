@@ -6,6 +6,7 @@ use std::io::Read;
 use reqwest::{StatusCode, Url};
 
 use crate::allow::{AllowList, url_host};
+use crate::compress::{self, Encoding};
 use crate::error::TransportError;
 use crate::inject::{Injection, headers, with_query};
 use crate::request::{Method, Request, Response};
@@ -59,13 +60,19 @@ impl Exchange<'_> {
                 _ => url.to_string(),
             };
             let target = Url::parse(&target).map_err(|e| self.fatal_url(e.to_string()))?;
-            let map = headers(
+            let mut map = headers(
                 &self.request.headers,
                 self.injection,
                 strip_auth,
                 self.display_url,
             )
             .map_err(Failure::Fatal)?;
+            if !map.contains_key(reqwest::header::ACCEPT_ENCODING) {
+                map.insert(
+                    reqwest::header::ACCEPT_ENCODING,
+                    reqwest::header::HeaderValue::from_static(compress::ACCEPT_ENCODING),
+                );
+            }
             let mut builder = match method {
                 Method::Get => self.http.get(target),
                 Method::Post => self.http.post(target),
@@ -110,7 +117,7 @@ impl Exchange<'_> {
                 first = false;
                 continue;
             }
-            return read_response(response, self.max_body);
+            return self.read_response(response);
         }
         Err(Failure::Fatal(TransportError::TooManyRedirects {
             url: self.display_url.to_string(),
@@ -130,31 +137,51 @@ fn is_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-fn read_response(
-    response: reqwest::blocking::Response,
-    max_body: u64,
-) -> Result<Response, Failure> {
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_ascii_lowercase(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
+impl Exchange<'_> {
+    /// The response, its body read whole (at most `max_body` bytes) and inflated if it came
+    /// compressed (at most `max_body` bytes again).
+    fn read_response(&self, response: reqwest::blocking::Response) -> Result<Response, Failure> {
+        let status = response.status().as_u16();
+        let mut headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let encoding = headers
+            .iter()
+            .find(|(n, _)| n == "content-encoding")
+            .map(|(_, v)| v.as_str());
+        let encoding = Encoding::parse(encoding).map_err(|value| {
+            Failure::Fatal(TransportError::Body {
+                url: self.display_url.to_string(),
+                message: format!(
+                    "it is compressed as `{value}`, which sluice does not decode \
+                     (it asks for {})",
+                    compress::ACCEPT_ENCODING
+                ),
+            })
+        })?;
+        let length = response.content_length();
+        if length.is_some_and(|n| n > self.max_body) {
+            return Err(Failure::TooLarge);
+        }
+        let body = read_capped(response, self.max_body, length)?;
+        if encoding != Encoding::Identity {
+            // The headers describe the body the connector gets: the inflated one.
+            headers.retain(|(n, _)| n != "content-encoding" && n != "content-length");
+        }
+        let body = compress::decode(encoding, body, self.max_body)?;
+        Ok(Response {
+            status,
+            headers,
+            body,
         })
-        .collect();
-    let length = response.content_length();
-    if length.is_some_and(|n| n > max_body) {
-        return Err(Failure::TooLarge);
     }
-    let body = read_capped(response, max_body, length)?;
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
 }
 
 /// Reads `reader` to the end, failing once more than `cap` bytes arrive. `length`: the

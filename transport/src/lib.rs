@@ -12,6 +12,7 @@
 mod allow;
 mod cancel;
 mod client;
+mod compress;
 mod dns;
 mod encode;
 mod error;
