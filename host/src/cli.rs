@@ -10,7 +10,7 @@ use sluice::runtime::{Limits, Source, default_cache_dir};
 use sluice::sync::DEFAULT_CONCURRENCY;
 use sluice::sync::SyncOptions;
 use sluice_mock_api::Fault;
-use sluice_transport::{RetryPolicy, SecretResolver};
+use sluice_transport::{RetryPolicy, SecretResolver, TrustedCerts};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -152,6 +152,10 @@ pub struct EngineArgs {
     /// repeatable); the address is checked like a resolved one.
     #[arg(long, value_name = "HOST=ADDR", value_parser = host_addr)]
     resolve: Vec<(String, std::net::IpAddr)>,
+    /// A PEM file of certificate authorities to trust besides the built-in (Mozilla) ones,
+    /// e.g. a company's own or a TLS-inspecting proxy's (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE", value_parser = ca_cert)]
+    ca_certs: Vec<TrustedCerts>,
     /// Hard ceiling on the pages of one resource; past it the resource fails.
     #[arg(long, default_value_t = DEFAULT_MAX_PAGES, value_parser = at_least_one::<u64>)]
     max_pages: u64,
@@ -250,8 +254,20 @@ impl EngineArgs {
             stop: Stop::default(),
             max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
             max_page_bytes: self.max_page_mb.saturating_mul(1 << 20),
+            trusted: self
+                .ca_certs
+                .iter()
+                .fold(TrustedCerts::default(), TrustedCerts::with),
         }
     }
+}
+
+/// The certificates of a `--ca-cert` file.
+fn ca_cert(path: &str) -> Result<TrustedCerts, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let mut certs = TrustedCerts::default();
+    certs.add_pem(&pem).map_err(|e| format!("{path}: {e}"))?;
+    Ok(certs)
 }
 
 /// `HOST=ADDR` of `--resolve`.

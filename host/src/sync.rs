@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
 use sluice_transport::{
-    Client, ClientConfig, RetryPolicy, SecretError, SecretResolver, TransportError,
+    Client, ClientConfig, RetryPolicy, SecretError, SecretResolver, TransportError, TrustedCerts,
 };
 
 use crate::config::SourceConfig;
@@ -47,6 +47,8 @@ pub struct SyncOptions {
     pub max_response_bytes: u64,
     /// Largest page of records a connector may return (`--max-page-mb`).
     pub max_page_bytes: usize,
+    /// Certificate authorities trusted besides the built-in roots (`--ca-cert`).
+    pub trusted: TrustedCerts,
 }
 
 /// Default of [`SyncOptions::concurrency`].
@@ -134,6 +136,7 @@ fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, S
             &options.resolve,
         ),
         cancel: options.stop.cancel(),
+        trusted: options.trusted.clone(),
     };
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }

@@ -22,3 +22,4 @@ mod resume;
 mod retries;
 mod sandbox;
 mod support;
+mod tls;

@@ -17,6 +17,7 @@ use crate::oauth::{self, TokenCache};
 use crate::request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 use crate::retry::{Attempt, Decision, RetryPolicy};
 use crate::secret::{Redactor, Secret, SecretResolver};
+use crate::tls::TrustedCerts;
 
 /// How the client behaves.
 #[derive(Clone, Debug)]
@@ -35,6 +36,8 @@ pub struct ClientConfig {
     /// Once cancelled, a request waiting to retry fails with
     /// [`TransportError::Cancelled`] instead of trying again.
     pub cancel: Cancel,
+    /// Certificate authorities trusted besides the built-in roots (`--ca-cert`).
+    pub trusted: TrustedCerts,
 }
 
 impl Default for ClientConfig {
@@ -47,6 +50,7 @@ impl Default for ClientConfig {
             max_body: MAX_BODY,
             network: NetworkPolicy::default(),
             cancel: Cancel::default(),
+            trusted: TrustedCerts::default(),
         }
     }
 }
@@ -92,7 +96,11 @@ impl fmt::Debug for Client {
 
 impl Client {
     pub fn new(config: ClientConfig, resolver: SecretResolver) -> Result<Client, TransportError> {
-        let http = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder();
+        for cert in config.trusted.certificates() {
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder
             .timeout(config.timeout)
             .user_agent(config.user_agent.clone())
             // Redirects are followed by hand, to check the allow-list and strip credentials.

@@ -57,6 +57,9 @@ pub enum TransportError {
     InvalidHeader { url: String, name: String },
     #[error("{url}: cannot read the response body: {message}")]
     Body { url: String, message: String },
+    /// The TLS handshake failed (the server's certificate): not retried.
+    #[error("{url}: {message}")]
+    Tls { url: String, message: String },
     /// The address a hostname resolves to is refused (see `NetworkPolicy`).
     #[error("{url}: {message}")]
     Egress { url: String, message: String },
@@ -90,6 +93,10 @@ impl TransportError {
                 message: r(message),
             },
             TransportError::Body { url, message } => TransportError::Body {
+                url: r(url),
+                message: r(message),
+            },
+            TransportError::Tls { url, message } => TransportError::Tls {
                 url: r(url),
                 message: r(message),
             },

@@ -253,6 +253,13 @@ fn classify(e: &reqwest::Error) -> Failure {
         // hyper-util reports a failed lookup as "dns error" around an uncategorized io error.
         dns |= s.to_string().starts_with("dns error");
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            // A handshake that failed on TLS itself (the server's certificate): final.
+            if let Some(tls) = crate::tls::find(io) {
+                return Failure::Fatal(TransportError::Tls {
+                    url: e.url().map(|u| u.to_string()).unwrap_or_default(),
+                    message: crate::tls::describe(tls),
+                });
+            }
             if io.kind() == std::io::ErrorKind::TimedOut {
                 return Failure::Timeout;
             }

@@ -22,6 +22,7 @@ mod oauth;
 mod request;
 mod retry;
 mod secret;
+mod tls;
 
 pub use allow::{host_of, url_allowed};
 pub use cancel::Cancel;
@@ -32,6 +33,7 @@ pub use exchange::MAX_BODY;
 pub use request::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 pub use retry::{Attempt, Decision, RetryPolicy, parse_retry_after};
 pub use secret::{Redactor, Secret, SecretError, SecretResolver, env_var_name};
+pub use tls::TrustedCerts;
 
 #[cfg(test)]
 mod redaction_props;

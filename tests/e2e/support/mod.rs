@@ -19,6 +19,7 @@ mod raw;
 mod scenario;
 mod secrets;
 mod server;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -32,6 +33,7 @@ pub use mock::{KEY, World};
 pub use raw::RawListener;
 pub use scenario::Scenario;
 use secrets::Secret;
+pub use tls::TlsServer;
 
 /// The `sluice` binary under test.
 const SLUICE: &str = env!("CARGO_BIN_EXE_sluice");

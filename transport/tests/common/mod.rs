@@ -165,7 +165,7 @@ pub fn client_with(
         user_agent: "sluice-test".into(),
         max_body: sluice_transport::MAX_BODY,
         network: Default::default(),
-        cancel: Default::default(),
+        ..ClientConfig::default()
     };
     tune(&mut config);
     Client::new(config, resolver).unwrap()
