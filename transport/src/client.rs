@@ -422,7 +422,7 @@ impl Client {
             },
             Err(Failure::BadBody(why)) => TransportError::Body {
                 url,
-                message: format!("after {attempts} attempts, {why}"),
+                message: format!("after {}, {why}", crate::error::counted(attempts)),
             },
             Err(Failure::Builder) => TransportError::Http {
                 url,

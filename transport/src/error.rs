@@ -25,25 +25,25 @@ pub enum TransportError {
     },
     #[error("too many redirects (more than {max}) from {url}")]
     TooManyRedirects { url: String, max: u32 },
-    #[error("{url}: gave up after {attempts} attempts, last: {last}")]
+    #[error("{url}: gave up after {}, last: {last}", counted(*.attempts))]
     RetriesExhausted {
         attempts: u32,
         last: String,
         url: String,
     },
-    #[error("{url}: not retried, the run is stopping (after {attempts} attempts, last: {last})")]
+    #[error("{url}: not retried, the run is stopping (after {}, last: {last})", counted(*.attempts))]
     Cancelled {
         attempts: u32,
         last: String,
         url: String,
     },
-    #[error("{url}: timed out after {}s ({attempts} attempts)", .timeout.as_secs_f64())]
+    #[error("{url}: timed out after {}s ({})", .timeout.as_secs_f64(), counted(*.attempts))]
     Timeout {
         url: String,
         attempts: u32,
         timeout: Duration,
     },
-    #[error("{url}: {message} ({attempts} attempts)")]
+    #[error("{url}: {message} ({})", counted(*.attempts))]
     Connect {
         url: String,
         attempts: u32,
@@ -134,5 +134,36 @@ impl TransportError {
             },
             other => other,
         }
+    }
+}
+
+/// `1 attempt`, `3 attempts`.
+pub(crate) fn counted(attempts: u32) -> String {
+    if attempts == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{attempts} attempts")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_attempt_is_not_plural() {
+        let error = |attempts| TransportError::RetriesExhausted {
+            attempts,
+            last: "HTTP 502".into(),
+            url: "http://127.0.0.1:1/items".into(),
+        };
+        assert_eq!(
+            error(1).to_string(),
+            "http://127.0.0.1:1/items: gave up after 1 attempt, last: HTTP 502"
+        );
+        assert_eq!(
+            error(3).to_string(),
+            "http://127.0.0.1:1/items: gave up after 3 attempts, last: HTTP 502"
+        );
     }
 }
