@@ -35,6 +35,18 @@ pub use scenario::Scenario;
 use secrets::Secret;
 pub use tls::TlsServer;
 
+/// The proxy variables sluice (reqwest) reads, in both cases.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// The `sluice` binary under test.
 const SLUICE: &str = env!("CARGO_BIN_EXE_sluice");
 
@@ -166,6 +178,11 @@ impl<S: ApiServer> Harness<S> {
     fn environment(&self, cmd: &mut Command, vars: &Vars<'_>) {
         cmd.current_dir(self.dir.path())
             .env("SLUICE_CACHE_DIR", shared_cache_dir());
+        // sluice honours proxy variables, as curl does: the machine's own would take the
+        // tests' requests off 127.0.0.1.
+        for name in PROXY_VARS {
+            cmd.env_remove(name);
+        }
         for (name, value) in vars {
             cmd.env_remove(name);
             if let Some(value) = value {

@@ -1,0 +1,86 @@
+//! Proxies: sluice sends its requests through the proxy `HTTP_PROXY` names, as curl and
+//! dlt's `requests` do, and straight to the API for the hosts `NO_PROXY` lists. The proxy
+//! here listens on 127.0.0.2 and answers for the API itself.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use crate::support::{RawListener, Reply, Req, Scenario};
+
+/// A forward proxy on 127.0.0.2 that records each request line and answers two records.
+struct Proxy {
+    seen: Arc<Mutex<Vec<String>>>,
+    listener: RawListener,
+}
+
+impl Proxy {
+    fn start() -> Proxy {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let listener = RawListener::start("127.0.0.2", move |mut conn, _| {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&head);
+            log.lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or_default().to_string());
+            let body = json!({"data": [{"id": 1}, {"id": 2}]}).to_string();
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        });
+        Proxy { seen, listener }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.2:{}", self.listener.port)
+    }
+
+    fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+#[test]
+fn requests_go_through_http_proxy_except_for_no_proxy_hosts() {
+    let env = Scenario::new(|_: &Req| Reply::json(json!({"data": [{"id": 7}]})));
+    let proxy = Proxy::start();
+    let config = json!({
+        "client": {"base_url": env.base_url()},
+        "resources": [{"name": "items", "primary_key": "id",
+                       "endpoint": {"path": "/items", "data_selector": "data",
+                                    "paginator": "single_page"}}]
+    });
+    let path = env.write_config("config.json", &config);
+    let proxy_url = proxy.url();
+    let through = [("HTTP_PROXY", Some(proxy_url.as_str()))];
+    env.run_file(&path, &[], &through).ok();
+    assert_eq!(
+        proxy.seen(),
+        [format!("GET {}/items HTTP/1.1", env.base_url())]
+    );
+    assert!(env.server.requests().is_empty());
+    assert_eq!(env.ids("items"), vec![1, 2]);
+
+    let bypass = [
+        ("HTTP_PROXY", Some(proxy_url.as_str())),
+        ("NO_PROXY", Some("127.0.0.1")),
+    ];
+    env.run_file(&path, &[], &bypass).ok();
+    assert_eq!(proxy.seen().len(), 1);
+    assert_eq!(env.server.lines(), ["GET /items"]);
+    assert_eq!(env.ids("items"), vec![1, 2, 7]);
+}
