@@ -49,6 +49,8 @@ impl Encoding {
 /// does not inflate is [`Failure::BadBody`]: retried, as a cut-off body is.
 pub(crate) fn decode(encoding: Encoding, body: Vec<u8>, cap: u64) -> Result<Vec<u8>, Failure> {
     let reader: Box<dyn Read + '_> = match encoding {
+        // An empty body says "gzip" too at times (a 204, an empty page): it is empty.
+        _ if body.is_empty() => return Ok(body),
         Encoding::Identity => return Ok(body),
         Encoding::Gzip => Box::new(MultiGzDecoder::new(&body[..])),
         // "deflate" is meant to be zlib-wrapped; some servers send the raw stream.
@@ -119,6 +121,13 @@ mod tests {
             (Encoding::Identity, TEXT.to_vec()),
         ] {
             assert_eq!(decode(encoding, body, 1 << 20).ok().as_deref(), Some(TEXT));
+        }
+    }
+
+    #[test]
+    fn an_empty_body_is_empty_whatever_its_encoding() {
+        for encoding in [Encoding::Gzip, Encoding::Deflate] {
+            assert_eq!(decode(encoding, Vec::new(), 10).ok(), Some(Vec::new()));
         }
     }
 

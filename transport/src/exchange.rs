@@ -175,7 +175,11 @@ impl Exchange<'_> {
             // The headers describe the body the connector gets: the inflated one.
             headers.retain(|(n, _)| n != "content-encoding" && n != "content-length");
         }
-        let body = compress::decode(encoding, body, self.max_body)?;
+        let body = match compress::decode(encoding, body, self.max_body) {
+            // An error answer's body is only read for its message: a garbled one is none.
+            Err(Failure::BadBody(_)) if !(200..300).contains(&status) => Vec::new(),
+            decoded => decoded?,
+        };
         Ok(Response {
             status,
             headers,
