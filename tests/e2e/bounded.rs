@@ -2,13 +2,13 @@
 //! when it announces its length, while reading when it does not; the process's peak memory
 //! stays far below the body (measured, not assumed).
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
 
-use crate::support::{ApiServer, Harness, RawListener};
+use crate::support::{ApiServer, Harness, RawListener, read_head};
 
 const TWO_GIB: u64 = 2 << 30;
 
@@ -24,16 +24,9 @@ impl Stream {
         let sent = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&sent);
         let listener = RawListener::start("127.0.0.1", move |mut conn, stopping| {
-            let mut request = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
+            let request = read_head(&mut conn).unwrap_or_default();
             // `/sized` announces its length; `/stream` only ends when the connection does.
-            let framing = if request.starts_with(b"GET /sized") {
+            let framing = if request.starts_with("GET /sized") {
                 format!("Content-Length: {TWO_GIB}")
             } else {
                 "Connection: close".to_string()

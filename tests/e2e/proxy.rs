@@ -2,12 +2,12 @@
 //! dlt's `requests` do, and straight to the API for the hosts `NO_PROXY` lists. The proxy
 //! here listens on 127.0.0.2 and answers for the API itself.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use crate::support::{RawListener, Reply, Req, Scenario};
+use crate::support::{RawListener, Reply, Req, Scenario, read_head};
 
 /// A forward proxy on 127.0.0.2 that records each request line and answers two records.
 struct Proxy {
@@ -20,15 +20,9 @@ impl Proxy {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
         let listener = RawListener::start("127.0.0.2", move |mut conn, _| {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let head = String::from_utf8_lossy(&head);
+            let Some(head) = read_head(&mut conn) else {
+                return;
+            };
             log.lock()
                 .unwrap()
                 .push(head.lines().next().unwrap_or_default().to_string());

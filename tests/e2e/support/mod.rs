@@ -30,7 +30,7 @@ pub use data::{base64, id_range, origin, rec, records};
 pub use http::{Reply, Req, decode};
 pub use kill::{interrupt, kill_at_random_moments};
 pub use mock::{KEY, World};
-pub use raw::RawListener;
+pub use raw::{RawListener, read_head};
 pub use scenario::Scenario;
 use secrets::Secret;
 pub use tls::TlsServer;

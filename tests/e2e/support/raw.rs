@@ -2,6 +2,7 @@
 //! accepted connection to a closure, stopped (and joined) when the handle drops: for the
 //! servers the hyper test server cannot play (a canary, a 2 GiB stream).
 
+use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,4 +52,16 @@ impl Drop for RawListener {
             let _ = t.join();
         }
     }
+}
+
+/// Reads an HTTP request's head (up to the blank line) from `conn`; `None` when the
+/// connection ends or fails first.
+pub fn read_head(conn: &mut impl Read) -> Option<String> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = conn.read(&mut buf).ok().filter(|n| *n > 0)?;
+        head.extend_from_slice(&buf[..n]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
 }

@@ -3,7 +3,7 @@
 //! `GET /items?offset=N&limit=M` from five records, one request per connection. It counts
 //! the connections it accepted and the requests it answered.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +12,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair}
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 
-use super::{ApiServer, RawListener};
+use super::{ApiServer, RawListener, read_head};
 
 pub struct TlsServer {
     /// The test authority's certificate, PEM: what `--ca-cert` trusts.
@@ -71,13 +71,7 @@ fn answer(conn: TcpStream, config: &Arc<rustls::ServerConfig>) -> Option<()> {
         .ok()?;
     let tls = rustls::ServerConnection::new(Arc::clone(config)).ok()?;
     let mut stream = rustls::StreamOwned::new(tls, conn);
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
-        head.extend_from_slice(&buf[..n]);
-    }
-    let head = String::from_utf8_lossy(&head);
+    let head = read_head(&mut stream)?;
     let target = head.split_whitespace().nth(1)?;
     let number = |name: &str| {
         target
