@@ -9,7 +9,7 @@ use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
 use serde_json::{Value, json};
 
-use crate::support::{Reply, Req, Scenario};
+use crate::support::{Reply, Req, Scenario, one_page_config};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
@@ -100,12 +100,7 @@ fn a_small_body_that_inflates_past_the_limit_is_cut_off_with_memory_bounded() {
         reply.body = bomb.clone();
         reply
     });
-    let config = json!({
-        "client": {"base_url": env.base_url()},
-        "resources": [{"name": "items", "primary_key": "id",
-                       "endpoint": {"path": "/items", "data_selector": "data",
-                                    "paginator": "single_page"}}]
-    });
+    let config = one_page_config(&env.base_url());
     let path = env.write_config("config.json", &config);
     let (run, peak_kib) = env.run_measured(&path, &["--max-response-mb", "8"], &[]);
     assert_eq!(run.code, Some(1), "{}", run.output());

@@ -370,7 +370,7 @@ fn a_database_in_a_missing_directory_and_a_file_that_is_not_wasm_say_so_once() {
 
 #[test]
 fn a_response_or_page_past_its_limit_fails_naming_the_flag() {
-    use crate::support::{Reply, Req, Scenario};
+    use crate::support::{Reply, Req, Scenario, one_page_config};
     // 2 MiB of records in one answer.
     let env = Scenario::new(|_: &Req| {
         let big: Vec<Value> = (0..20_000)
@@ -378,12 +378,7 @@ fn a_response_or_page_past_its_limit_fails_naming_the_flag() {
             .collect();
         Reply::json(json!({"data": big}))
     });
-    let config = json!({
-        "client": {"base_url": env.base_url()},
-        "resources": [{"name": "items", "primary_key": "id",
-                       "endpoint": {"path": "/items", "data_selector": "data",
-                                    "paginator": "single_page"}}]
-    });
+    let config = one_page_config(&env.base_url());
     let run = env.run(&config, &["--max-response-mb", "1", "--max-attempts", "1"]);
     assert_eq!(run.code, Some(1), "{}", run.output());
     let error = run

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use crate::support::{RawListener, Reply, Req, Scenario, read_head};
+use crate::support::{RawListener, Reply, Req, Scenario, one_page_config, read_head};
 
 /// A forward proxy on 127.0.0.2 that records each request line and answers two records.
 struct Proxy {
@@ -52,12 +52,7 @@ impl Proxy {
 fn requests_go_through_http_proxy_except_for_no_proxy_hosts() {
     let env = Scenario::new(|_: &Req| Reply::json(json!({"data": [{"id": 7}]})));
     let proxy = Proxy::start();
-    let config = json!({
-        "client": {"base_url": env.base_url()},
-        "resources": [{"name": "items", "primary_key": "id",
-                       "endpoint": {"path": "/items", "data_selector": "data",
-                                    "paginator": "single_page"}}]
-    });
+    let config = one_page_config(&env.base_url());
     let path = env.write_config("config.json", &config);
     let proxy_url = proxy.url();
     let through = [("HTTP_PROXY", Some(proxy_url.as_str()))];

@@ -47,3 +47,14 @@ pub fn id_range(from: i64, to: i64) -> Vec<i64> {
 pub fn origin(req: &Req) -> String {
     format!("http://{}", req.header("host").unwrap_or("127.0.0.1"))
 }
+
+/// A config of one resource `items` (primary key `id`): one page from `{base_url}/items`,
+/// its records under `data`.
+pub fn one_page_config(base_url: &str) -> Value {
+    serde_json::json!({
+        "client": {"base_url": base_url},
+        "resources": [{"name": "items", "primary_key": "id",
+                       "endpoint": {"path": "/items", "data_selector": "data",
+                                    "paginator": "single_page"}}]
+    })
+}

@@ -26,7 +26,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-pub use data::{base64, id_range, origin, rec, records};
+pub use data::{base64, id_range, one_page_config, origin, rec, records};
 pub use http::{Reply, Req, decode};
 pub use kill::{interrupt, kill_at_random_moments};
 pub use mock::{KEY, World};
