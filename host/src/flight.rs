@@ -47,6 +47,11 @@ impl<T> Flight<T> {
         self.order.is_empty()
     }
 
+    /// Whether `seq` was sent and not handed on yet.
+    pub fn holds(&self, seq: u64) -> bool {
+        self.order.contains(&seq)
+    }
+
     pub fn sent(&mut self, seq: u64) {
         self.order.push_back(seq);
     }

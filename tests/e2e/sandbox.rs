@@ -158,3 +158,33 @@ fn a_connector_that_never_returns_is_stopped_at_its_time_limit() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn a_connector_planning_a_flood_of_requests_gets_the_window_and_the_ceiling() {
+    // 20,000 requests in one answer: sent 8 at a time at most, and no more than the ceiling.
+    let (code, lines, world) = misbehave("flood", &["--max-pages", "40"]);
+    assert_eq!(code, Some(1), "{lines:?}");
+    let first = lines.iter().find(|l| l.starts_with("error:")).unwrap();
+    assert!(first.contains("more than 40 pages"), "{first}");
+    let sent = world.server.requests().len();
+    assert!(
+        sent <= 40,
+        "{sent} requests sent past a ceiling of 40 pages"
+    );
+    assert!(
+        world.server.max_concurrent() <= 8,
+        "{}",
+        world.server.max_concurrent()
+    );
+}
+
+#[test]
+fn a_connector_planning_two_requests_under_one_seq_fails_at_once() {
+    let (code, lines, _) = misbehave("dup_seq", &[]);
+    assert_eq!(code, Some(1), "{lines:?}");
+    let first = lines.iter().find(|l| l.starts_with("error:")).unwrap();
+    assert!(
+        first.contains("the connector planned request 0 twice"),
+        "{first}"
+    );
+}

@@ -20,6 +20,8 @@ pub enum ResourceError {
         "more than {max} pages: stopped by the host's page ceiling (raise it with --max-pages)"
     )]
     TooManyPages { max: u64 },
+    #[error("the connector planned request {0} twice (its seq names one request in flight)")]
+    SeqTwice(u64),
     #[error("the fetch stage stopped")]
     FetchStopped,
     #[error(

@@ -1,6 +1,8 @@
 //! The loop of one resource: keep the window of requests full, take the answers in the
 //! order planned, hand each to the connector and its page to the write stage.
 
+use std::collections::{HashSet, VecDeque};
+
 use sluice_transport::{Response, TransportError};
 
 use super::{Answers, Load, ResourceError, ResourceSummary, Runner, state_number};
@@ -22,6 +24,9 @@ impl Runner<'_> {
         sent: &mut Sent,
         flight: &mut Answers,
     ) -> Result<(), ResourceError> {
+        // Requests planned and not sent yet: a connector may plan more at once than the
+        // window holds. They go out as it opens, and never past the page ceiling.
+        let mut queued: VecDeque<Planned> = VecDeque::new();
         loop {
             // After a stop request nothing more is planned; the pages in flight are still
             // answered and committed.
@@ -30,16 +35,20 @@ impl Runner<'_> {
                 if at_ceiling && !flight.is_empty() {
                     break; // the pages in flight may end the resource
                 }
-                let planned = self.guest.next_requests(resource)?;
-                if planned.is_empty() {
-                    break;
+                if queued.is_empty() {
+                    let planned = self.guest.next_requests(resource)?;
+                    if planned.is_empty() {
+                        break;
+                    }
+                    check_seqs(&planned, flight)?;
+                    queued.extend(planned);
                 }
                 if at_ceiling {
                     return Err(ResourceError::TooManyPages {
                         max: self.max_pages,
                     });
                 }
-                for p in planned {
+                if let Some(p) = queued.pop_front() {
                     let seq = p.seq;
                     self.fetcher.submit(p)?;
                     flight.sent(seq);
@@ -175,5 +184,18 @@ impl Runner<'_> {
             }
         };
         self.select(resource, seq, answer?)
+    }
+}
+
+/// A request's seq names its answer: one the connector plans twice (in one list, or while
+/// the first is in flight) would leave the host waiting for an answer that never comes.
+fn check_seqs(planned: &[Planned], flight: &Answers) -> Result<(), ResourceError> {
+    let mut seen = HashSet::with_capacity(planned.len());
+    match planned
+        .iter()
+        .find(|p| !seen.insert(p.seq) || flight.holds(p.seq))
+    {
+        Some(p) => Err(ResourceError::SeqTwice(p.seq)),
+        None => Ok(()),
     }
 }

@@ -4,8 +4,9 @@
 //! `huge_page` returns a page of ~2 MiB of records, `wrong_count` a page whose count is not
 //! its records', `bad_json` records that are not JSON, `egress:N` a request to the N-th
 //! disguise of a host outside the allow-list, `secret` a request naming a secret the config
-//! does not reference, `never_done` pages forever. Anything else is a config error. Built by
-//! the e2e tests (`tests/e2e/sandbox.rs`).
+//! does not reference, `never_done` pages forever, `flood` plans 20,000 requests at once,
+//! `dup_seq` two requests under one seq. Anything else is a config error. Built by the e2e
+//! tests (`tests/e2e/sandbox.rs`).
 #![allow(unsafe_code)] // the code `wit_bindgen::generate!` expands to
 
 use std::cell::Cell;
@@ -81,7 +82,15 @@ impl GuestSession for Hostile {
             }
         }
         let mode = value_of(&config, "hostile").unwrap_or_default();
-        let known = ["huge_page", "wrong_count", "bad_json", "secret", "never_done"];
+        let known = [
+            "huge_page",
+            "wrong_count",
+            "bad_json",
+            "secret",
+            "never_done",
+            "flood",
+            "dup_seq",
+        ];
         if !known.contains(&mode.as_str()) && !mode.starts_with("egress:") {
             return Err(Error::Config(ConfigError {
                 path: "hostile".into(),
@@ -136,14 +145,30 @@ impl GuestSession for Hostile {
                 key,
             ),
         };
-        Ok(vec![Request {
+        let request = |seq: u64, url: String| Request {
             seq,
             method: Method::Get,
             url,
             headers: Vec::new(),
             body: None,
-            auth: Some(auth),
-        }])
+            auth: Some(auth.clone()),
+        };
+        match self.mode.as_str() {
+            // 20,000 requests at once, then none.
+            "flood" if seq == 0 => {
+                self.seq.set(20_000);
+                Ok((0..20_000)
+                    .map(|n| {
+                        let url = format!("{}/v1/inventory?offset={n}&limit=1", self.base);
+                        request(n, url)
+                    })
+                    .collect())
+            }
+            "flood" => Ok(Vec::new()),
+            // Two requests under one seq.
+            "dup_seq" => Ok(vec![request(seq, url.clone()), request(seq, url)]),
+            _ => Ok(vec![request(seq, url)]),
+        }
     }
 
     fn on_response(&self, _name: String, _response: Response) -> Result<Page, Error> {
