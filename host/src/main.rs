@@ -256,10 +256,15 @@ fn spec(runtime: &RuntimeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The summary, printed through [`redact::redact`] as every text of a connector's (its
+/// resources' names, why one was skipped).
 fn print_summary(report: &SyncReport, db: &Path) {
-    outln!("sluice: loaded into {}", db.display());
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(text, "sluice: loaded into {}", db.display());
     if report.reclaimed > 0 {
-        outln!(
+        let _ = writeln!(
+            text,
             "  {} load(s) left running by a process that ended were marked interrupted",
             report.reclaimed
         );
@@ -275,7 +280,8 @@ fn print_summary(report: &SyncReport, db: &Path) {
         if let Status::Skipped(why) = &r.status {
             notes.push(why.clone());
         }
-        outln!(
+        let _ = writeln!(
+            text,
             "  {:<24} {:<9} {:>8} records  {:>5} pages  {:>5} requests  {:>3} retries  {:>6.2}s  ({})",
             r.name,
             r.status.name(),
@@ -288,13 +294,14 @@ fn print_summary(report: &SyncReport, db: &Path) {
         );
         if r.tables.len() > 1 {
             for (table, rows) in &r.tables {
-                outln!("    {table:<22} {rows:>8} rows");
+                let _ = writeln!(text, "    {table:<22} {rows:>8} rows");
             }
         }
     }
     if report.component_from_cache {
-        outln!("  connector: compiled code loaded from cache");
+        let _ = writeln!(text, "  connector: compiled code loaded from cache");
     }
+    out!("{}", redact::redact(&text));
 }
 
 fn mock_api(config: MockConfig) -> anyhow::Result<()> {

@@ -188,3 +188,21 @@ fn a_connector_planning_two_requests_under_one_seq_fails_at_once() {
         "{first}"
     );
 }
+
+#[test]
+fn terminal_escapes_in_a_connector_s_words_are_printed_as_text() {
+    let (code, lines, _) = misbehave("escapes", &[]);
+    assert_eq!(code, Some(1), "{lines:?}");
+    let text = lines.join("\n");
+    assert!(
+        !text.contains(['\u{1b}', '\u{7}', '\r']),
+        "a control character reached the terminal: {text:?}"
+    );
+    let escaped = "\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{d}fake line";
+    assert!(
+        text.contains(&format!("r: warning: warned {escaped}")),
+        "{text}"
+    );
+    let first = lines.iter().find(|l| l.starts_with("error:")).unwrap();
+    assert!(first.contains(&format!("failed {escaped}")), "{first}");
+}

@@ -5,7 +5,8 @@
 //! its records', `bad_json` records that are not JSON, `egress:N` a request to the N-th
 //! disguise of a host outside the allow-list, `secret` a request naming a secret the config
 //! does not reference, `never_done` pages forever, `flood` plans 20,000 requests at once,
-//! `dup_seq` two requests under one seq. Anything else is a config error. Built by the e2e
+//! `dup_seq` two requests under one seq, `escapes` a warning then an error full of terminal
+//! escape sequences. Anything else is a config error. Built by the e2e
 //! tests (`tests/e2e/sandbox.rs`).
 #![allow(unsafe_code)] // the code `wit_bindgen::generate!` expands to
 
@@ -18,8 +19,8 @@ wit_bindgen::generate!({
 
 use exports::sluice::connector::source::{Guest, GuestSession, Session};
 use sluice::connector::types::{
-    Auth, ConfigError, ContractMode, Credential, Error, Method, NamedCredential, Page, Request,
-    ResourceInfo, Response, SchemaContract, WriteDisposition,
+    Auth, ConfigError, ContractMode, Credential, Error, Level, Method, NamedCredential, Notice,
+    Page, Request, ResourceInfo, Response, SchemaContract, WriteDisposition,
 };
 
 struct Component;
@@ -90,6 +91,7 @@ impl GuestSession for Hostile {
             "never_done",
             "flood",
             "dup_seq",
+            "escapes",
         ];
         if !known.contains(&mode.as_str()) && !mode.starts_with("egress:") {
             return Err(Error::Config(ConfigError {
@@ -171,7 +173,24 @@ impl GuestSession for Hostile {
         }
     }
 
-    fn on_response(&self, _name: String, _response: Response) -> Result<Page, Error> {
+    fn on_response(&self, _name: String, response: Response) -> Result<Page, Error> {
+        // Set the terminal's title, clear the screen, and overwrite the line.
+        const ESCAPES: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\rfake line";
+        if self.mode == "escapes" && response.seq == 0 {
+            return Ok(Page {
+                records: "[]".into(),
+                count: 0,
+                state: "{}".into(),
+                done: false,
+                notices: vec![Notice {
+                    level: Level::Warn,
+                    message: format!("warned {ESCAPES}"),
+                }],
+            });
+        }
+        if self.mode == "escapes" {
+            return Err(Error::Protocol(format!("failed {ESCAPES}")));
+        }
         let (records, count) = match self.mode.as_str() {
             "huge_page" => {
                 let one = r#"{"padding": "0123456789012345678901234567890123456789"},"#;
