@@ -18,7 +18,7 @@ pub struct ResourceInfo {
     pub hints: sluice_sink::TableHints,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Debug,
     Info,

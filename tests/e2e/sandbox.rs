@@ -206,3 +206,24 @@ fn terminal_escapes_in_a_connector_s_words_are_printed_as_text() {
     let first = lines.iter().find(|l| l.starts_with("error:")).unwrap();
     assert!(first.contains(&format!("failed {escaped}")), "{first}");
 }
+
+#[test]
+fn a_flood_of_notices_is_cut_short() {
+    let (code, lines, _) = misbehave("chatty", &[]);
+    assert_eq!(code, Some(0), "{lines:?}");
+    let warnings: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("r: warning: "))
+        .collect();
+    assert_eq!(warnings.len(), 11, "{lines:?}");
+    assert!(
+        warnings[0].ends_with("... (100000 characters in all)") && warnings[0].len() < 2100,
+        "{}",
+        warnings[0].len()
+    );
+    assert_eq!(warnings[9].as_str(), "r: warning: notice 9");
+    assert_eq!(
+        warnings[10].as_str(),
+        "r: warning: 990 more notices of the connector with this page are not shown"
+    );
+}

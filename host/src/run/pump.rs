@@ -160,8 +160,19 @@ impl Runner<'_> {
                 max: self.max_page_bytes >> 20,
             });
         }
-        for notice in &page.notices {
-            self.progress.notice(resource, notice);
+        for notice in page.notices.iter().take(MAX_NOTICES) {
+            self.progress.notice(resource, &clipped(notice));
+        }
+        let hidden = page.notices.get(MAX_NOTICES..).unwrap_or_default();
+        if let Some(level) = hidden.iter().map(|n| n.level).max() {
+            let more = Notice {
+                level,
+                message: format!(
+                    "{} more notices of the connector with this page are not shown",
+                    hidden.len()
+                ),
+            };
+            self.progress.notice(resource, &more);
         }
         Ok(page)
     }
@@ -197,5 +208,27 @@ fn check_seqs(planned: &[Planned], flight: &Answers) -> Result<(), ResourceError
     {
         Some(p) => Err(ResourceError::SeqTwice(p.seq)),
         None => Ok(()),
+    }
+}
+
+/// Notices of one page that are printed: a connector's words on its pages, not a log of its
+/// records (a flood of them would bury the rest).
+const MAX_NOTICES: usize = 10;
+
+/// Characters of one notice that are printed.
+const MAX_NOTICE_CHARS: usize = 2000;
+
+/// `notice`, its message cut at [`MAX_NOTICE_CHARS`].
+fn clipped(notice: &Notice) -> Notice {
+    match notice.message.char_indices().nth(MAX_NOTICE_CHARS) {
+        None => notice.clone(),
+        Some((end, _)) => Notice {
+            level: notice.level,
+            message: format!(
+                "{}... ({} characters in all)",
+                &notice.message[..end],
+                notice.message.chars().count()
+            ),
+        },
     }
 }

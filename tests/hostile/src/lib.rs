@@ -6,7 +6,8 @@
 //! disguise of a host outside the allow-list, `secret` a request naming a secret the config
 //! does not reference, `never_done` pages forever, `flood` plans 20,000 requests at once,
 //! `dup_seq` two requests under one seq, `escapes` a warning then an error full of terminal
-//! escape sequences. Anything else is a config error. Built by the e2e
+//! escape sequences, `chatty` one page with 1,000 warnings, the first 100,000 characters long.
+//! Anything else is a config error. Built by the e2e
 //! tests (`tests/e2e/sandbox.rs`).
 #![allow(unsafe_code)] // the code `wit_bindgen::generate!` expands to
 
@@ -92,6 +93,7 @@ impl GuestSession for Hostile {
             "flood",
             "dup_seq",
             "escapes",
+            "chatty",
         ];
         if !known.contains(&mode.as_str()) && !mode.starts_with("egress:") {
             return Err(Error::Config(ConfigError {
@@ -190,6 +192,19 @@ impl GuestSession for Hostile {
         }
         if self.mode == "escapes" {
             return Err(Error::Protocol(format!("failed {ESCAPES}")));
+        }
+        if self.mode == "chatty" {
+            let notice = |n: usize| Notice {
+                level: Level::Warn,
+                message: if n == 0 { "x".repeat(100_000) } else { format!("notice {n}") },
+            };
+            return Ok(Page {
+                records: "[]".into(),
+                count: 0,
+                state: "{}".into(),
+                done: true,
+                notices: (0..1000).map(notice).collect(),
+            });
         }
         let (records, count) = match self.mode.as_str() {
             "huge_page" => {
