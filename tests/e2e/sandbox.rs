@@ -76,6 +76,16 @@ fn a_misbehaving_session_fails_naming_its_cause_on_the_first_line() {
             "the connector asked for secret `not_in_the_config`, which the config does not reference",
         ),
         ("never_done", &["--max-pages", "5"][..], "more than 5 pages"),
+        (
+            "huge_state",
+            &["--max-page-mb", "1"][..],
+            "the connector returned a state of 2.0 MiB to checkpoint with its page, more than 1 MiB (--max-page-mb)",
+        ),
+        (
+            "twins",
+            &[][..],
+            "connector protocol error: it lists resource `r` twice",
+        ),
     ] {
         let (code, lines, world) = misbehave(what, extra);
         assert_eq!(code, Some(1), "{what}: {lines:?}");

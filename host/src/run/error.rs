@@ -28,6 +28,10 @@ pub enum ResourceError {
         "the connector returned a page of {size:.1} MiB of records, more than {max} MiB (--max-page-mb)"
     )]
     PageTooLarge { size: f64, max: usize },
+    #[error(
+        "the connector returned a state of {size:.1} MiB to checkpoint with its page, more than {max} MiB (--max-page-mb)"
+    )]
+    StateTooLarge { size: f64, max: usize },
     #[error("interrupted")]
     Interrupted,
     #[error(

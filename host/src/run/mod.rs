@@ -126,6 +126,15 @@ impl Runner<'_> {
         unfinished: &HashMap<String, Unfinished>,
     ) -> Result<Vec<ResourceSummary>, RunError> {
         let resources = self.guest.resources().map_err(RunError::Open)?;
+        let mut names = HashSet::new();
+        if let Some(twice) = resources.iter().find(|r| !names.insert(&r.name)) {
+            return Err(RunError::Open(GuestError::Connector(
+                crate::protocol::ConnectorError::Protocol(format!(
+                    "it lists resource `{}` twice",
+                    twice.name
+                )),
+            )));
+        }
         let mut summaries = Vec::with_capacity(resources.len());
         let mut broken: HashSet<String> = HashSet::new();
         for info in resources {

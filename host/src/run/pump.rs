@@ -160,6 +160,14 @@ impl Runner<'_> {
                 max: self.max_page_bytes >> 20,
             });
         }
+        // The state is written with every page: one a connector makes as large as a page of
+        // records would be written over and over.
+        if page.state.len() > self.max_page_bytes {
+            return Err(ResourceError::StateTooLarge {
+                size: page.state.len() as f64 / f64::from(1 << 20),
+                max: self.max_page_bytes >> 20,
+            });
+        }
         for notice in page.notices.iter().take(MAX_NOTICES) {
             self.progress.notice(resource, &clipped(notice));
         }

@@ -6,9 +6,9 @@
 //! disguise of a host outside the allow-list, `secret` a request naming a secret the config
 //! does not reference, `never_done` pages forever, `flood` plans 20,000 requests at once,
 //! `dup_seq` two requests under one seq, `escapes` a warning then an error full of terminal
-//! escape sequences, `chatty` one page with 1,000 warnings, the first 100,000 characters long.
-//! Anything else is a config error. Built by the e2e
-//! tests (`tests/e2e/sandbox.rs`).
+//! escape sequences, `chatty` one page with 1,000 warnings (the first 100,000 characters
+//! long), `huge_state` a state of 2 MiB with its page, `twins` resource `r` listed twice.
+//! Anything else is a config error. Built by the e2e tests (`tests/e2e/sandbox.rs`).
 #![allow(unsafe_code)] // the code `wit_bindgen::generate!` expands to
 
 use std::cell::Cell;
@@ -94,6 +94,8 @@ impl GuestSession for Hostile {
             "dup_seq",
             "escapes",
             "chatty",
+            "huge_state",
+            "twins",
         ];
         if !known.contains(&mode.as_str()) && !mode.starts_with("egress:") {
             return Err(Error::Config(ConfigError {
@@ -110,6 +112,7 @@ impl GuestSession for Hostile {
     }
 
     fn resources(&self) -> Vec<ResourceInfo> {
+        let copies = if self.mode == "twins" { 2 } else { 1 };
         vec![ResourceInfo {
             name: "r".into(),
             primary_key: Vec::new(),
@@ -125,7 +128,7 @@ impl GuestSession for Hostile {
                 columns: ContractMode::Evolve,
                 data_type: ContractMode::Evolve,
             },
-        }]
+        }; copies]
     }
 
     fn next_requests(&self, _name: String) -> Result<Vec<Request>, Error> {
@@ -219,6 +222,15 @@ impl GuestSession for Hostile {
             }
             "wrong_count" => (r#"[{"id": 1}]"#.to_string(), 3),
             "bad_json" => ("{not json".to_string(), 1),
+            "huge_state" => {
+                return Ok(Page {
+                    records: "[]".into(),
+                    count: 0,
+                    state: format!("{{\"pad\": \"{}\"}}", "x".repeat(2 << 20)),
+                    done: false,
+                    notices: Vec::new(),
+                });
+            }
             _ => (r#"[{"id": 1}]"#.to_string(), 1),
         };
         Ok(Page {
