@@ -137,6 +137,7 @@ fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, S
         ),
         cancel: options.stop.cancel(),
         trusted: options.trusted.clone(),
+        env_proxy: true,
     };
     Client::new(client_config, options.resolver.clone()).map_err(|e| SyncError::Client(Box::new(e)))
 }

@@ -38,6 +38,9 @@ pub struct ClientConfig {
     pub cancel: Cancel,
     /// Certificate authorities trusted besides the built-in roots (`--ca-cert`).
     pub trusted: TrustedCerts,
+    /// Send through the proxy the environment names (`HTTP_PROXY`, `HTTPS_PROXY`,
+    /// `ALL_PROXY`, but not to `NO_PROXY` hosts), as curl does. On by default.
+    pub env_proxy: bool,
 }
 
 impl Default for ClientConfig {
@@ -51,6 +54,7 @@ impl Default for ClientConfig {
             network: NetworkPolicy::default(),
             cancel: Cancel::default(),
             trusted: TrustedCerts::default(),
+            env_proxy: true,
         }
     }
 }
@@ -97,6 +101,9 @@ impl fmt::Debug for Client {
 impl Client {
     pub fn new(config: ClientConfig, resolver: SecretResolver) -> Result<Client, TransportError> {
         let mut builder = reqwest::blocking::Client::builder();
+        if !config.env_proxy {
+            builder = builder.no_proxy();
+        }
         for cert in config.trusted.certificates() {
             builder = builder.add_root_certificate(cert);
         }

@@ -165,6 +165,8 @@ pub fn client_with(
         user_agent: "sluice-test".into(),
         max_body: sluice_transport::MAX_BODY,
         network: Default::default(),
+        // Straight to the servers on 127.0.0.1, whatever proxy the machine names.
+        env_proxy: false,
         ..ClientConfig::default()
     };
     tune(&mut config);
