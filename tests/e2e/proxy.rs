@@ -1,6 +1,7 @@
 //! Proxies: sluice sends its requests through the proxy `HTTP_PROXY` names, as curl and
 //! dlt's `requests` do, and straight to the API for the hosts `NO_PROXY` lists. The proxy
-//! here listens on 127.0.0.2 and answers for the API itself.
+//! here listens on 127.0.0.2 and answers for the API itself. A proxy's address is not held
+//! to the address policy (a company's proxy is at a private address).
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -72,4 +73,14 @@ fn requests_go_through_http_proxy_except_for_no_proxy_hosts() {
     assert_eq!(proxy.seen().len(), 1);
     assert_eq!(env.server.lines(), ["GET /items"]);
     assert_eq!(env.ids("items"), vec![1, 2, 7]);
+
+    // A proxy named by a hostname that leads to an address the config does not name (a
+    // company's proxy at 10.x): the administrator chose it, so it is not refused.
+    let port = proxy_url.rsplit(':').next().unwrap();
+    let named = format!("http://proxy.test:{port}");
+    let by_name = [("HTTP_PROXY", Some(named.as_str()))];
+    let resolve = ["--resolve", "proxy.test=127.0.0.2"];
+    env.run_file(&path, &resolve, &by_name).ok();
+    assert_eq!(proxy.seen().len(), 2);
+    assert_eq!(env.server.lines().len(), 1);
 }

@@ -23,6 +23,9 @@ pub struct NetworkPolicy {
     /// Fixed addresses for hostnames, used instead of DNS (like curl's `--resolve`); checked
     /// like resolved ones.
     pub overrides: HashMap<String, Vec<IpAddr>>,
+    /// Hostnames whose addresses are not checked: the proxies the environment names (the
+    /// machine's administrator chose them, and a company's proxy has a private address).
+    pub proxies: Vec<String>,
 }
 
 /// A hostname that resolves to an address the policy refuses.
@@ -39,7 +42,7 @@ pub struct PrivateAddress {
 impl NetworkPolicy {
     /// Checks the addresses `host` resolved to: all must be allowed.
     pub fn check(&self, host: &str, addrs: &[IpAddr]) -> Result<(), PrivateAddress> {
-        if self.allow_private {
+        if self.allow_private || self.proxies.iter().any(|p| p == host) {
             return Ok(());
         }
         for &addr in addrs {
@@ -191,5 +194,11 @@ mod tests {
             ..NetworkPolicy::default()
         };
         assert!(open.check("x", &[ip("10.0.0.1")]).is_ok());
+        let proxied = NetworkPolicy {
+            proxies: vec!["proxy.corp".into()],
+            ..NetworkPolicy::default()
+        };
+        assert!(proxied.check("proxy.corp", &[ip("10.0.0.5")]).is_ok());
+        assert!(proxied.check("api.corp", &[ip("10.0.0.5")]).is_err());
     }
 }
