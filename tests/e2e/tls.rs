@@ -10,9 +10,14 @@ use serde_json::json;
 
 use crate::support::{Harness, TlsServer};
 
+/// An API key no output may show: sent in the query, so it is in the URL errors name.
+const KEY: &str = "tls-test-key-3141";
+
 fn config(env: &Harness<TlsServer>) -> std::path::PathBuf {
     let config = json!({
-        "client": {"base_url": env.base_url()},
+        "client": {"base_url": env.base_url(),
+                   "auth": {"type": "api_key", "name": "api_key", "location": "query",
+                            "api_key": {"secret": "api_key"}}},
         "resources": [{"name": "items", "primary_key": "id",
                        "endpoint": {"path": "/items", "data_selector": "data",
                                     "paginator": {"type": "offset", "limit": 2,
@@ -23,7 +28,7 @@ fn config(env: &Harness<TlsServer>) -> std::path::PathBuf {
 
 #[test]
 fn https_loads_when_the_authority_is_trusted() {
-    let env = Harness::with_server(TlsServer::start(&["127.0.0.1"]));
+    let env = Harness::with_server(TlsServer::start(&["127.0.0.1"])).secret("API_KEY", KEY);
     let ca = env.dir.path().join("ca.pem");
     std::fs::write(&ca, &env.server.ca_pem).unwrap();
     let path = config(&env);
@@ -37,11 +42,20 @@ fn https_loads_when_the_authority_is_trusted() {
             "--ca-cert",
             ca.to_str().unwrap(),
         ],
-        &[],
+        &env.secret_vars(),
     );
     assert_eq!(run.code, Some(0), "{}", run.output());
     assert_eq!(env.ids("items"), vec![0, 1, 2, 3, 4]);
-    assert!(env.server.answered.load(Ordering::SeqCst) >= 3);
+    let targets = env.server.targets.lock().unwrap().clone();
+    assert!(targets.len() >= 3, "{targets:?}");
+    // The key went inside TLS, injected at send time.
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.contains(&format!("api_key={KEY}"))),
+        "{targets:?}"
+    );
+    env.assert_db_has_no_secret();
 }
 
 #[test]
@@ -57,7 +71,7 @@ fn an_untrusted_certificate_fails_at_once_saying_how_to_trust_it() {
             "the server's certificate is not valid: certificate not valid for name \"127.0.0.1\"",
         ),
     ] {
-        let env = Harness::with_server(TlsServer::start(names));
+        let env = Harness::with_server(TlsServer::start(names)).secret("API_KEY", KEY);
         let ca = env.dir.path().join("ca.pem");
         std::fs::write(&ca, &env.server.ca_pem).unwrap();
         let path = config(&env);
@@ -69,7 +83,7 @@ fn an_untrusted_certificate_fails_at_once_saying_how_to_trust_it() {
         };
         let mut args = vec!["run", "--config", path.to_str().unwrap(), "--db", "out.db"];
         args.extend(trust);
-        let run = env.sluice(&args, &[]);
+        let run = env.sluice(&args, &env.secret_vars());
         assert_eq!(run.code, Some(1), "{}", run.output());
         let error = run
             .stderr

@@ -20,12 +20,6 @@ impl Harness<Server> {
         Harness::with_server(Server::start(handler))
     }
 
-    /// `value` in `env_var` for every run; it may appear in no output or db file.
-    pub fn secret(mut self, env_var: &str, value: &str) -> Scenario {
-        self.guard(env_var, value, format!("secret {env_var}"));
-        self
-    }
-
     /// `sluice run` of `config` (written as config.json) into `out.db`; asserts no secret
     /// is in the output or the database files.
     pub fn run(&self, config: &Value, extra: &[&str]) -> Run {

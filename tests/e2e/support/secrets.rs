@@ -19,8 +19,15 @@ impl<S: ApiServer> Harness<S> {
         });
     }
 
+    /// `value` in `env_var`: set for every run of a [`super::Scenario`] (pass
+    /// [`Harness::secret_vars`] to the others); it may appear in no output or db file.
+    pub fn secret(mut self, env_var: &str, value: &str) -> Self {
+        self.guard(env_var, value, format!("secret {env_var}"));
+        self
+    }
+
     /// `(var, value)` of every secret, to set them all for a run.
-    pub(super) fn secret_vars(&self) -> Vec<(&str, Option<&str>)> {
+    pub fn secret_vars(&self) -> Vec<(&str, Option<&str>)> {
         self.secrets
             .iter()
             .map(|s| (s.var.as_str(), Some(s.value.as_str())))

@@ -5,8 +5,8 @@
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -19,6 +19,8 @@ pub struct TlsServer {
     pub ca_pem: String,
     pub connections: Arc<AtomicUsize>,
     pub answered: Arc<AtomicUsize>,
+    /// The request target (path and query) of each request answered.
+    pub targets: Arc<Mutex<Vec<String>>>,
     listener: RawListener,
 }
 
@@ -49,10 +51,13 @@ impl TlsServer {
         let config = Arc::new(config);
         let connections = Arc::new(AtomicUsize::new(0));
         let answered = Arc::new(AtomicUsize::new(0));
+        let targets = Arc::new(Mutex::new(Vec::new()));
         let (accepted, served) = (Arc::clone(&connections), Arc::clone(&answered));
+        let seen = Arc::clone(&targets);
         let listener = RawListener::start("127.0.0.1", move |conn, _| {
             accepted.fetch_add(1, Ordering::SeqCst);
-            if answer(conn, &config).is_some() {
+            if let Some(target) = answer(conn, &config) {
+                seen.lock().unwrap().push(target);
                 served.fetch_add(1, Ordering::SeqCst);
             }
         });
@@ -60,13 +65,15 @@ impl TlsServer {
             ca_pem: ca.pem(),
             connections,
             answered,
+            targets,
             listener,
         }
     }
 }
 
-/// One request over TLS; `None` when the handshake or the connection failed.
-fn answer(conn: TcpStream, config: &Arc<rustls::ServerConfig>) -> Option<()> {
+/// One request over TLS, answered; its target, or `None` when the handshake or the
+/// connection failed.
+fn answer(conn: TcpStream, config: &Arc<rustls::ServerConfig>) -> Option<String> {
     conn.set_read_timeout(Some(std::time::Duration::from_secs(5)))
         .ok()?;
     let tls = rustls::ServerConnection::new(Arc::clone(config)).ok()?;
@@ -91,7 +98,8 @@ fn answer(conn: TcpStream, config: &Arc<rustls::ServerConfig>) -> Option<()> {
     );
     stream.write_all(response.as_bytes()).ok()?;
     stream.conn.send_close_notify();
-    stream.flush().ok()
+    stream.flush().ok()?;
+    Some(target.to_string())
 }
 
 impl ApiServer for TlsServer {
