@@ -128,9 +128,11 @@ fn a_small_body_that_inflates_past_the_limit_is_cut_off_with_memory_bounded() {
 #[test]
 fn a_body_that_does_not_decompress_or_in_another_encoding_fails_saying_so() {
     // `/gzip` says gzip but is plain text; `/br` is in an encoding sluice did not ask for;
-    // `/gone` is a 404 with a garbled gzip body; `/empty` an empty body said to be gzip.
+    // `/gone` is a 404 with a garbled gzip body, `/gone_br` one in brotli; `/empty` an empty
+    // body said to be gzip.
     let env = Scenario::new(|req: &Req| match req.path.as_str() {
         "/gone" => Reply::status(404, "not gzip").header("Content-Encoding", "gzip"),
+        "/gone_br" => Reply::status(404, "not brotli").header("Content-Encoding", "br"),
         "/empty" => Reply::status(200, "").header("Content-Encoding", "gzip"),
         path => Reply::json(json!({"data": [{"id": 1}]}))
             .header("Content-Encoding", path.trim_start_matches('/')),
@@ -142,7 +144,7 @@ fn a_body_that_does_not_decompress_or_in_another_encoding_fails_saying_so() {
     };
     let config = json!({
         "client": {"base_url": env.base_url()},
-        "resources": [resource("gzip"), resource("br"), resource("gone"), resource("empty")]
+        "resources": [resource("gzip"), resource("br"), resource("gone"), resource("gone_br"), resource("empty")]
     });
     let run = env.run(&config, &["--max-attempts", "2"]);
     assert_eq!(run.code, Some(1), "{}", run.output());
@@ -169,8 +171,10 @@ fn a_body_that_does_not_decompress_or_in_another_encoding_fails_saying_so() {
         "{br}"
     );
     // A garbled error body does not hide the status.
-    let gone = error("gone");
-    assert!(gone.contains("HTTP 404 from GET"), "{gone}");
+    for name in ["gone", "gone_br"] {
+        let gone = error(name);
+        assert!(gone.contains("HTTP 404 from GET"), "{gone}");
+    }
     assert!(
         run.stdout
             .lines()
@@ -182,6 +186,9 @@ fn a_body_that_does_not_decompress_or_in_another_encoding_fails_saying_so() {
     );
     // The broken body was retried; the one in another encoding and the 404 were not.
     let paths: Vec<String> = env.server.requests().into_iter().map(|r| r.path).collect();
-    assert_eq!(paths, ["/gzip", "/gzip", "/br", "/gone", "/empty"]);
+    assert_eq!(
+        paths,
+        ["/gzip", "/gzip", "/br", "/gone", "/gone_br", "/empty"]
+    );
     assert!(!env.has_table("gzip") && !env.has_table("br"));
 }

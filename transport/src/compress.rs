@@ -19,6 +19,8 @@ pub(crate) enum Encoding {
     Identity,
     Gzip,
     Deflate,
+    /// One this client does not decode, on a body only read for its message: none is kept.
+    Unknown,
 }
 
 impl Encoding {
@@ -41,6 +43,7 @@ impl Encoding {
             Encoding::Identity => "identity",
             Encoding::Gzip => "gzip",
             Encoding::Deflate => "deflate",
+            Encoding::Unknown => "unknown",
         }
     }
 }
@@ -52,6 +55,7 @@ pub(crate) fn decode(encoding: Encoding, body: Vec<u8>, cap: u64) -> Result<Vec<
         // An empty body says "gzip" too at times (a 204, an empty page): it is empty.
         _ if body.is_empty() => return Ok(body),
         Encoding::Identity => return Ok(body),
+        Encoding::Unknown => return Ok(Vec::new()),
         Encoding::Gzip => Box::new(MultiGzDecoder::new(&body[..])),
         // "deflate" is meant to be zlib-wrapped; some servers send the raw stream.
         Encoding::Deflate if zlib_header(&body) => Box::new(ZlibDecoder::new(&body[..])),

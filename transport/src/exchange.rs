@@ -125,19 +125,6 @@ impl Exchange<'_> {
         }))
     }
 
-    fn fatal_url(&self, message: String) -> Failure {
-        Failure::Fatal(TransportError::InvalidUrl {
-            url: self.display_url.to_string(),
-            message,
-        })
-    }
-}
-
-fn is_redirect(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
-}
-
-impl Exchange<'_> {
     /// The response, its body read whole (at most `max_body` bytes) and inflated if it came
     /// compressed (at most `max_body` bytes again).
     fn read_response(&self, response: reqwest::blocking::Response) -> Result<Response, Failure> {
@@ -156,16 +143,22 @@ impl Exchange<'_> {
             .iter()
             .find(|(n, _)| n == "content-encoding")
             .map(|(_, v)| v.as_str());
-        let encoding = Encoding::parse(encoding).map_err(|value| {
-            Failure::Fatal(TransportError::Body {
-                url: self.display_url.to_string(),
-                message: format!(
-                    "it is compressed as `{value}`, which sluice does not decode \
-                     (it asks for {})",
-                    compress::ACCEPT_ENCODING
-                ),
-            })
-        })?;
+        let success = (200..300).contains(&status);
+        let encoding = match Encoding::parse(encoding) {
+            Ok(encoding) => encoding,
+            // An error answer's body is only read for its message: the status says it all.
+            Err(_) if !success => Encoding::Unknown,
+            Err(value) => {
+                return Err(Failure::Fatal(TransportError::Body {
+                    url: self.display_url.to_string(),
+                    message: format!(
+                        "it is compressed as `{value}`, which sluice does not decode \
+                         (it asks for {})",
+                        compress::ACCEPT_ENCODING
+                    ),
+                }));
+            }
+        };
         let length = response.content_length();
         if length.is_some_and(|n| n > self.max_body) {
             return Err(Failure::TooLarge);
@@ -177,7 +170,7 @@ impl Exchange<'_> {
         }
         let body = match compress::decode(encoding, body, self.max_body) {
             // An error answer's body is only read for its message: a garbled one is none.
-            Err(Failure::BadBody(_)) if !(200..300).contains(&status) => Vec::new(),
+            Err(Failure::BadBody(_)) if !success => Vec::new(),
             decoded => decoded?,
         };
         Ok(Response {
@@ -186,6 +179,17 @@ impl Exchange<'_> {
             body,
         })
     }
+
+    fn fatal_url(&self, message: String) -> Failure {
+        Failure::Fatal(TransportError::InvalidUrl {
+            url: self.display_url.to_string(),
+            message,
+        })
+    }
+}
+
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 /// Reads `reader` to the end, failing once more than `cap` bytes arrive. `length`: the
