@@ -6,42 +6,50 @@
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::support::{RawListener, Reply, Req, Scenario, one_page_config, read_head};
+use crate::support::{
+    RawListener, Reply, Req, Scenario, one_page_config, read_head, write_json_reply,
+};
 
-/// A forward proxy on 127.0.0.2 that records each request line and answers two records.
+/// How a connection to a [`Proxy`] asks for its destination.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// An HTTP forward proxy: the request names the URL.
+    Http,
+    /// SOCKS5 (no authentication): a CONNECT to `host:port`, then the request.
+    Socks5,
+}
+
+/// A proxy on 127.0.0.2 that records what each connection asked for (the request line, or
+/// the `host:port` of a SOCKS5 CONNECT) and answers `records` for the API itself.
 struct Proxy {
     seen: Arc<Mutex<Vec<String>>>,
     listener: RawListener,
 }
 
 impl Proxy {
-    fn start() -> Proxy {
+    fn start(kind: Kind, records: Value) -> Proxy {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
         let listener = RawListener::start("127.0.0.2", move |mut conn, _| {
-            let Some(head) = read_head(&mut conn) else {
+            let asked = match kind {
+                Kind::Http => {
+                    read_head(&mut conn).map(|h| h.lines().next().unwrap_or_default().to_string())
+                }
+                Kind::Socks5 => socks_connect(&mut conn).filter(|_| read_head(&mut conn).is_some()),
+            };
+            let Some(asked) = asked else {
                 return;
             };
-            log.lock()
-                .unwrap()
-                .push(head.lines().next().unwrap_or_default().to_string());
-            let body = json!({"data": [{"id": 1}, {"id": 2}]}).to_string();
-            let _ = conn.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
+            log.lock().unwrap().push(asked);
+            write_json_reply(&mut conn, &json!({"data": records}));
         });
         Proxy { seen, listener }
     }
 
-    fn url(&self) -> String {
-        format!("http://127.0.0.2:{}", self.listener.port)
+    fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.2:{}", self.listener.port)
     }
 
     fn seen(&self) -> Vec<String> {
@@ -52,10 +60,10 @@ impl Proxy {
 #[test]
 fn requests_go_through_http_proxy_except_for_no_proxy_hosts() {
     let env = Scenario::new(|_: &Req| Reply::json(json!({"data": [{"id": 7}]})));
-    let proxy = Proxy::start();
+    let proxy = Proxy::start(Kind::Http, json!([{"id": 1}, {"id": 2}]));
     let config = one_page_config(&env.base_url());
     let path = env.write_config("config.json", &config);
-    let proxy_url = proxy.url();
+    let proxy_url = proxy.url("http");
     let through = [("HTTP_PROXY", Some(proxy_url.as_str()))];
     env.run_file(&path, &[], &through).ok();
     assert_eq!(
@@ -83,39 +91,6 @@ fn requests_go_through_http_proxy_except_for_no_proxy_hosts() {
     env.run_file(&path, &resolve, &by_name).ok();
     assert_eq!(proxy.seen().len(), 2);
     assert_eq!(env.server.lines().len(), 1);
-}
-
-/// A SOCKS5 proxy on 127.0.0.2 (no authentication, CONNECT only) that records where each
-/// connection asked to go and then answers the HTTP request on it as the API.
-struct Socks {
-    targets: Arc<Mutex<Vec<String>>>,
-    listener: RawListener,
-}
-
-impl Socks {
-    fn start() -> Socks {
-        let targets = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&targets);
-        let listener = RawListener::start("127.0.0.2", move |mut conn, _| {
-            let Some(target) = socks_connect(&mut conn) else {
-                return;
-            };
-            log.lock().unwrap().push(target);
-            if read_head(&mut conn).is_none() {
-                return;
-            }
-            let body = json!({"data": [{"id": 5}]}).to_string();
-            let _ = conn.write_all(
-                format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                )
-                .as_bytes(),
-            );
-        });
-        Socks { targets, listener }
-    }
 }
 
 /// The SOCKS5 greeting and CONNECT (RFC 1928), answered as granted: the `host:port` asked for.
@@ -151,13 +126,13 @@ fn socks_connect(conn: &mut std::net::TcpStream) -> Option<String> {
 #[test]
 fn requests_go_through_a_socks5_proxy_named_by_all_proxy() {
     let env = Scenario::new(|_: &Req| Reply::json(json!({"data": [{"id": 7}]})));
-    let socks = Socks::start();
+    let socks = Proxy::start(Kind::Socks5, json!([{"id": 5}]));
     let path = env.write_config("config.json", &one_page_config(&env.base_url()));
-    let proxy = format!("socks5h://127.0.0.2:{}", socks.listener.port);
+    let proxy = socks.url("socks5h");
     env.run_file(&path, &[], &[("ALL_PROXY", Some(proxy.as_str()))])
         .ok();
     let api = env.base_url().trim_start_matches("http://").to_string();
-    assert_eq!(*socks.targets.lock().unwrap(), [api]);
+    assert_eq!(socks.seen(), [api]);
     assert!(env.server.requests().is_empty());
     assert_eq!(env.ids("items"), vec![5]);
 }

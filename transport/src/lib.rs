@@ -19,6 +19,7 @@ mod error;
 mod exchange;
 mod inject;
 mod oauth;
+mod proxy;
 mod request;
 mod retry;
 mod secret;

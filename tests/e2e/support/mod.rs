@@ -30,7 +30,7 @@ pub use data::{base64, id_range, one_page_config, origin, rec, records};
 pub use http::{Reply, Req, decode};
 pub use kill::{interrupt, kill_at_random_moments};
 pub use mock::{KEY, World};
-pub use raw::{RawListener, read_head};
+pub use raw::{RawListener, read_head, write_json_reply};
 pub use scenario::Scenario;
 use secrets::Secret;
 pub use tls::TlsServer;

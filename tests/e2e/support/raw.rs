@@ -2,7 +2,7 @@
 //! accepted connection to a closure, stopped (and joined) when the handle drops: for the
 //! servers the hyper test server cannot play (a canary, a 2 GiB stream).
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,4 +64,15 @@ pub fn read_head(conn: &mut impl Read) -> Option<String> {
         head.extend_from_slice(&buf[..n]);
     }
     Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Answers `body` as JSON on `conn` (200, with its length, closing the connection after it).
+pub fn write_json_reply(conn: &mut impl Write, body: &serde_json::Value) -> Option<()> {
+    let body = body.to_string();
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(reply.as_bytes()).ok()
 }

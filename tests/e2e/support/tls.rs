@@ -3,7 +3,7 @@
 //! `GET /items?offset=N&limit=M` from five records, one request per connection. It counts
 //! the connections it accepted and the requests it answered.
 
-use std::io::Write;
+use std::io::Write as _;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair}
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 
-use super::{ApiServer, RawListener, read_head};
+use super::{ApiServer, RawListener, read_head, write_json_reply};
 
 pub struct TlsServer {
     /// The test authority's certificate, PEM: what `--ca-cert` trusts.
@@ -90,13 +90,7 @@ fn answer(conn: TcpStream, config: &Arc<rustls::ServerConfig>) -> Option<String>
     let items: Vec<_> = (offset..(offset + limit).min(5))
         .map(|i| json!({"id": i, "name": format!("item {i}")}))
         .collect();
-    let body = json!({"data": items, "total": 5}).to_string();
-    let response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Connection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(response.as_bytes()).ok()?;
+    write_json_reply(&mut stream, &json!({"data": items, "total": 5}))?;
     stream.conn.send_close_notify();
     stream.flush().ok()?;
     Some(target.to_string())
