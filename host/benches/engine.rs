@@ -103,7 +103,8 @@ fn sync(dir: &Path, config: &Path, db: &Path, args: &[&str]) -> Result<(f64, Opt
         .args(args)
         .env("API_KEY", DEFAULT_API_KEY)
         .env("SLUICE_CACHE_DIR", dir.join("cache"));
-    // Straight to the mock on 127.0.0.1, whatever proxy the machine names.
+    // Straight to the mock on 127.0.0.1, whatever proxy or CA file the machine names.
+    cmd.env_remove("SSL_CERT_FILE");
     for name in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
         cmd.env_remove(name);
     }

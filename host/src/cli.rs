@@ -153,8 +153,9 @@ pub struct EngineArgs {
     #[arg(long, value_name = "HOST=ADDR", value_parser = host_addr)]
     resolve: Vec<(String, std::net::IpAddr)>,
     /// A PEM file of certificate authorities to trust besides the built-in (Mozilla) ones,
-    /// e.g. a company's own or a TLS-inspecting proxy's (repeatable).
-    #[arg(long = "ca-cert", value_name = "FILE", value_parser = ca_cert)]
+    /// e.g. a company's own or a TLS-inspecting proxy's (repeatable; without it, the file
+    /// `SSL_CERT_FILE` names, as curl and OpenSSL read it).
+    #[arg(long = "ca-cert", value_name = "FILE", value_parser = ca_cert, env = "SSL_CERT_FILE")]
     ca_certs: Vec<TrustedCerts>,
     /// Hard ceiling on the pages of one resource; past it the resource fails.
     #[arg(long, default_value_t = DEFAULT_MAX_PAGES, value_parser = at_least_one::<u64>)]
@@ -264,9 +265,16 @@ impl EngineArgs {
 
 /// The certificates of a `--ca-cert` file.
 fn ca_cert(path: &str) -> Result<TrustedCerts, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    // The value may come from the environment, unasked: say so.
+    let from = match std::env::var("SSL_CERT_FILE") {
+        Ok(v) if v == path => " (named by SSL_CERT_FILE)",
+        _ => "",
+    };
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {path}{from}: {e}"))?;
     let mut certs = TrustedCerts::default();
-    certs.add_pem(&pem).map_err(|e| format!("{path}: {e}"))?;
+    certs
+        .add_pem(&pem)
+        .map_err(|e| format!("{path}{from}: {e}"))?;
     Ok(certs)
 }
 

@@ -56,6 +56,17 @@ fn https_loads_when_the_authority_is_trusted() {
         "{targets:?}"
     );
     env.assert_db_has_no_secret();
+
+    // Without the flag, the file SSL_CERT_FILE names (as curl and OpenSSL read it).
+    let answered = targets.len();
+    let mut vars = env.secret_vars();
+    vars.push(("SSL_CERT_FILE", ca.to_str()));
+    let run = env.sluice(
+        &["run", "--config", path.to_str().unwrap(), "--db", "out.db"],
+        &vars,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.output());
+    assert!(env.server.targets.lock().unwrap().len() > answered);
 }
 
 #[test]
@@ -64,7 +75,7 @@ fn an_untrusted_certificate_fails_at_once_saying_how_to_trust_it() {
         (
             &["127.0.0.1"][..],
             "the server's certificate is not trusted: its issuer is unknown (--ca-cert FILE \
-             trusts another certificate authority)",
+             or SSL_CERT_FILE trusts another certificate authority)",
         ),
         (
             &["localhost"][..],
@@ -125,6 +136,18 @@ fn a_ca_cert_file_without_certificates_is_a_usage_error() {
             run.stderr
         );
     }
+    // From the environment, the message says where the file name came from.
+    let run = env.sluice(
+        &["run", "--config", config],
+        &[("SSL_CERT_FILE", Some("missing.pem"))],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.output());
+    assert!(
+        run.stderr
+            .contains("cannot read missing.pem (named by SSL_CERT_FILE): No such file"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(env.server.connections.load(Ordering::SeqCst), 0);
     assert!(!env.db().exists());
 }

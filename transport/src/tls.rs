@@ -73,7 +73,7 @@ pub(crate) fn describe(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer) => {
             "the server's certificate is not trusted: its issuer is unknown (--ca-cert FILE \
-             trusts another certificate authority)"
+             or SSL_CERT_FILE trusts another certificate authority)"
                 .into()
         }
         rustls::Error::InvalidCertificate(c) => {

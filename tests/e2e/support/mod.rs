@@ -183,6 +183,8 @@ impl<S: ApiServer> Harness<S> {
         for name in PROXY_VARS {
             cmd.env_remove(name);
         }
+        // Read as --ca-cert: the machine's own would be loaded (or refused) in every run.
+        cmd.env_remove("SSL_CERT_FILE");
         for (name, value) in vars {
             cmd.env_remove(name);
             if let Some(value) = value {
