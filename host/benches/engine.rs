@@ -10,7 +10,9 @@
 //! 5. a dependent resource (each item's stock movements, chains of 1 to 3 pages) from a
 //!    mock that takes 50 ms a page: `--concurrency 8` vs `--concurrency 1`;
 //! 6. all the records in one page (`limit` as large as the API) vs pages of 100: what a page
-//!    costs when nothing overlaps, and that nothing grows faster than the page.
+//!    costs when nothing overlaps, and that nothing grows faster than the page;
+//! 7. four resources of 20 pages each from a mock that takes 50 ms a page:
+//!    `--parallel-resources 4` vs one resource after the other.
 //!
 //! `SLUICE_BENCH_QUICK=1` shrinks every size for a smoke run. Rounds alternate the two sides
 //! of each ratio so both see the same machine load; medians are reported.
@@ -63,6 +65,7 @@ fn main() -> Result<()> {
     merge(dir.path(), &sizes)?;
     dependent(dir.path(), &sizes)?;
     one_page(dir.path(), &sizes)?;
+    parallel(dir.path(), &sizes)?;
     Ok(())
 }
 
@@ -312,6 +315,42 @@ fn one_page(dir: &Path, s: &Sizes) -> Result<()> {
         "6. one page of {} records: {one:.2} s vs {pages:.2} s in pages of 100: {:.1}x{rss}",
         s.items,
         one / pages
+    );
+    Ok(())
+}
+
+/// Four resources, each the seed's inventory under another name, 20 pages of 100 each.
+fn parallel(dir: &Path, s: &Sizes) -> Result<()> {
+    let pages = 20;
+    let server = mock(pages * 100, Duration::from_millis(50))?;
+    let mut config = sluice::demo::seed_config(&server.base_url());
+    let seed = config["resources"][0].clone();
+    config["resources"] = (1..=4)
+        .map(|n| {
+            let mut r = seed.clone();
+            r["name"] = serde_json::json!(format!("inventory_{n}"));
+            r
+        })
+        .collect();
+    let path = dir.join("four.json");
+    std::fs::write(&path, serde_json::to_string(&config)?)?;
+    let (mut one, mut four) = (Vec::new(), Vec::new());
+    for _ in 0..s.rounds.min(2) {
+        one.push(sync(dir, &path, &fresh(dir, "p1.db"), &[])?.0);
+        four.push(
+            sync(
+                dir,
+                &path,
+                &fresh(dir, "p4.db"),
+                &["--parallel-resources", "4"],
+            )?
+            .0,
+        );
+    }
+    let (one, four) = (median(one), median(four));
+    println!(
+        "7. four resources of {pages} pages, 50 ms a page: one after the other {one:.2} s; --parallel-resources 4 {four:.2} s: {:.1}x",
+        one / four
     );
     Ok(())
 }

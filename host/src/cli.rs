@@ -165,6 +165,10 @@ pub struct EngineArgs {
     /// ahead; every page is still loaded in order.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
+    /// Resources loaded at once: up to N groups of a resource and those made from its
+    /// records, each with its own `--concurrency` requests in flight (1: one after the other).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel_resources: u16,
     /// Print only the summary and problems.
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -255,6 +259,7 @@ impl EngineArgs {
             stop: Stop::default(),
             max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
             max_page_bytes: self.max_page_mb.saturating_mul(1 << 20),
+            parallel: usize::from(self.parallel_resources),
             trusted: self
                 .ca_certs
                 .iter()

@@ -8,7 +8,8 @@
 //! bounds the requests in flight and puts their answers back in order, `normalize` flattens
 //! each page into rows on its own thread, [`write`] loads the rows into the sink on another,
 //! each behind a bounded channel, [`progress`] reports; [`run`] drives
-//! them resource by resource, [`sync`] wires them for the CLI, [`check`] validates a config
+//! them resource by resource (`parallel`: groups of resources side by side, their progress
+//! relayed to one display by `relay`), [`sync`] wires them for the CLI, [`check`] validates a config
 //! (and fetches one page of each resource) without loading anything.
 
 mod bindings;
@@ -20,9 +21,11 @@ pub mod fetch;
 pub mod flight;
 pub mod guest;
 mod normalize;
+mod parallel;
 pub mod progress;
 pub mod protocol;
 pub mod redact;
+mod relay;
 pub mod run;
 pub mod runtime;
 mod stderr;

@@ -11,7 +11,7 @@ use cli::{Cli, Command, EngineArgs, RuntimeArgs};
 use sluice::check::{CheckError, check, render};
 use sluice::config::{ConfigFileError, SourceConfig};
 use sluice::redact;
-use sluice::run::{RunError, Status, Stop};
+use sluice::run::{ResourceSummary, RunError, Status, Stop};
 use sluice::runtime::Runtime;
 use sluice::sync::{SyncError, SyncReport, sync};
 use sluice_mock_api::{Fault, MockConfig, MockServer};
@@ -125,9 +125,10 @@ fn run(config_path: &Path, db: PathBuf, engine: EngineArgs) -> anyhow::Result<()
     let resolver = SecretResolver::new(config.dir.clone(), cwd);
     let mut progress = engine.progress();
     let options = engine.options(db.clone(), resolver);
-    stop_on_ctrl_c(&options.stop);
+    let stop = options.stop.clone();
+    stop_on_ctrl_c(&stop);
     let report = sync(&config, options, &mut progress)?;
-    report_outcome(&report, &db, engine.json)
+    report_outcome(&report, &db, engine.json, stop.requested())
 }
 
 /// The first Ctrl-C (or SIGTERM) asks the run to stop after the pages in flight, so the load
@@ -151,8 +152,9 @@ fn stop_on_ctrl_c(stop: &Stop) {
 }
 
 /// Prints the summary (text or JSON) on stdout and each failed resource's cause on stderr;
-/// an error when any resource failed.
-fn report_outcome(report: &SyncReport, db: &Path, json: bool) -> anyhow::Result<()> {
+/// an error when any resource failed, or when the run was `stopped` before every resource
+/// completed (one ended `interrupted`, or was not started: `skipped`).
+fn report_outcome(report: &SyncReport, db: &Path, json: bool, stopped: bool) -> anyhow::Result<()> {
     if json {
         outln!("{}", redact::redact(&summary_json(report, db).to_string()));
     } else {
@@ -169,11 +171,12 @@ fn report_outcome(report: &SyncReport, db: &Path, json: bool) -> anyhow::Result<
     for (name, error) in &failed {
         eprintln!("error: resource `{name}` failed: {}", redact::redact(error));
     }
-    if report
-        .resources
-        .iter()
-        .any(|r| r.status == Status::Interrupted)
-    {
+    let cut_short = |r: &&ResourceSummary| match r.status {
+        Status::Interrupted => true,
+        Status::Skipped(_) => stopped,
+        _ => false,
+    };
+    if report.resources.iter().any(|r| cut_short(&r)) {
         return Err(Interrupted.into());
     }
     if failed.is_empty() {
@@ -343,7 +346,7 @@ fn demo(db: PathBuf, items: usize, engine: EngineArgs) -> anyhow::Result<()> {
         SecretResolver::new(None, cwd).with_env(move |var| (var == "API_KEY").then(|| key.clone()));
     let mut progress = engine.progress();
     let report = sync(&config, engine.options(db.clone(), resolver), &mut progress)?;
-    report_outcome(&report, &db, engine.json)?;
+    report_outcome(&report, &db, engine.json, false)?;
     let rows = sluice::demo::sample_rows(
         &db,
         "inventory_items",

@@ -6,10 +6,11 @@
 //! it. Elsewhere (a pipe, a log file) only plain lines are written: a resource's start and
 //! end, its notices and retries, and a progress line every `--progress-every` seconds.
 
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::protocol::{Level, Notice};
 use crate::redact::redact;
@@ -35,13 +36,15 @@ pub struct TerminalProgress {
     live: bool,
     quiet: bool,
     verbose: bool,
-    /// The bar of the resource loading now (on a terminal).
-    bar: Option<ProgressBar>,
+    /// On a terminal: the bars of the resources loading now (several with
+    /// `--parallel-resources`), drawn together.
+    multi: MultiProgress,
+    bars: HashMap<String, ProgressBar>,
     /// Off a terminal: time between two plain progress lines of a resource (zero: none).
     plain_every: Duration,
-    /// Off a terminal: when the resource loading now started, and when its last plain
+    /// Off a terminal: when each resource loading now started, and when its last plain
     /// progress line was printed.
-    plain: Option<(Instant, Instant)>,
+    plain: HashMap<String, (Instant, Instant)>,
 }
 
 /// Bar templates: without and with a known total.
@@ -55,9 +58,10 @@ impl TerminalProgress {
             live: std::io::stderr().is_terminal(),
             quiet,
             verbose,
-            bar: None,
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: HashMap::new(),
             plain_every: Duration::ZERO,
-            plain: None,
+            plain: HashMap::new(),
         }
     }
 
@@ -71,17 +75,16 @@ impl TerminalProgress {
 
     fn line(&self, text: &str) {
         let text = redact(text);
-        match &self.bar {
-            Some(bar) => bar.println(text),
-            None => {
-                let _ = writeln!(std::io::stderr().lock(), "{text}");
-            }
+        if self.bars.is_empty() {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        } else {
+            let _ = self.multi.println(text);
         }
     }
 
     /// Off a terminal: the plain progress line of a resource, when one is due.
     fn plain_line(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
-        let Some((started, last)) = &mut self.plain else {
+        let Some((started, last)) = self.plain.get_mut(resource) else {
             return;
         };
         if self.plain_every.is_zero() || last.elapsed() < self.plain_every {
@@ -107,19 +110,20 @@ impl Progress for TerminalProgress {
         if !self.live {
             self.line(&format!("{resource}: loading"));
             let now = Instant::now();
-            self.plain = Some((now, now));
+            self.plain.insert(resource.to_string(), (now, now));
             return;
         }
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+        let bar = ProgressBar::new_spinner()
             .with_style(Self::style(COUNTING))
             .with_prefix(redact(resource))
             .with_message("0 pages");
+        let bar = self.multi.add(bar);
         bar.enable_steady_tick(Duration::from_millis(120));
-        self.bar = Some(bar);
+        self.bars.insert(resource.to_string(), bar);
     }
 
     fn page(&mut self, resource: &str, pages: u64, records: u64, total: Option<u64>) {
-        let Some(bar) = &self.bar else {
+        let Some(bar) = self.bars.get(resource) else {
             self.plain_line(resource, pages, records, total);
             return;
         };
@@ -164,9 +168,10 @@ impl Progress for TerminalProgress {
     }
 
     fn resource_finished(&mut self, resource: &str, pages: u64, records: u64, status: &Status) {
-        self.plain = None;
-        if let Some(bar) = self.bar.take() {
+        self.plain.remove(resource);
+        if let Some(bar) = self.bars.remove(resource) {
             bar.finish_and_clear();
+            self.multi.remove(&bar);
         }
         if !self.quiet || *status != Status::Completed {
             self.line(&finished_line(resource, pages, records, status));

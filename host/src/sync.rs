@@ -47,6 +47,9 @@ pub struct SyncOptions {
     pub max_response_bytes: u64,
     /// Largest page of records a connector may return (`--max-page-mb`).
     pub max_page_bytes: usize,
+    /// Groups of resources (a resource and those made from its records) loaded at once
+    /// (`--parallel-resources`; 1: one resource after the other).
+    pub parallel: usize,
     /// Certificate authorities trusted besides the built-in roots (`--ca-cert`).
     pub trusted: TrustedCerts,
 }
@@ -190,15 +193,32 @@ pub fn sync(
             Writer::start(Box::new(sink)).map_err(SyncError::Thread)?
         }
     };
-    let mut runner = Runner {
-        guest,
-        fetcher: fetcher(config, &options, options.concurrency)?,
-        progress,
-        max_pages: options.max_pages,
-        max_page_bytes: options.max_page_bytes,
-        stop: options.stop.clone(),
+    let mut guest = guest;
+    let listed = guest.resources().map_err(RunError::Open)?;
+    let groups = crate::parallel::groups(&listed);
+    let resources = if options.parallel > 1 && groups.len() > 1 {
+        // Each group opens a session of its own.
+        drop(guest);
+        let shared = crate::parallel::Shared {
+            config,
+            options: &options,
+            runtime: &runtime,
+            state: &state,
+            writer: &writer,
+            unfinished: &unfinished,
+        };
+        crate::parallel::run(&shared, &groups, options.parallel, &listed, progress)?
+    } else {
+        let mut runner = Runner {
+            guest,
+            fetcher: fetcher(config, &options, options.concurrency)?,
+            progress,
+            max_pages: options.max_pages,
+            max_page_bytes: options.max_page_bytes,
+            stop: options.stop.clone(),
+        };
+        runner.run(&writer, &unfinished)?
     };
-    let resources = runner.run(&writer, &unfinished)?;
     Ok(SyncReport {
         resources,
         component_from_cache: runtime.from_cache,

@@ -18,6 +18,7 @@ mod jco;
 mod kill9;
 mod paginator_servers;
 mod paginators;
+mod parallel;
 mod proxy;
 mod resume;
 mod retries;

@@ -125,6 +125,17 @@ impl Runner<'_> {
         writer: &Writer,
         unfinished: &HashMap<String, Unfinished>,
     ) -> Result<Vec<ResourceSummary>, RunError> {
+        self.run_only(writer, unfinished, None)
+    }
+
+    /// [`Runner::run`] of the resources named in `only` (all when `None`): one group of
+    /// resources loaded on its own while others load beside it (`--parallel-resources`).
+    pub fn run_only(
+        &mut self,
+        writer: &Writer,
+        unfinished: &HashMap<String, Unfinished>,
+        only: Option<&[String]>,
+    ) -> Result<Vec<ResourceSummary>, RunError> {
         let resources = self.guest.resources().map_err(RunError::Open)?;
         let mut names = HashSet::new();
         if let Some(twice) = resources.iter().find(|r| !names.insert(&r.name)) {
@@ -137,7 +148,8 @@ impl Runner<'_> {
         }
         let mut summaries = Vec::with_capacity(resources.len());
         let mut broken: HashSet<String> = HashSet::new();
-        for info in resources {
+        let chosen = |name: &String| only.is_none_or(|names| names.contains(name));
+        for info in resources.into_iter().filter(|r| chosen(&r.name)) {
             let spec = spec_of(&info);
             let skip = if self.stop.requested() {
                 Some("the run was interrupted".to_string())
