@@ -58,13 +58,13 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// Starts `workers` threads (at least one) sending through `client`.
+    /// Starts `workers` threads (at least one) sending through `client`, which other fetch
+    /// stages may share (one connection pool, one OAuth2 token).
     pub fn start(
-        client: Client,
+        client: Arc<Client>,
         secrets: BTreeSet<String>,
         workers: usize,
     ) -> std::io::Result<Fetcher> {
-        let client = Arc::new(client);
         let workers = workers.max(1);
         let (jobs, queue) = sync_channel::<Planned>(workers);
         let (done, answers) = sync_channel(workers * 4);

@@ -1,24 +1,26 @@
 //! Resources loaded side by side (`--parallel-resources N`): the config's resources fall into
 //! groups (a resource with the resources made from its records, at any depth), and up to N
 //! groups load at once, each on a thread of its own with its own connector session and fetch
-//! stage, all writing through the one write stage. Within a group resources load in order,
+//! stage, all sending through one HTTP client and writing through the one write stage. Within a group resources load in order,
 //! as without the flag; a group's failures stay in it. Their progress reaches the run's
 //! display through a [`Relay`], and the summaries come back in the config's order.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use sluice_sink::Unfinished;
+use sluice_transport::Client;
 
 use crate::config::SourceConfig;
+use crate::fetch::Fetcher;
 use crate::guest::Guest;
 use crate::progress::Progress;
 use crate::protocol::ResourceInfo;
 use crate::relay::{Event, Relay};
 use crate::run::{ResourceSummary, RunError, Runner};
 use crate::runtime::Runtime;
-use crate::sync::{SyncError, SyncOptions, fetcher};
+use crate::sync::{SyncError, SyncOptions, http_client};
 use crate::write::Writer;
 
 /// The resources' groups, in the config's order: each root resource with those made from
@@ -62,18 +64,21 @@ pub fn run(
     order: &[ResourceInfo],
     progress: &mut dyn Progress,
 ) -> Result<Vec<ResourceSummary>, SyncError> {
+    // One client for every group: one connection pool, one OAuth2 token (an API that
+    // revokes a token when it issues the next would otherwise see the groups take turns).
+    let client = Arc::new(http_client(shared.config, shared.options)?);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, GroupResult)>> = Mutex::new(Vec::new());
     let (events, received) = mpsc::channel::<Event>();
     std::thread::scope(|scope| {
         for _ in 0..parallel.min(groups.len()) {
             let relay = Relay(events.clone());
-            let (next, results) = (&next, &results);
+            let (next, results, client) = (&next, &results, &client);
             scope.spawn(move || {
                 loop {
                     let g = next.fetch_add(1, Ordering::SeqCst);
                     let Some(names) = groups.get(g) else { break };
-                    let result = run_group(shared, names, relay.clone());
+                    let result = run_group(shared, names, client, relay.clone());
                     results
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
@@ -99,13 +104,21 @@ pub fn run(
 }
 
 /// One group on this thread: its own connector session and fetch stage.
-fn run_group(shared: &Shared<'_>, names: &[String], mut relay: Relay) -> GroupResult {
+fn run_group(
+    shared: &Shared<'_>,
+    names: &[String],
+    client: &Arc<Client>,
+    mut relay: Relay,
+) -> GroupResult {
     let options = shared.options;
     let guest =
         Guest::open(shared.runtime, &shared.config.json, shared.state).map_err(RunError::Open)?;
+    let secrets = shared.config.secrets.clone();
+    let fetcher = Fetcher::start(Arc::clone(client), secrets, options.concurrency)
+        .map_err(SyncError::Thread)?;
     let mut runner = Runner {
         guest,
-        fetcher: fetcher(shared.config, options, options.concurrency)?,
+        fetcher,
         progress: &mut relay,
         max_pages: options.max_pages,
         max_page_bytes: options.max_page_bytes,

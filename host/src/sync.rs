@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
@@ -119,14 +120,17 @@ pub(crate) fn fetcher(
     workers: usize,
 ) -> Result<Fetcher, SyncError> {
     Fetcher::start(
-        http_client(config, options)?,
+        Arc::new(http_client(config, options)?),
         config.secrets.clone(),
         workers,
     )
     .map_err(SyncError::Thread)
 }
 
-fn http_client(config: &SourceConfig, options: &SyncOptions) -> Result<Client, SyncError> {
+pub(crate) fn http_client(
+    config: &SourceConfig,
+    options: &SyncOptions,
+) -> Result<Client, SyncError> {
     let client_config = ClientConfig {
         policy: options.retry.clone(),
         timeout: options.timeout,

@@ -409,3 +409,21 @@ fn a_secret_echoed_by_the_api_never_reaches_the_state_and_is_named_in_records() 
         "the page with the echoed cursor is not written"
     );
 }
+
+#[test]
+fn resources_loaded_side_by_side_share_one_oauth2_token() {
+    // The API accepts only the newest token: groups with a token each would take turns
+    // revoking each other's.
+    let (env, oauth) = oauth_env(None, false);
+    let mut config = oauth_config(&env, None);
+    let mut second = config["resources"][0].clone();
+    second["name"] = json!("items_again");
+    config["resources"].as_array_mut().unwrap().push(second);
+    let run = env.run(&config, &["--parallel-resources", "2"]);
+    run.ok();
+    assert_eq!(env.ids("items"), id_range(1, 30));
+    assert_eq!(env.ids("items_again"), id_range(1, 30));
+    assert_eq!(*oauth.tokens_issued.lock().unwrap(), 1, "one token for both");
+    assert_eq!(token_requests(&env).len(), 1);
+    assert_no_token_leaks(&env, &run, 1);
+}
