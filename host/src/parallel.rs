@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use sluice_sink::Unfinished;
+use sluice_sink::{Unfinished, normalize_identifier};
 use sluice_transport::Client;
 
 use crate::config::SourceConfig;
@@ -24,18 +24,41 @@ use crate::sync::{SyncError, SyncOptions, http_client};
 use crate::write::Writer;
 
 /// The resources' groups, in the config's order: each root resource with those made from
-/// its records (and theirs). A resource whose parent is not listed starts a group.
+/// its records (and theirs), and resources that load into one table together (two loads of
+/// one table side by side would share its staging table). A resource whose parent is not
+/// listed starts a group.
 pub fn groups(resources: &[ResourceInfo]) -> Vec<Vec<String>> {
-    let mut group_of: HashMap<&str, usize> = HashMap::new();
+    // Union-find over the resources' positions: a parent, or a table, joins two.
+    let mut root: Vec<usize> = (0..resources.len()).collect();
+    fn find(root: &mut [usize], mut i: usize) -> usize {
+        while root[i] != i {
+            root[i] = root[root[i]];
+            i = root[i];
+        }
+        i
+    }
+    let mut by_name: HashMap<&str, usize> = HashMap::new();
+    let mut by_table: HashMap<String, usize> = HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        let parent = r.parent.as_deref().and_then(|p| by_name.get(p).copied());
+        let table = normalize_identifier(r.hints.table_name.as_deref().unwrap_or(&r.name));
+        let same_table = by_table.insert(table, i);
+        for j in parent.into_iter().chain(same_table) {
+            let (a, b) = (find(&mut root, i), find(&mut root, j));
+            // The earlier resource stays the group's root: groups keep the config's order.
+            root[a.max(b)] = a.min(b);
+        }
+        by_name.insert(&r.name, i);
+    }
     let mut groups: Vec<Vec<String>> = Vec::new();
-    for r in resources {
-        let parent = r.parent.as_deref().and_then(|p| group_of.get(p).copied());
-        let g = parent.unwrap_or_else(|| {
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    for (i, r) in resources.iter().enumerate() {
+        let g = find(&mut root, i);
+        let n = *index.entry(g).or_insert_with(|| {
             groups.push(Vec::new());
             groups.len() - 1
         });
-        groups[g].push(r.name.clone());
-        group_of.insert(&r.name, g);
+        groups[n].push(r.name.clone());
     }
     groups
 }
@@ -125,4 +148,47 @@ fn run_group(
         stop: options.stop.clone(),
     };
     Ok(runner.run_only(shared.writer, shared.unfinished, Some(names))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str, parent: Option<&str>, table: Option<&str>) -> ResourceInfo {
+        ResourceInfo {
+            name: name.into(),
+            primary_key: Vec::new(),
+            write_disposition: sluice_sink::WriteDisposition::Append,
+            parent: parent.map(Into::into),
+            selected: true,
+            max_table_nesting: None,
+            hints: sluice_sink::TableHints {
+                table_name: table.map(Into::into),
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn a_group_is_a_resource_with_its_children_and_the_resources_of_its_table() {
+        let resources = [
+            info("items", None, None),
+            info("users", None, None),
+            info("details", Some("items"), None),
+            info("notes", Some("details"), None),
+            info("archive", None, Some("Users")),
+            info("orphan", Some("nowhere"), None),
+            info("tags", None, None),
+        ];
+        let names = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            groups(&resources),
+            [
+                names(&["items", "details", "notes"]),
+                names(&["users", "archive"]),
+                names(&["orphan"]),
+                names(&["tags"]),
+            ]
+        );
+    }
 }

@@ -423,7 +423,11 @@ fn resources_loaded_side_by_side_share_one_oauth2_token() {
     run.ok();
     assert_eq!(env.ids("items"), id_range(1, 30));
     assert_eq!(env.ids("items_again"), id_range(1, 30));
-    assert_eq!(*oauth.tokens_issued.lock().unwrap(), 1, "one token for both");
+    assert_eq!(
+        *oauth.tokens_issued.lock().unwrap(),
+        1,
+        "one token for both"
+    );
     assert_eq!(token_requests(&env).len(), 1);
     assert_no_token_leaks(&env, &run, 1);
 }
