@@ -160,9 +160,9 @@ pub struct EngineArgs {
     /// Hard ceiling on the pages of one resource; past it the resource fails.
     #[arg(long, default_value_t = DEFAULT_MAX_PAGES, value_parser = at_least_one::<u64>)]
     max_pages: u64,
-    /// Requests of a resource in flight at once, at most (halved on a 429 or `Retry-After`,
-    /// grown back slowly). Pages that can be predicted (offset, page numbers) are fetched
-    /// ahead; every page is still loaded in order.
+    /// Requests of a resource in flight at once, at most (halved on each retry: a 429, 5xx
+    /// or timeout; grown back slowly). Pages that can be predicted (offset, page numbers)
+    /// are fetched ahead; every page is still loaded in order.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
     concurrency: u16,
     /// Resources loaded at once: up to N groups of a resource and those made from its

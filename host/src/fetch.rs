@@ -33,7 +33,6 @@ pub enum Fetched {
         reason: String,
         wait: Duration,
         url: String,
-        throttled: bool,
     },
     /// The final answer to request `seq`.
     Done {
@@ -163,7 +162,7 @@ fn work(client: &Client, queue: &Mutex<Receiver<Planned>>, done: &SyncSender<Fet
                 reason,
                 wait,
                 url,
-                throttled,
+                ..
             } => {
                 let _ = done.send(Fetched::Retry {
                     seq,
@@ -171,7 +170,6 @@ fn work(client: &Client, queue: &Mutex<Receiver<Planned>>, done: &SyncSender<Fet
                     reason,
                     wait,
                     url: url.to_string(),
-                    throttled,
                 });
             }
         });

@@ -71,7 +71,8 @@ impl<T> Flight<T> {
         Some((seq, answer))
     }
 
-    /// The server asked to slow down: halve the window (multiplicative decrease).
+    /// A request is retried (the server is struggling, or asked to slow down): halve the
+    /// window (multiplicative decrease).
     pub fn throttled(&mut self) {
         self.window = (self.window / 2.0).max(1.0);
     }

@@ -107,8 +107,8 @@ impl Runner<'_> {
         }
     }
 
-    /// Waits for the next word from the fetch stage: a retry (reported; a throttled one
-    /// halves the window) or an answer.
+    /// Waits for the next word from the fetch stage: a retry (reported; it halves the
+    /// window) or an answer.
     fn receive(
         &mut self,
         resource: &str,
@@ -121,13 +121,13 @@ impl Runner<'_> {
                 reason,
                 wait,
                 url,
-                throttled,
                 ..
             } => {
                 sent.retries += 1;
-                if throttled {
-                    flight.throttled();
-                }
+                // A 429, a 5xx, a timeout: the server is struggling or asks to slow down.
+                // Fewer requests in flight help it, and leave fewer answers to drop (and ask
+                // again next run) when this request runs out of attempts.
+                flight.throttled();
                 self.progress.retry(resource, attempt, &reason, wait, &url);
             }
             Fetched::Done { seq, result } => flight.arrived(seq, result),
