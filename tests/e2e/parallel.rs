@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::support::{Reply, Req, Scenario};
 
-/// Each route answers after 300 ms: `/items` two records, `/items/{id}/details` one,
+/// Each route answers after 500 ms: `/items` two records, `/items/{id}/details` one,
 /// `/broken` 404, any other one page of three records.
 fn serve(r: &Req) -> Reply {
-    let slow = Duration::from_millis(300);
+    let slow = Duration::from_millis(500);
     let parts: Vec<&str> = r.path.trim_matches('/').split('/').collect();
     let reply = match parts.as_slice() {
         ["items"] => Reply::json(json!({"data": [{"id": 1}, {"id": 2}]})),
@@ -61,7 +61,7 @@ fn independent_resources_load_side_by_side() {
             &["--parallel-resources", parallel],
         );
         assert_eq!(run.code, Some(0), "{}", run.output());
-        // One at a time, or all four at once (each answer takes 300 ms).
+        // One at a time, or all four at once (each answer takes 500 ms).
         let most = env.server.max_concurrent();
         match expected {
             1 => assert_eq!(most, 1),
