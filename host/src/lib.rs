@@ -7,10 +7,10 @@
 //! [`fetch`] sends the requests through `sluice_transport` on worker threads, [`flight`]
 //! bounds the requests in flight and puts their answers back in order, `normalize` flattens
 //! each page into rows on its own thread, [`write`] loads the rows into the sink on another,
-//! each behind a bounded channel, [`progress`] reports; [`run`] drives
-//! them resource by resource (`parallel`: groups of resources side by side, their progress
-//! relayed to one display by `relay`), [`sync`] wires them for the CLI, [`check`] validates a config
-//! (and fetches one page of each resource) without loading anything.
+//! each behind a bounded channel, [`progress`] reports; [`run`] drives them resource by
+//! resource (`parallel`: groups of resources side by side, their progress relayed to one
+//! display by `relay`), [`sync`] wires them for the CLI, [`check`] validates a config (and
+//! fetches one page of each resource) without loading anything.
 
 mod bindings;
 pub mod check;

@@ -1,9 +1,10 @@
 //! Resources loaded side by side (`--parallel-resources N`): the config's resources fall into
-//! groups (a resource with the resources made from its records, at any depth), and up to N
-//! groups load at once, each on a thread of its own with its own connector session and fetch
-//! stage, all sending through one HTTP client and writing through the one write stage. Within a group resources load in order,
-//! as without the flag; a group's failures stay in it. Their progress reaches the run's
-//! display through a [`Relay`], and the summaries come back in the config's order.
+//! groups (a resource with the resources made from its records, at any depth, and the
+//! resources that load into its table), and up to N groups load at once. Each group runs on
+//! a thread of its own with its own connector session and fetch stage; all send through one
+//! HTTP client and write through the one write stage. Within a group resources load in
+//! order, as without the flag; a group's failures stay in it. Their progress reaches the
+//! run's display through a [`Relay`], and the summaries come back in the config's order.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
