@@ -171,12 +171,12 @@ fn report_outcome(report: &SyncReport, db: &Path, json: bool, stopped: bool) -> 
     for (name, error) in &failed {
         eprintln!("error: resource `{name}` failed: {}", redact::redact(error));
     }
-    let cut_short = |r: &&ResourceSummary| match r.status {
+    let cut_short = |r: &ResourceSummary| match r.status {
         Status::Interrupted => true,
         Status::Skipped(_) => stopped,
         _ => false,
     };
-    if report.resources.iter().any(|r| cut_short(&r)) {
+    if report.resources.iter().any(cut_short) {
         return Err(Interrupted.into());
     }
     if failed.is_empty() {

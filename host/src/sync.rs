@@ -198,9 +198,13 @@ pub fn sync(
         }
     };
     let mut guest = guest;
-    let listed = guest.resources().map_err(RunError::Open)?;
+    // Groups matter only side by side; one after the other, the runner lists the resources.
+    let listed = match options.parallel > 1 {
+        true => guest.resources().map_err(RunError::Open)?,
+        false => Vec::new(),
+    };
     let groups = crate::parallel::groups(&listed);
-    let resources = if options.parallel > 1 && groups.len() > 1 {
+    let resources = if groups.len() > 1 {
         // Each group opens a session of its own.
         drop(guest);
         let shared = crate::parallel::Shared {

@@ -101,15 +101,13 @@ impl fmt::Debug for Client {
 impl Client {
     pub fn new(config: ClientConfig, resolver: SecretResolver) -> Result<Client, TransportError> {
         let mut builder = reqwest::blocking::Client::builder();
-        if !config.env_proxy {
-            builder = builder.no_proxy();
+        let mut network = config.network.clone();
+        match config.env_proxy {
+            true => network.proxies.extend(crate::proxy::env_proxy_hosts()),
+            false => builder = builder.no_proxy(),
         }
         for cert in config.trusted.certificates() {
             builder = builder.add_root_certificate(cert);
-        }
-        let mut network = config.network.clone();
-        if config.env_proxy {
-            network.proxies.extend(crate::proxy::env_proxy_hosts());
         }
         let http = builder
             .timeout(config.timeout)
