@@ -167,8 +167,10 @@ pub struct EngineArgs {
     concurrency: u16,
     /// Resources loaded at once: up to N groups of a resource and those made from its
     /// records, each with its own `--concurrency` requests in flight (1: one after the other).
-    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    parallel_resources: u16,
+    /// Without it, as dlt does: the resources the config marks `parallelized` load 5 at once,
+    /// the others one after the other beside them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    parallel_resources: Option<u16>,
     /// Print only the summary and problems.
     #[arg(long, short, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -259,7 +261,7 @@ impl EngineArgs {
             stop: Stop::default(),
             max_response_bytes: self.max_response_mb.saturating_mul(1 << 20),
             max_page_bytes: self.max_page_mb.saturating_mul(1 << 20),
-            parallel: usize::from(self.parallel_resources),
+            parallel: self.parallel_resources.map(usize::from),
             trusted: self
                 .ca_certs
                 .iter()

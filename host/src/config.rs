@@ -36,6 +36,10 @@ pub struct SourceConfig {
     pub allowed_hosts: Vec<String>,
     /// Names of every `{"secret": NAME}` in the config: the only secrets the host will resolve.
     pub secrets: BTreeSet<String>,
+    /// The resources marked `parallelized` (dlt's hint, on the resource or in
+    /// `resource_defaults`): how the host schedules the loads is its own business, so it
+    /// reads the hint itself, as it reads `client.base_url`.
+    pub parallelized: BTreeSet<String>,
 }
 
 impl SourceConfig {
@@ -121,6 +125,7 @@ impl SourceConfig {
             dir,
             allowed_hosts,
             secrets,
+            parallelized: parallelized(&value),
         }
     }
 }
@@ -167,6 +172,26 @@ fn allowed_hosts(config: &Value) -> Vec<String> {
     hosts
 }
 
+/// The names of the resources whose `parallelized` is true, on the resource itself or else
+/// in `resource_defaults` (a resource given as a bare name takes the default).
+fn parallelized(config: &Value) -> BTreeSet<String> {
+    let default = config.pointer("/resource_defaults/parallelized") == Some(&Value::Bool(true));
+    let resources = config.get("resources").and_then(Value::as_array);
+    resources
+        .into_iter()
+        .flatten()
+        .filter_map(|r| match r {
+            Value::String(name) => default.then(|| name.clone()),
+            Value::Object(o) => {
+                let marked = o.get("parallelized").and_then(Value::as_bool);
+                let name = o.get("name").and_then(Value::as_str)?;
+                marked.unwrap_or(default).then(|| name.to_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn collect_secrets(value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
@@ -200,6 +225,30 @@ mod tests {
             c.secrets.into_iter().collect::<Vec<_>>(),
             vec!["api_key", "other"]
         );
+    }
+
+    #[test]
+    fn parallelized_resources_from_the_resource_or_its_defaults() {
+        let names = |v: Value| {
+            let c = SourceConfig::from_value(v, None);
+            c.parallelized.into_iter().collect::<Vec<_>>()
+        };
+        let resources = serde_json::json!([
+            "bare",
+            {"name": "marked", "parallelized": true},
+            {"name": "unmarked", "parallelized": false},
+            {"name": "plain"},
+        ]);
+        assert_eq!(
+            names(serde_json::json!({"resources": resources})),
+            ["marked"]
+        );
+        let v = serde_json::json!({
+            "resource_defaults": {"parallelized": true},
+            "resources": resources,
+        });
+        assert_eq!(names(v), ["bare", "marked", "plain"]);
+        assert!(names(serde_json::json!({"resources": "items"})).is_empty());
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Resources loaded side by side (`--parallel-resources N`): the config's resources fall into
-//! groups (a resource with the resources made from its records, at any depth, and the
-//! resources that load into its table), and up to N groups load at once. Each group runs on
-//! a thread of its own with its own connector session and fetch stage; all send through one
-//! HTTP client and write through the one write stage. Within a group resources load in
-//! order, as without the flag; a group's failures stay in it. Their progress reaches the
-//! run's display through a [`Relay`], and the summaries come back in the config's order.
+//! Resources loaded side by side: the config's resources fall into groups (a resource with
+//! the resources made from its records, at any depth, and the resources that load into its
+//! table), and the groups go into [`lanes`]: with `--parallel-resources N`, up to N groups
+//! load at once; without it, the groups the config marks `parallelized` (dlt's hint) load
+//! up to [`DLT_WORKERS`] at once, and the others one after the other beside them. Each
+//! group runs on a thread of its own with its own connector session and fetch stage; all
+//! send through one HTTP client and write through the one write stage. Within a group
+//! resources load in order; a group's failures stay in it. Their progress reaches the run's
+//! display through a [`Relay`], and the summaries come back in the config's order.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
@@ -64,6 +66,63 @@ pub fn groups(resources: &[ResourceInfo]) -> Vec<Vec<String>> {
     groups
 }
 
+/// dlt's default number of extract workers (`extract.workers`): without
+/// `--parallel-resources`, the groups marked `parallelized` load this many at once.
+pub const DLT_WORKERS: usize = 5;
+
+/// Groups (by their index in [`groups`]' list) and how many of them load at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lane {
+    pub groups: Vec<usize>,
+    pub width: usize,
+}
+
+impl Lane {
+    /// The threads the lane needs: one a group, at most `width`.
+    fn threads(&self) -> usize {
+        self.width.min(self.groups.len())
+    }
+}
+
+/// Where the groups load. `parallel` (`--parallel-resources N`): all groups, up to N at
+/// once. Without it, as dlt runs its resources: those marked `parallelized` in its pool of
+/// workers ([`DLT_WORKERS`] at once), the others one after the other beside them. A group
+/// follows its first resource's mark (its resources load in order anyway). Lanes without
+/// groups are left out.
+pub fn lanes(
+    groups: &[Vec<String>],
+    parallel: Option<usize>,
+    marked: &BTreeSet<String>,
+) -> Vec<Lane> {
+    let all = 0..groups.len();
+    let lanes = match parallel {
+        Some(width) => vec![Lane {
+            groups: all.collect(),
+            width,
+        }],
+        None => {
+            let (pool, rest): (Vec<usize>, Vec<usize>) =
+                all.partition(|&g| groups[g].first().is_some_and(|r| marked.contains(r)));
+            vec![
+                Lane {
+                    groups: pool,
+                    width: DLT_WORKERS,
+                },
+                Lane {
+                    groups: rest,
+                    width: 1,
+                },
+            ]
+        }
+    };
+    lanes.into_iter().filter(|l| !l.groups.is_empty()).collect()
+}
+
+/// Whether `lanes` load more than one group at a time.
+pub fn side_by_side(lanes: &[Lane]) -> bool {
+    lanes.iter().map(Lane::threads).sum::<usize>() > 1
+}
+
 /// How one group ended: its resources' summaries, or why it could not run.
 type GroupResult = Result<Vec<ResourceSummary>, SyncError>;
 
@@ -78,37 +137,40 @@ pub struct Shared<'a> {
     pub unfinished: &'a HashMap<String, Unfinished>,
 }
 
-/// Loads `groups`, up to `parallel` at once, and returns every resource's summary in the
-/// order of `order` (the connector's list). The first group that could not run at all (its
-/// session or HTTP client did not start, or the database failed) fails the sync.
+/// Loads `groups` in their `lanes` and returns every resource's summary in the order of
+/// `order` (the connector's list). The first group that could not run at all (its session
+/// or HTTP client did not start, or the database failed) fails the sync.
 pub fn run(
     shared: &Shared<'_>,
     groups: &[Vec<String>],
-    parallel: usize,
+    lanes: &[Lane],
     order: &[ResourceInfo],
     progress: &mut dyn Progress,
 ) -> Result<Vec<ResourceSummary>, SyncError> {
     // One client for every group: one connection pool, one OAuth2 token (an API that
     // revokes a token when it issues the next would otherwise see the groups take turns).
     let client = Arc::new(http_client(shared.config, shared.options)?);
-    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, GroupResult)>> = Mutex::new(Vec::new());
     let (events, received) = mpsc::channel::<Event>();
+    // Each lane's threads take its groups in turn.
+    let taken: Vec<AtomicUsize> = lanes.iter().map(|_| AtomicUsize::new(0)).collect();
     std::thread::scope(|scope| {
-        for _ in 0..parallel.min(groups.len()) {
-            let relay = Relay(events.clone());
-            let (next, results, client) = (&next, &results, &client);
-            scope.spawn(move || {
-                loop {
-                    let g = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(names) = groups.get(g) else { break };
-                    let result = run_group(shared, names, client, relay.clone());
-                    results
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push((g, result));
-                }
-            });
+        for (lane, next) in lanes.iter().zip(&taken) {
+            for _ in 0..lane.threads() {
+                let relay = Relay(events.clone());
+                let (results, client) = (&results, &client);
+                scope.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(&g) = lane.groups.get(i) else { break };
+                        let result = run_group(shared, &groups[g], client, relay.clone());
+                        results
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push((g, result));
+                    }
+                });
+            }
         }
         // The display is this thread's: it shows what the groups report until all are done.
         drop(events);
@@ -168,6 +230,42 @@ mod tests {
                 ..Default::default()
             },
         }
+    }
+
+    #[test]
+    fn lanes_follow_the_flag_or_else_the_parallelized_marks() {
+        let names = |g: &[&str]| g.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let groups = [
+            names(&["items", "details"]),
+            names(&["users"]),
+            names(&["tags"]),
+            names(&["notes"]),
+        ];
+        let marked: BTreeSet<String> = ["items", "tags", "details"].map(Into::into).into();
+        let lane = |groups: &[usize], width| Lane {
+            groups: groups.to_vec(),
+            width,
+        };
+        assert_eq!(
+            lanes(&groups, None, &marked),
+            [lane(&[0, 2], DLT_WORKERS), lane(&[1, 3], 1)]
+        );
+        // The flag overrides the marks: 1 turns side by side off.
+        assert_eq!(lanes(&groups, Some(1), &marked), [lane(&[0, 1, 2, 3], 1)]);
+        assert!(!side_by_side(&lanes(&groups, Some(1), &marked)));
+        assert_eq!(lanes(&groups, Some(3), &marked), [lane(&[0, 1, 2, 3], 3)]);
+        // Nothing marked: one after the other, as before.
+        let none = lanes(&groups, None, &BTreeSet::new());
+        assert_eq!(none, [lane(&[0, 1, 2, 3], 1)]);
+        assert!(!side_by_side(&none));
+        // A child's mark alone does not move its group.
+        let child: BTreeSet<String> = ["details".to_string()].into();
+        assert!(!side_by_side(&lanes(&groups, None, &child)));
+        // One marked group beside the unmarked ones: two at a time.
+        let one: BTreeSet<String> = ["users".to_string()].into();
+        let two = lanes(&groups, None, &one);
+        assert_eq!(two, [lane(&[1], DLT_WORKERS), lane(&[0, 2, 3], 1)]);
+        assert!(side_by_side(&two));
     }
 
     #[test]

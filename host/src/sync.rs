@@ -49,8 +49,9 @@ pub struct SyncOptions {
     /// Largest page of records a connector may return (`--max-page-mb`).
     pub max_page_bytes: usize,
     /// Groups of resources (a resource and those made from its records) loaded at once
-    /// (`--parallel-resources`; 1: one resource after the other).
-    pub parallel: usize,
+    /// (`--parallel-resources`; 1: one resource after the other). `None`: as the config
+    /// marks its resources `parallelized` (see [`crate::parallel::lanes`]).
+    pub parallel: Option<usize>,
     /// Certificate authorities trusted besides the built-in roots (`--ca-cert`).
     pub trusted: TrustedCerts,
 }
@@ -199,12 +200,17 @@ pub fn sync(
     };
     let mut guest = guest;
     // Groups matter only side by side; one after the other, the runner lists the resources.
-    let listed = match options.parallel > 1 {
+    let maybe_side_by_side = match options.parallel {
+        Some(n) => n > 1,
+        None => !config.parallelized.is_empty(),
+    };
+    let listed = match maybe_side_by_side {
         true => guest.resources().map_err(RunError::Open)?,
         false => Vec::new(),
     };
     let groups = crate::parallel::groups(&listed);
-    let resources = if groups.len() > 1 {
+    let lanes = crate::parallel::lanes(&groups, options.parallel, &config.parallelized);
+    let resources = if crate::parallel::side_by_side(&lanes) {
         // Each group opens a session of its own.
         drop(guest);
         let shared = crate::parallel::Shared {
@@ -215,7 +221,7 @@ pub fn sync(
             writer: &writer,
             unfinished: &unfinished,
         };
-        crate::parallel::run(&shared, &groups, options.parallel, &listed, progress)?
+        crate::parallel::run(&shared, &groups, &lanes, &listed, progress)?
     } else {
         let mut runner = Runner {
             guest,

@@ -1,8 +1,11 @@
-//! `--parallel-resources N`: groups of resources (a resource and those made from its
-//! records) load side by side, each group in order and on its own; a group that fails leaves
-//! the others whole, and the summary lists every resource in the config's order.
+//! `--parallel-resources N` and dlt's `parallelized`: groups of resources (a resource and
+//! those made from its records) load side by side, each group in order and on its own; a
+//! group that fails leaves the others whole, and the summary lists every resource in the
+//! config's order.
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -153,6 +156,80 @@ fn ctrl_c_ends_the_loads_in_flight_skips_the_rest_and_exits_130() {
             if status == "completed" {
                 assert_eq!(env.count(name), 3);
             }
+        }
+    }
+}
+
+/// When each route's request arrived.
+type Arrivals = Arc<Mutex<Vec<(String, Instant)>>>;
+
+/// How long [`serve_tracking`] takes to answer: long enough that resources loading side by
+/// side are surely answered at the same time however slowly their sessions start.
+const HELD: Duration = Duration::from_millis(1500);
+
+/// Answers one page of three records after [`HELD`], noting when each request arrived.
+fn serve_tracking(arrivals: &Arrivals) -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
+    let arrivals = Arc::clone(arrivals);
+    move |r: &Req| {
+        let name = r.path.trim_matches('/').to_string();
+        arrivals.lock().unwrap().push((name, Instant::now()));
+        Reply::json(json!({"data": (0..3).map(|i| json!({"id": i})).collect::<Vec<Value>>()}))
+            .after(HELD)
+    }
+}
+
+/// The routes whose requests were answered at the same time (arrived less than [`HELD`]
+/// apart), as sorted pairs. Requests sent one after the other arrive further apart.
+fn overlaps(arrivals: &Arrivals) -> BTreeSet<(String, String)> {
+    let seen = arrivals.lock().unwrap().clone();
+    let mut pairs = BTreeSet::new();
+    for (i, (x, tx)) in seen.iter().enumerate() {
+        for (y, ty) in &seen[i + 1..] {
+            let apart = ty.saturating_duration_since(*tx);
+            if apart < HELD {
+                pairs.insert((x.min(y).clone(), x.max(y).clone()));
+            }
+        }
+    }
+    pairs
+}
+
+#[test]
+fn resources_marked_parallelized_load_side_by_side_as_in_dlt() {
+    // `a` and `b` take the default `parallelized`: they load side by side (dlt's pool of
+    // workers). `c` and `d` are unmarked: one after the other, beside `a` and `b` (dlt's
+    // main thread). `--parallel-resources 1` overrides the marks.
+    let mut resources: Vec<Value> = ["a", "b"].iter().map(|n| resource(n)).collect();
+    for name in ["c", "d"] {
+        let mut r = resource(name);
+        r["parallelized"] = json!(false);
+        resources.push(r);
+    }
+    let config_of = |base: &str| {
+        let mut c = config(base, resources.clone());
+        c["resource_defaults"]["parallelized"] = json!(true);
+        c
+    };
+    for flag in [None, Some("1")] {
+        let arrivals = Arrivals::default();
+        let env = Scenario::new(serve_tracking(&arrivals));
+        let extra: Vec<&str> = flag
+            .map(|n| vec!["--parallel-resources", n])
+            .unwrap_or_default();
+        let run = env.run(&config_of(&env.base_url()), &extra);
+        assert_eq!(run.code, Some(0), "{}", run.output());
+        for name in ["a", "b", "c", "d"] {
+            assert_eq!(env.count(name), 3, "{name}");
+        }
+        let pairs = overlaps(&arrivals);
+        let pair = |x: &str, y: &str| pairs.contains(&(x.to_string(), y.to_string()));
+        match flag {
+            None => {
+                assert!(pair("a", "b"), "{pairs:?}");
+                assert!(pair("a", "c") && pair("b", "c"), "{pairs:?}");
+                assert!(!pair("c", "d"), "{pairs:?}");
+            }
+            Some(_) => assert!(pairs.is_empty(), "{pairs:?}"),
         }
     }
 }

@@ -66,6 +66,12 @@ static RESOURCE_KEYS: &[KeySpec] = &[
         Ty::StrOrObj(&super::hints::CONTRACT_SPEC),
         "evolve, freeze, discard_row, discard_value, or one per tables/columns/data_type",
     ),
+    // Read by the host, which schedules the loads; the connector only checks its type.
+    key(
+        "parallelized",
+        Ty::Bool,
+        "true: loads beside the other resources (dlt's extract workers)",
+    ),
 ];
 /// `resources[i]` objects.
 pub static RESOURCE_SPEC: ObjSpec = ObjSpec {

@@ -134,6 +134,26 @@ fn unknown_keys_with_did_you_mean() {
 }
 
 #[test]
+fn parallelized_is_a_boolean_the_host_reads() {
+    let mut v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "parallelized": true}),
+    );
+    v["resource_defaults"] = json!({"parallelized": false});
+    assert!(parse(v).is_ok());
+    let v = with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "parallelized": "yes"}),
+    );
+    assert_eq!(
+        err(v),
+        "resources[0].parallelized: expected a boolean, found a string"
+    );
+}
+
+#[test]
 fn auth_variants_and_errors() {
     let auth = |a: Value| parse(with(base(), "/client/auth", a)).map(|c| c.client.auth.unwrap());
     let a = auth(json!({"type": "api_key", "api_key": {"secret": "k"}})).unwrap();
