@@ -13,6 +13,7 @@ use crate::placeholder::{lookup, valid_field};
 use crate::protocol::Error;
 
 mod compare;
+mod lag;
 
 pub use compare::compare;
 
@@ -66,6 +67,21 @@ pub static INCREMENTAL_SPEC: ObjSpec = ObjSpec {
             Ty::Enum(&["closed", "open"]),
             "whether the end value is included (open)",
         ),
+        key(
+            "primary_key",
+            Ty::StrOrStrs,
+            "fields that tell records at the last value apart (default: the resource's primary key; []: none, no deduplication)",
+        ),
+        key(
+            "lag",
+            Ty::Number,
+            "start each run this far before the last value (seconds; days for a date cursor)",
+        ),
+        key(
+            "allow_external_schedulers",
+            Ty::Bool,
+            "dlt's Airflow hook: accepted, no effect (sluice takes no range from a scheduler)",
+        ),
     ],
     required: &["cursor_path"],
 };
@@ -80,6 +96,9 @@ pub const PARAM_KEYS: &[&str] = &[
     "on_cursor_value_missing",
     "range_start",
     "range_end",
+    "primary_key",
+    "lag",
+    "allow_external_schedulers",
 ];
 
 /// `incremental` as configured.
@@ -99,6 +118,11 @@ pub struct IncrementalConfig {
     pub on_missing: Missing,
     pub start_closed: bool,
     pub end_closed: bool,
+    /// dlt's `incremental.primary_key`: the fields that tell apart the records at the last
+    /// value (`None`: the resource's primary key; empty: no deduplication at all).
+    pub primary_key: Option<Vec<String>>,
+    /// dlt's `lag`: each run starts this far before the saved last value (see [`lag`]).
+    pub lag: Option<f64>,
 }
 
 /// What to do with a record without a cursor value.
@@ -165,7 +189,7 @@ impl IncrementalConfig {
                 Some(v) => v == "closed",
             })
         };
-        let cfg = IncrementalConfig {
+        let mut cfg = IncrementalConfig {
             cursor_path: cursor_path.trim_start_matches("$.").to_string(),
             initial_value: scalar("initial_value")?,
             end_value: scalar("end_value")?,
@@ -184,6 +208,22 @@ impl IncrementalConfig {
             },
             start_closed: closed("range_start", true)?,
             end_closed: closed("range_end", false)?,
+            primary_key: match obj.get("primary_key") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(obj.strings("primary_key")?),
+            },
+            lag: None,
+        };
+        if param_form {
+            obj.bool_opt("allow_external_schedulers")?;
+        }
+        cfg.lag = match obj.get("lag") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .filter(|n| *n >= 0.0)
+                    .ok_or_else(|| walk::wrong_type(&obj.at("lag"), "a non-negative number", v))?,
+            ),
         };
         if let (Some(s), Some(e)) = (&cfg.initial_value, &cfg.end_value) {
             compare(s, e).map_err(|m| Error::config(obj.at("end_value"), m))?;
@@ -238,14 +278,26 @@ impl Tracker {
                     })?;
             }
         }
-        Ok(Tracker {
+        let mut tracker = Tracker {
             last: start.clone(),
             at_last: seen.clone(),
             start,
             seen_at_start: seen,
             saved: saved.cloned(),
             cfg,
-        })
+        };
+        // A lagged run starts before the saved last value (which the state keeps); the keys
+        // saved at that value tell nothing at the earlier start.
+        if let (Some(lag), Some(last)) = (tracker.active_lag(), &tracker.last)
+            && saved.is_some()
+        {
+            let initial = tracker.cfg.initial_value.as_ref();
+            let start = lag::apply(lag, last, initial, tracker.cfg.max)
+                .map_err(|m| Error::State(format!("incremental.lag: {m}")))?;
+            tracker.start = Some(start);
+            tracker.seen_at_start.clear();
+        }
+        Ok(tracker)
     }
 
     /// Where this run's range starts (the start value and the keys already loaded at it):
@@ -280,14 +332,35 @@ impl Tracker {
         match which {
             IncValue::Start => self.start.clone(),
             IncValue::End => self.cfg.end_value.clone(),
-            IncValue::Last => self.last.clone(),
+            // dlt's `last_value` is lagged too.
+            IncValue::Last => match (self.active_lag(), &self.last) {
+                (Some(lag), Some(last)) => {
+                    let lagged =
+                        lag::apply(lag, last, self.cfg.initial_value.as_ref(), self.cfg.max);
+                    Some(lagged.unwrap_or_else(|_| last.clone()))
+                }
+                _ => self.last.clone(),
+            },
         }
+    }
+
+    /// The lag, unless an `end_value` turns it off (a backfill's range is exact, as in dlt).
+    fn active_lag(&self) -> Option<f64> {
+        self.cfg
+            .lag
+            .filter(|lag| *lag > 0.0 && self.cfg.end_value.is_none())
     }
 
     /// `a` is further along than `b` in the direction of `last_value_func`.
     fn ahead(&self, a: &Value, b: &Value) -> Result<bool, String> {
         let o = compare(a, b)?;
         Ok(if self.cfg.max { o.is_gt() } else { o.is_lt() })
+    }
+
+    /// The fields that tell records apart at the last value, when the config names them
+    /// (`incremental.primary_key`); else the resource's primary key applies.
+    pub fn primary_key(&self) -> Option<&[String]> {
+        self.cfg.primary_key.as_deref()
     }
 
     /// Keeps the records in range, learning the new last value. `key` gives each record's
@@ -299,6 +372,8 @@ impl Tracker {
         key: &dyn Fn(&Value) -> String,
     ) -> Result<Filtered, Error> {
         let forward = self.cfg.row_order_asc.map(|asc| asc == self.cfg.max);
+        // `incremental.primary_key: []` turns deduplication off, as in dlt.
+        let dedup = self.cfg.primary_key.as_ref().is_none_or(|k| !k.is_empty());
         let mut out = Vec::with_capacity(records.len());
         let mut past_range = false;
         let bad = |m: String| {
@@ -333,21 +408,24 @@ impl Tracker {
                     past_range |= forward == Some(false);
                     continue;
                 }
-                if o.is_eq() && self.seen_at_start.contains(&key(&record)) {
+                if dedup && o.is_eq() && self.seen_at_start.contains(&key(&record)) {
                     continue;
                 }
             }
-            let k = key(&record);
             match &self.last {
                 Some(l) if compare(&c, l).map_err(bad)?.is_eq() => {
-                    if !self.at_last.contains(&k) {
+                    let k = key(&record);
+                    if dedup && !self.at_last.contains(&k) {
                         self.at_last.push(k);
                     }
                 }
                 Some(l) if !self.ahead(&c, l).map_err(bad)? => {}
                 _ => {
                     self.last = Some(c);
-                    self.at_last = vec![k];
+                    self.at_last = match dedup {
+                        true => vec![key(&record)],
+                        false => Vec::new(),
+                    };
                 }
             }
             out.push(record);

@@ -198,3 +198,103 @@ fn record_keys_are_stable() {
     let e = Tracker::new(cfg(json!({"cursor_path": "u"})), Some(&json!([1]))).unwrap_err();
     assert_eq!(e, Error::State("incremental: expected an object".into()));
 }
+
+#[test]
+fn incremental_primary_key_chooses_the_dedup_fields_and_empty_turns_dedup_off() {
+    let c = cfg(json!({"cursor_path": "updated_at", "primary_key": "sku",
+                       "allow_external_schedulers": true}));
+    assert_eq!(c.primary_key, Some(vec!["sku".to_string()]));
+    assert_eq!(cfg(json!({"cursor_path": "a"})).primary_key, None);
+    let p = json!({"type": "incremental", "cursor_path": "a", "primary_key": ["x", "y"],
+                   "allow_external_schedulers": false});
+    let c = IncrementalConfig::parse(Obj::new("p", &p).unwrap(), true).unwrap();
+    assert_eq!(c.primary_key, Some(vec!["x".to_string(), "y".to_string()]));
+    let bad = json!({"type": "incremental", "cursor_path": "a", "primary_key": [1]});
+    let e = IncrementalConfig::parse(Obj::new("p", &bad).unwrap(), true).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.primary_key[0]: expected a string, found a number"
+    );
+    let bad = json!({"cursor_path": "a", "allow_external_schedulers": "yes"});
+    let e = IncrementalConfig::parse(Obj::new("i", &bad).unwrap(), false).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("i.allow_external_schedulers: expected a boolean")
+    );
+
+    // Without deduplication the boundary's records come again on the next run, and the
+    // state keeps no keys of them (dlt's `primary_key=()`).
+    let at = "2024-01-05T00:00:00Z";
+    let off = json!({"cursor_path": "updated_at", "primary_key": []});
+    let mut first = Tracker::new(cfg(off.clone()), None).unwrap();
+    let page = vec![rec(1, "2024-01-01T00:00:00Z"), rec(2, at), rec(3, at)];
+    assert_eq!(
+        ids(&first.filter(200, page.clone(), &key).unwrap().records),
+        [1, 2, 3]
+    );
+    let state = first.state().unwrap();
+    assert_eq!(state, json!({"last_value": at, "unique_hashes": []}));
+    let mut next = Tracker::new(cfg(off), Some(&state)).unwrap();
+    assert_eq!(
+        ids(&next.filter(200, page.clone(), &key).unwrap().records),
+        [2, 3]
+    );
+    // With deduplication (the default), the same page on the next run loads nothing again.
+    let on = json!({"cursor_path": "updated_at"});
+    let mut first = Tracker::new(cfg(on.clone()), None).unwrap();
+    first.filter(200, page.clone(), &key).unwrap();
+    let mut next = Tracker::new(cfg(on), Some(&first.state().unwrap())).unwrap();
+    assert!(next.filter(200, page, &key).unwrap().records.is_empty());
+}
+
+#[test]
+fn lag_starts_the_next_run_before_the_saved_last_value() {
+    use crate::placeholder::IncValue;
+    let config = json!({"cursor_path": "updated_at", "initial_value": "2024-01-01T00:00:00Z",
+                        "lag": 3600});
+    let saved = json!({"last_value": "2024-03-01T10:00:00Z", "unique_hashes": ["[1]"]});
+    let mut t = Tracker::new(cfg(config.clone()), Some(&saved)).unwrap();
+    assert_eq!(
+        t.value(IncValue::Start),
+        Some(json!("2024-03-01T09:00:00Z"))
+    );
+    assert_eq!(t.value(IncValue::Last), Some(json!("2024-03-01T09:00:00Z")));
+    let page = vec![
+        rec(5, "2024-03-01T08:59:59Z"),
+        rec(2, "2024-03-01T09:30:00Z"),
+        rec(1, "2024-03-01T10:00:00Z"),
+    ];
+    // The window's records load again, the one at the saved last value too (as in dlt).
+    assert_eq!(ids(&t.filter(200, page, &key).unwrap().records), [2, 1]);
+    assert_eq!(
+        t.state().unwrap(),
+        saved,
+        "the saved last value does not go back"
+    );
+    // The first run has nothing to lag; an end_value (a backfill) turns lag off.
+    let first = Tracker::new(cfg(config.clone()), None).unwrap();
+    assert_eq!(
+        first.value(IncValue::Start),
+        Some(json!("2024-01-01T00:00:00Z"))
+    );
+    let mut backfill = config.clone();
+    backfill["end_value"] = json!("2024-06-01T00:00:00Z");
+    let t = Tracker::new(cfg(backfill), Some(&saved)).unwrap();
+    assert_eq!(
+        t.value(IncValue::Start),
+        Some(json!("2024-03-01T10:00:00Z"))
+    );
+    // A cursor lag cannot move fails the run, naming it.
+    let words = json!({"last_value": "abc", "unique_hashes": []});
+    let e = Tracker::new(cfg(config), Some(&words)).unwrap_err();
+    assert!(
+        e.to_string().contains("incremental.lag: lag moves numbers"),
+        "{e}"
+    );
+    let bad = json!({"cursor_path": "a", "lag": -1});
+    let e = IncrementalConfig::parse(Obj::new("i", &bad).unwrap(), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "i.lag: expected a non-negative number, found a number"
+    );
+}

@@ -49,8 +49,8 @@ pub(crate) fn process(
     }
     let mut past_range = false;
     if let Some(t) = inc {
-        let pk = &res.primary_key;
-        let f = t.filter(status, records, &|r| record_key(r, pk))?;
+        let pk = t.primary_key().unwrap_or(&res.primary_key).to_vec();
+        let f = t.filter(status, records, &|r| record_key(r, &pk))?;
         past_range = f.past_range;
         records = f.records;
     }

@@ -65,6 +65,7 @@ fn of(ty: Ty, owner: &ObjSpec) -> Value {
     match ty {
         Ty::Str => json!({"type": "string"}),
         Ty::Int => json!({"type": "integer", "minimum": 0}),
+        Ty::Number => json!({"type": "number", "minimum": 0}),
         Ty::Scalar => json!({"type": ["string", "number"]}),
         Ty::Bool => json!({"type": "boolean"}),
         Ty::Enum(values) => json!({"enum": values}),

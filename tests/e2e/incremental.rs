@@ -187,6 +187,60 @@ fn the_boundary_record_is_not_appended_twice() {
 }
 
 #[test]
+fn incremental_primary_key_picks_what_tells_boundary_records_apart() {
+    // Two orders share the last minute, and one of them changes its name (not its minute)
+    // before the next run. The resource has no primary key, so by default a record is told
+    // apart by its whole content: the renamed one loads again. `incremental.primary_key:
+    // "id"` tells them apart by id: neither loads again. `[]` (dlt's "no deduplication"):
+    // both load again.
+    for (key, rows_per_run) in [
+        (None, [3, 1]),
+        (Some(json!("id")), [3, 0]),
+        (Some(json!([])), [3, 2]),
+    ] {
+        let source: Source = Arc::new(Mutex::new(vec![
+            order(1, "first", 1),
+            order(2, "second", 2),
+            order(3, "third", 2),
+        ]));
+        let env = env_with(&source);
+        let mut config = config(&env.base_url(), "append");
+        let resource = &mut config["resources"][0];
+        resource.as_object_mut().unwrap().remove("primary_key");
+        if let Some(key) = &key {
+            resource["endpoint"]["incremental"]["primary_key"] = key.clone();
+        }
+        env.run(&config, &[]).ok();
+        edit(&source, 3, "third, renamed", 2);
+        env.run(&config, &[]).ok();
+        assert_eq!(since_values(&env, 1), vec![t(2)], "{key:?}");
+        assert_eq!(loaded_rows(&env), rows_per_run, "{key:?}");
+    }
+}
+
+#[test]
+fn lag_asks_again_for_the_window_before_the_saved_cursor() {
+    // dlt's attribution window: with `lag: 300` (seconds) the second run asks from five
+    // minutes before the last value it saved, and merges what the window holds again.
+    let source: Source = Arc::new(Mutex::new(
+        (1..=12)
+            .map(|i| order(i, &format!("order {i}"), i))
+            .collect(),
+    ));
+    let env = env_with(&source);
+    let mut config = config(&env.base_url(), "merge");
+    config["resources"][0]["endpoint"]["incremental"]["lag"] = json!(300);
+    env.run(&config, &[]).ok();
+    let first = env.server.requests().len();
+    assert_eq!(since_values(&env, 0), vec![INITIAL.to_string(); first]);
+    edit(&source, 9, "order 9, updated late", 9);
+    env.run(&config, &[]).ok();
+    assert_eq!(since_values(&env, first), vec![t(7)]);
+    assert_eq!(loaded_rows(&env), [12, 6]);
+    assert_eq!(table(&env), source_rows(&source));
+}
+
+#[test]
 fn end_value_bounds_the_records_loaded() {
     let source: Source = Arc::new(Mutex::new(
         (1..=20)

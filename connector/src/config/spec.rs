@@ -17,6 +17,8 @@ pub enum Ty {
     Str,
     /// A non-negative integer.
     Int,
+    /// A non-negative number (`incremental.lag`).
+    Number,
     /// A string or a number (cursor values).
     Scalar,
     Bool,
@@ -113,6 +115,7 @@ fn check_scalar(path: &str, ty: Ty, v: &Value) -> Result<(), Error> {
     let ok = match ty {
         Ty::Str | Ty::Enum(_) | Ty::Tag => v.is_string(),
         Ty::Int => v.is_u64(),
+        Ty::Number => v.as_f64().is_some_and(|n| n >= 0.0),
         Ty::Scalar => v.is_string() || v.is_number(),
         Ty::Bool => v.is_boolean(),
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => v.is_object(),
@@ -132,6 +135,7 @@ fn expected(ty: Ty) -> &'static str {
     match ty {
         Ty::Str | Ty::Enum(_) | Ty::Tag => "a string",
         Ty::Int => "a non-negative integer",
+        Ty::Number => "a non-negative number",
         Ty::Scalar => "a string or a number",
         Ty::Bool => "a boolean",
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => "an object",
