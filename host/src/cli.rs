@@ -138,8 +138,9 @@ pub struct EngineArgs {
     /// Longest wait between attempts, `Retry-After` included, in seconds.
     #[arg(long, default_value_t = 60.0)]
     max_retry_delay: f64,
-    /// Timeout of one HTTP request, in seconds.
-    #[arg(long, default_value_t = 30.0)]
+    /// Seconds a request may wait for the answer, and then for each part of its body (as
+    /// dlt's `request_timeout`: a long body that keeps coming is not cut off).
+    #[arg(long, default_value_t = 60.0)]
     request_timeout: f64,
     /// Another host (`host` or `host:port`) requests may go to, besides `client.base_url`'s.
     #[arg(long = "allow-host")]

@@ -23,7 +23,9 @@ use crate::tls::TrustedCerts;
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     pub policy: RetryPolicy,
-    /// Per attempt, from connecting to the end of the body.
+    /// Per attempt: the longest wait for the response's head, and then for each read of its
+    /// body (a body that keeps coming may take longer in all), as `requests`' read timeout
+    /// in dlt.
     pub timeout: Duration,
     /// `host:port` entries, or `host` for any port.
     pub allowed_hosts: Vec<String>,
@@ -47,7 +49,7 @@ impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             policy: RetryPolicy::default(),
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(60),
             allowed_hosts: Vec::new(),
             user_agent: format!("sluice-transport/{}", env!("CARGO_PKG_VERSION")),
             max_body: MAX_BODY,

@@ -321,3 +321,60 @@ fn a_cancel_ends_the_wait_before_a_retry_and_sends_no_more() {
     assert!(events.is_empty());
     assert_eq!(server.seen().len(), 1);
 }
+
+/// A server on 127.0.0.1 that answers one request with a 200 whose JSON body arrives in
+/// `chunks` pieces, `gap` apart. Joined by the test through the returned handle.
+fn trickle(chunks: usize, gap: Duration) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut head = [0u8; 4096];
+        let _ = conn.read(&mut head);
+        // `[1`, `,1`, ..., `,1]`: one piece an element.
+        let pieces: Vec<String> = (0..chunks)
+            .map(|i| {
+                let open = if i == 0 { "[" } else { "," };
+                let close = if i + 1 == chunks { "]" } else { "" };
+                format!("{open}1{close}")
+            })
+            .collect();
+        let body = pieces.concat();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = conn.write_all(head.as_bytes());
+        for piece in pieces {
+            std::thread::sleep(gap);
+            if conn.write_all(piece.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    (host, handle)
+}
+
+#[test]
+fn the_timeout_is_for_silence_not_for_the_whole_body() {
+    // As in dlt (requests' read timeout): a body that keeps coming may take longer than the
+    // timeout in all, 4 x 300 ms against 500 ms; a pause longer than it times out.
+    let (host, server) = trickle(4, Duration::from_millis(300));
+    let c = client(std::slice::from_ref(&host), 1, &[]);
+    let started = Instant::now();
+    let response = c
+        .send(&get(format!("http://{host}/slow")), &mut |_| {})
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body, b"[1,1,1,1]");
+    assert!(started.elapsed() > Duration::from_millis(1000));
+    server.join().unwrap();
+    let (host, server) = trickle(1, Duration::from_millis(900));
+    let c = client(std::slice::from_ref(&host), 1, &[]);
+    let err = c
+        .send(&get(format!("http://{host}/stalls")), &mut |_| {})
+        .unwrap_err();
+    assert!(matches!(err, TransportError::Timeout { .. }), "{err:?}");
+    server.join().unwrap();
+}
