@@ -58,6 +58,8 @@ pub struct Sample {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResourceCheck {
     pub info: ResourceInfo,
+    /// Marked `parallelized` in the config: loads beside the other resources.
+    pub parallelized: bool,
     /// With `connect`: the first page, or `None` when the connector planned no request
     /// (a dependent resource whose parent's first page had no rows).
     pub sample: Option<Sample>,
@@ -101,6 +103,7 @@ pub fn check(
             .iter()
             .map(|info| ResourceCheck {
                 info: info.clone(),
+                parallelized: config.parallelized.contains(&info.name),
                 sample: None,
             })
             .collect(),
@@ -275,9 +278,10 @@ pub fn render(report: &CheckReport) -> String {
             WriteDisposition::Merge => "merge",
         };
         out.push_str(&format!(
-            "  {}  primary key: {key}  disposition: {disposition}  parent: {}{}\n",
+            "  {}  primary key: {key}  disposition: {disposition}  parent: {}{}{}\n",
             i.name,
             i.parent.as_deref().unwrap_or("-"),
+            if r.parallelized { "  parallelized" } else { "" },
             if i.selected { "" } else { "  (not selected)" }
         ));
         if !report.connected {

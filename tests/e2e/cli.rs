@@ -69,11 +69,23 @@ fn check_lists_the_seed_resources_without_sending_anything() {
     run.ok();
     assert!(run.stdout.contains("inventory_items"), "{}", run.stdout);
     assert!(run.stdout.contains("merge"), "{}", run.stdout);
+    assert!(!run.stdout.contains("parallelized"), "{}", run.stdout);
     assert!(
         world.server.requests().is_empty(),
         "check without --connect sends nothing"
     );
     assert!(!world.db().exists());
+    // A resource the config marks `parallelized` says so.
+    let mut marked = world.seed_config();
+    marked["resource_defaults"]["parallelized"] = serde_json::json!(true);
+    let run = check(&world, &marked, &[], Some(KEY));
+    run.ok();
+    let line = run.stdout.lines().find(|l| l.contains("inventory_items"));
+    assert!(
+        line.is_some_and(|l| l.ends_with("  parallelized")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
