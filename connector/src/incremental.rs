@@ -189,7 +189,15 @@ impl IncrementalConfig {
                 Some(v) => v == "closed",
             })
         };
-        let mut cfg = IncrementalConfig {
+        let lag = match obj.get("lag") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(
+                v.as_f64()
+                    .filter(|n| *n >= 0.0)
+                    .ok_or_else(|| walk::wrong_type(&obj.at("lag"), "a non-negative number", v))?,
+            ),
+        };
+        let cfg = IncrementalConfig {
             cursor_path: cursor_path.trim_start_matches("$.").to_string(),
             initial_value: scalar("initial_value")?,
             end_value: scalar("end_value")?,
@@ -212,19 +220,12 @@ impl IncrementalConfig {
                 None | Some(Value::Null) => None,
                 Some(_) => Some(obj.strings("primary_key")?),
             },
-            lag: None,
+            lag,
         };
         if param_form {
+            // Checked by the spec in the endpoint form.
             obj.bool_opt("allow_external_schedulers")?;
         }
-        cfg.lag = match obj.get("lag") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(
-                v.as_f64()
-                    .filter(|n| *n >= 0.0)
-                    .ok_or_else(|| walk::wrong_type(&obj.at("lag"), "a non-negative number", v))?,
-            ),
-        };
         if let (Some(s), Some(e)) = (&cfg.initial_value, &cfg.end_value) {
             compare(s, e).map_err(|m| Error::config(obj.at("end_value"), m))?;
         }
