@@ -385,6 +385,59 @@ fn a_post_search_api_with_a_json_body_cursor() {
     assert_eq!(env.ids("search_results"), (1..=27).collect::<Vec<i64>>());
 }
 
+// ---- 5b. A POST search API paged by offset in the JSON body (offset_body_path) ----------
+
+fn offset_search_api(r: &Req) -> Reply {
+    let body = r.json();
+    let (Some(offset), Some(size)) = (
+        body["paging"]["offset"].as_u64(),
+        body["paging"]["size"].as_u64(),
+    ) else {
+        return Reply::status(400, "paging.offset and paging.size are required");
+    };
+    let hits: Vec<Value> = (offset..(offset + size).min(47))
+        .map(|i| rec(i as usize + 1))
+        .collect();
+    Reply::json(json!({"hits": hits, "meta": {"total": 47}}))
+}
+
+#[test]
+fn a_post_search_api_paged_by_offset_in_the_json_body() {
+    // dlt's OffsetPaginator with `offset_body_path` / `limit_body_path`: the numbers go in
+    // the body, and pages are still fetched ahead once the total is known.
+    let env = Scenario::new(offset_search_api);
+    let config = json!({
+        "client": {"base_url": env.base_url()},
+        "resources": [{
+            "name": "hits",
+            "primary_key": "id",
+            "endpoint": {
+                "path": "/search",
+                "method": "POST",
+                "json": {"query": "sluice", "paging": {"sort": "id"}},
+                "data_selector": "hits",
+                "paginator": {"type": "offset", "limit": 10, "total_path": "meta.total",
+                              "offset_body_path": "paging.offset",
+                              "limit_body_path": "paging.size"},
+            },
+        }],
+    });
+    let run = env.run(&config, &[]);
+    run.ok();
+    let body = |offset: u64| {
+        format!(
+            r#"POST /search {{"paging":{{"offset":{offset},"size":10,"sort":"id"}},"query":"sluice"}}"#
+        )
+    };
+    assert_eq!(
+        env.server.sorted_lines(),
+        [0, 10, 20, 30, 40].map(body),
+        "{}",
+        run.output()
+    );
+    assert_eq!(env.ids("hits"), (1..=47).collect::<Vec<i64>>());
+}
+
 // ---- 6. The seed config (examples/inventory.json), unchanged but for the base URL --------
 
 #[test]

@@ -13,7 +13,10 @@
 
 use serde_json::{Map, Value};
 
-use super::{Advance, PageView, Paginate, RequestParts, param, path_or_default, scalar_text};
+use super::{
+    Advance, PageView, Paginate, RequestParts, body_path, param, path_or_default, scalar_text,
+    set_body,
+};
 use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::Obj;
 use crate::protocol::{Error, Notice};
@@ -81,25 +84,9 @@ impl CursorConfig {
     pub(crate) fn parse(obj: Obj<'_>) -> Result<CursorConfig, Error> {
         let cursor_path = path_or_default(&obj, "cursor_path", "cursors.next")?
             .ok_or_else(|| Error::config(obj.at("cursor_path"), "must not be null"))?;
-        let target = match (obj.get("cursor_param"), obj.str_opt("cursor_body_path")?) {
-            (Some(_), Some(_)) => {
-                return Err(Error::config(
-                    obj.at("cursor_body_path"),
-                    "set either cursor_param or cursor_body_path, not both",
-                ));
-            }
-            (_, Some(body)) => {
-                let body = body.strip_prefix("$.").unwrap_or(body);
-                let parts: Vec<String> = body.split('.').map(str::to_string).collect();
-                if parts.iter().any(String::is_empty) {
-                    return Err(Error::config(
-                        obj.at("cursor_body_path"),
-                        format!("invalid path \"{body}\": expected dotted keys like a.b"),
-                    ));
-                }
-                CursorTarget::Body(parts)
-            }
-            (_, None) => CursorTarget::Query(param(&obj, "cursor_param", "cursor")?),
+        let target = match body_path(&obj, "cursor_param", "cursor_body_path")? {
+            Some(parts) => CursorTarget::Body(parts),
+            None => CursorTarget::Query(param(&obj, "cursor_param", "cursor")?),
         };
         Ok(CursorConfig {
             cursor_path,
@@ -155,30 +142,14 @@ impl CursorPaginator {
     }
 }
 
-/// Sets `value` at the dotted `path` of `body`, creating objects on the way.
-fn set_body(body: &mut Option<Value>, path: &[String], value: &str) {
-    let mut cur = body.get_or_insert_with(|| Value::Object(Map::new()));
-    for (i, k) in path.iter().enumerate() {
-        if !cur.is_object() {
-            *cur = Value::Object(Map::new());
-        }
-        let Value::Object(m) = cur else { return };
-        if i + 1 == path.len() {
-            m.insert(k.clone(), Value::String(value.to_string()));
-            return;
-        }
-        cur = m
-            .entry(k.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-}
-
 impl Paginate for CursorPaginator {
     fn prepare(&self, parts: &mut RequestParts) {
         let Some(cursor) = &self.cursor else { return };
         match &self.config.target {
             CursorTarget::Query(p) => parts.set(p, cursor.clone()),
-            CursorTarget::Body(path) => set_body(&mut parts.body, path, cursor),
+            CursorTarget::Body(path) => {
+                set_body(&mut parts.body, path, Value::String(cursor.clone()));
+            }
         }
     }
 

@@ -64,6 +64,7 @@ pub fn detect(page: &PageView<'_>) -> (Paginator, String) {
             base_page: base,
             page: base,
             page_param: "page".into(),
+            page_body_path: None,
             total_path: Some(sel),
             total_required: false,
             maximum_page: None,

@@ -32,8 +32,8 @@ pub use link::{HeaderLinkPaginator, JsonLinkPaginator};
 pub use offset::{OffsetConfig, OffsetPaginator};
 pub use page_number::{PageNumberConfig, PageNumberPaginator};
 pub(crate) use values::{
-    has_more_at, number_at, param, path_opt, path_or_default, restore_number, restore_text,
-    scalar_text,
+    body_path, has_more_at, number_at, param, path_opt, path_or_default, restore_number,
+    restore_text, scalar_text, set_body,
 };
 
 use crate::config::spec::{ObjSpec, Ty, key};
@@ -166,6 +166,15 @@ impl RequestParts {
         match self.query.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
             None => self.query.push((key.to_string(), value)),
+        }
+    }
+
+    /// Puts a number at `body` (a dotted path into the JSON body) when given, else into
+    /// the query parameter `param` (dlt's `*_body_path` and `*_param`).
+    pub fn put(&mut self, param: &str, body: Option<&[String]>, value: u64) {
+        match body {
+            Some(path) => set_body(&mut self.body, path, Value::from(value)),
+            None => self.set(param, value.to_string()),
         }
     }
 }

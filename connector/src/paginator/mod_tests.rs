@@ -55,6 +55,7 @@ fn every_kind_parses_from_its_string_shorthand_with_defaults() {
                 base_page: 0,
                 page: 0,
                 page_param: "page".into(),
+                page_body_path: None,
                 total_path: Some(Selector::parse("", "total").unwrap()),
                 total_required: false,
                 maximum_page: None,

@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::{Advance, PageView, Paginate, RequestParts};
-use super::{has_more_at, number_at, param, path_opt, path_or_default};
+use super::{body_path, has_more_at, number_at, param, path_opt, path_or_default};
 use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::{self, Obj};
 use crate::protocol::{Error, Notice};
@@ -30,6 +30,16 @@ pub(crate) static SPEC: ObjSpec = ObjSpec {
             "limit_param",
             Ty::Str,
             "query parameter of the limit (default limit)",
+        ),
+        key(
+            "offset_body_path",
+            Ty::Str,
+            "dotted path in the JSON body for the offset, instead of offset_param (POST)",
+        ),
+        key(
+            "limit_body_path",
+            Ty::Str,
+            "dotted path in the JSON body for the limit, instead of limit_param (POST)",
         ),
         key(
             "total_path",
@@ -62,6 +72,10 @@ pub struct OffsetConfig {
     pub offset: u64,
     pub offset_param: String,
     pub limit_param: String,
+    /// `offset_body_path` and `limit_body_path`: where in the JSON body the offset and the
+    /// limit go instead of the query (a POST search API).
+    pub offset_body_path: Option<Vec<String>>,
+    pub limit_body_path: Option<Vec<String>>,
     /// Where the total number of records is; `None` when set to `null`.
     pub total_path: Option<Selector>,
     pub maximum_offset: Option<u64>,
@@ -85,6 +99,8 @@ impl OffsetConfig {
             offset: obj.u64_opt("offset")?.unwrap_or(0),
             offset_param: param(&obj, "offset_param", "offset")?,
             limit_param: param(&obj, "limit_param", "limit")?,
+            offset_body_path: body_path(&obj, "offset_param", "offset_body_path")?,
+            limit_body_path: body_path(&obj, "limit_param", "limit_body_path")?,
             total_path,
             maximum_offset: obj.u64_opt("maximum_offset")?,
             stop_after_empty_page: obj.bool_opt("stop_after_empty_page")?.unwrap_or(true),
@@ -132,8 +148,9 @@ impl OffsetPaginator {
 
 impl Paginate for OffsetPaginator {
     fn prepare(&self, parts: &mut RequestParts) {
-        parts.set(&self.config.offset_param, self.offset.to_string());
-        parts.set(&self.config.limit_param, self.config.limit.to_string());
+        let c = &self.config;
+        parts.put(&c.offset_param, c.offset_body_path.as_deref(), self.offset);
+        parts.put(&c.limit_param, c.limit_body_path.as_deref(), c.limit);
     }
 
     fn advance(&mut self, page: &PageView<'_>) -> Result<Advance, Error> {

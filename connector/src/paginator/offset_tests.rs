@@ -220,3 +220,36 @@ fn capped_page_size_advances_by_records_received_and_warns_once() {
     assert!(p.advance(&view(&body, 20)).unwrap().done);
     assert_eq!(p.offset(), 120);
 }
+
+#[test]
+fn body_paths_put_offset_and_limit_in_the_json_body() {
+    // dlt's `offset_body_path` / `limit_body_path` (a POST search API): numbers in the body,
+    // next to what the endpoint's `json` holds, and nothing in the query.
+    let mut p = paginator(json!({"type": "offset", "limit": 50,
+        "offset_body_path": "page.offset", "limit_body_path": "$.page.size"}));
+    let mut parts = RequestParts {
+        body: Some(json!({"q": "x", "page": {"sort": "id"}})),
+        ..Default::default()
+    };
+    p.prepare(&mut parts);
+    assert!(parts.query.is_empty(), "{:?}", parts.query);
+    assert_eq!(
+        parts.body,
+        Some(json!({"q": "x", "page": {"sort": "id", "offset": 0, "size": 50}}))
+    );
+    let body = json!({"total": 120});
+    p.advance(&view(&body, 50)).unwrap();
+    let mut parts = RequestParts::default();
+    p.prepare(&mut parts);
+    assert_eq!(
+        parts.body,
+        Some(json!({"page": {"offset": 50, "size": 50}}))
+    );
+    // Only one of the two places.
+    let both = json!({"type": "offset", "limit": 5, "offset_param": "o", "offset_body_path": "o"});
+    let e = OffsetConfig::parse(Obj::new("p", &both).unwrap()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "p.offset_body_path: set either offset_param or offset_body_path, not both"
+    );
+}

@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 
 use super::{Advance, PageView, Paginate, RequestParts};
-use super::{has_more_at, number_at, param, path_opt, path_or_default};
+use super::{body_path, has_more_at, number_at, param, path_opt, path_or_default};
 use crate::config::spec::{ObjSpec, Ty, key};
 use crate::config::walk::Obj;
 use crate::protocol::{Error, Notice};
@@ -35,6 +35,11 @@ pub(crate) static SPEC: ObjSpec = ObjSpec {
             "page_param",
             Ty::Str,
             "query parameter of the page number (default page)",
+        ),
+        key(
+            "page_body_path",
+            Ty::Str,
+            "dotted path in the JSON body for the page number, instead of page_param (POST)",
         ),
         key(
             "total_path",
@@ -76,6 +81,8 @@ pub struct PageNumberConfig {
     pub base_page: u64,
     pub page: u64,
     pub page_param: String,
+    /// `page_body_path`: where in the JSON body the page number goes instead of the query.
+    pub page_body_path: Option<Vec<String>>,
     pub total_path: Option<Selector>,
     /// True when `total_path` was written: a missing total is then an error (dlt).
     pub total_required: bool,
@@ -98,6 +105,7 @@ impl PageNumberConfig {
             base_page,
             page,
             page_param: param(&obj, "page_param", "page")?,
+            page_body_path: body_path(&obj, "page_param", "page_body_path")?,
             total_path: path_or_default(&obj, "total_path", "total")?,
             total_required: obj.get("total_path").is_some(),
             maximum_page: obj.u64_opt("maximum_page")?,
@@ -159,7 +167,8 @@ fn requested_size(url: &str) -> Option<u64> {
 
 impl Paginate for PageNumberPaginator {
     fn prepare(&self, parts: &mut RequestParts) {
-        parts.set(&self.config.page_param, self.page.to_string());
+        let c = &self.config;
+        parts.put(&c.page_param, c.page_body_path.as_deref(), self.page);
     }
 
     fn advance(&mut self, page: &PageView<'_>) -> Result<Advance, Error> {

@@ -149,3 +149,30 @@ fn total_errors() {
         "total_path \"total\" is not a non-negative number: found a string"
     );
 }
+
+#[test]
+fn page_body_path_puts_the_page_number_in_the_json_body() {
+    let mut p = paginator(json!({"type": "page_number", "base_page": 1,
+                                 "page_body_path": "paging.page", "total_path": null}));
+    let mut parts = RequestParts {
+        body: Some(json!({"filter": {"active": true}})),
+        ..Default::default()
+    };
+    p.prepare(&mut parts);
+    assert!(parts.query.is_empty());
+    assert_eq!(
+        parts.body,
+        Some(json!({"filter": {"active": true}, "paging": {"page": 1}}))
+    );
+    let body = json!({});
+    assert!(!p.advance(&view(U, &body, 10)).unwrap().done);
+    let mut parts = RequestParts::default();
+    p.prepare(&mut parts);
+    assert_eq!(parts.body, Some(json!({"paging": {"page": 2}})));
+    let both = json!({"type": "page_number", "page_param": "p", "page_body_path": "p"});
+    let e = PaginatorConfig::parse("x", &both).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "x.page_body_path: set either page_param or page_body_path, not both"
+    );
+}

@@ -36,6 +36,52 @@ pub(crate) fn param(obj: &Obj<'_>, key: &str, default: &str) -> Result<String, E
     Ok(p.to_string())
 }
 
+/// dlt's `*_body_path` (`body_key`): the dotted path into the JSON request body where a
+/// paginator puts its value instead of the query parameter `param_key`; `None`: the query.
+/// Not both.
+pub(crate) fn body_path(
+    obj: &Obj<'_>,
+    param_key: &str,
+    body_key: &str,
+) -> Result<Option<Vec<String>>, Error> {
+    let Some(body) = obj.str_opt(body_key)? else {
+        return Ok(None);
+    };
+    if obj.get(param_key).is_some_and(|v| !v.is_null()) {
+        return Err(Error::config(
+            obj.at(body_key),
+            format!("set either {param_key} or {body_key}, not both"),
+        ));
+    }
+    let body = body.strip_prefix("$.").unwrap_or(body);
+    let parts: Vec<String> = body.split('.').map(str::to_string).collect();
+    if parts.iter().any(String::is_empty) {
+        return Err(Error::config(
+            obj.at(body_key),
+            format!("invalid path \"{body}\": expected dotted keys like a.b"),
+        ));
+    }
+    Ok(Some(parts))
+}
+
+/// Sets `value` at the dotted `path` of `body`, creating objects on the way.
+pub(crate) fn set_body(body: &mut Option<Value>, path: &[String], value: Value) {
+    let mut cur = body.get_or_insert_with(|| Value::Object(Map::new()));
+    for (i, k) in path.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Value::Object(m) = cur else { return };
+        if i + 1 == path.len() {
+            m.insert(k.clone(), value);
+            return;
+        }
+        cur = m
+            .entry(k.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
 /// The non-negative integer at `path` (a number or a numeric string); `Ok(None)` when
 /// missing; an error naming `what` when it is something else.
 pub(crate) fn number_at(
