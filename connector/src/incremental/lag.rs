@@ -111,7 +111,42 @@ fn text(s: &str, toward: f64, in_days: bool, max: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    proptest! {
+        /// Any date-time, any offset and fraction, lagged by whole seconds: the instant moves
+        /// by exactly the lag, and the text keeps its separator, fraction digits and zone.
+        #[test]
+        fn lag_moves_the_instant_and_keeps_the_format(
+            day in -30_000i64..60_000,
+            secs in 0i64..86_400,
+            nanos in 0i64..1_000_000_000,
+            digits in 0usize..=9,
+            zone in prop::sample::select(vec!["Z", "", "+02:00", "-0530", "+09", "-00:00"]),
+            sep in prop::sample::select(vec!['T', ' ']),
+            by in 0u32..100_000_000,
+            max in any::<bool>(),
+        ) {
+            let (y, m, d) = civil(day);
+            prop_assume!((1..=9999).contains(&y));
+            let frac = match digits {
+                0 => String::new(),
+                n => format!(".{}", &format!("{nanos:09}")[..n]),
+            };
+            let text = format!(
+                "{y:04}-{m:02}-{d:02}{sep}{:02}:{:02}:{:02}{frac}{zone}",
+                secs / 3600, secs / 60 % 60, secs % 60
+            );
+            let lagged = apply(f64::from(by), &json!(text), None, max).unwrap();
+            let lagged = lagged.as_str().unwrap();
+            let (before, after) = (Stamp::parse(&text).unwrap(), Stamp::parse(lagged).unwrap());
+            let shift = i128::from(by) * NANOS * if max { -1 } else { 1 };
+            prop_assert_eq!(after.instant() - before.instant(), shift, "{} -> {}", text, lagged);
+            let (b, a) = (before.time.unwrap(), after.time.unwrap());
+            prop_assert_eq!((a.sep, a.frac_digits, a.zone), (b.sep, b.frac_digits, b.zone));
+        }
+    }
 
     fn lag(lag: f64, value: Value, initial: Option<Value>, max: bool) -> Value {
         apply(lag, &value, initial.as_ref(), max).unwrap()
