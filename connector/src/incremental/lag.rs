@@ -1,9 +1,9 @@
 //! dlt's `incremental.lag` (an attribution window): a run starts `lag` before the last value
 //! the run before it saved, so records the API updated late load again. As in dlt: seconds
-//! for a date-time cursor, days for a date (`YYYY-MM-DD`, `YYYYMMDD`, or any cursor whose
-//! `initial_value` is a date), plain units for a number; backwards under `last_value_func:
-//! max`, forwards under `min`; never past `initial_value`. A date-time keeps the format it is
-//! written in: separator, digits of the fraction, offset.
+//! for a date-time cursor, days for a date (`YYYY-MM-DD`, `YYYYMMDD`), the unit of
+//! `initial_value` when it is a date or a date-time, plain units for a number; backwards
+//! under `last_value_func: max`, forwards under `min`; never past `initial_value`. A date or
+//! date-time keeps the format it is written in: separator, digits of the fraction, offset.
 
 use serde_json::{Number, Value};
 
@@ -20,7 +20,12 @@ pub(crate) fn apply(
     max: bool,
 ) -> Result<Value, String> {
     let toward = if max { -lag } else { lag };
-    let in_days = initial.and_then(Value::as_str).is_some_and(is_date);
+    // The unit follows `initial_value` when it is a date or a date-time, else the value.
+    let unit = match initial.and_then(Value::as_str) {
+        Some(i) if is_date(i) => Some(Unit::Days),
+        Some(i) if Stamp::parse(i).is_some() => Some(Unit::Seconds),
+        _ => None,
+    };
     let not_lagged = || {
         format!(
             "lag moves numbers, dates and date-times, not {}",
@@ -32,7 +37,7 @@ pub(crate) fn apply(
     };
     let lagged = match value {
         Value::Number(n) => number(n, toward).ok_or_else(not_lagged)?,
-        Value::String(s) => Value::String(text(s, toward, in_days, max).ok_or_else(not_lagged)?),
+        Value::String(s) => Value::String(text(s, toward, unit, max).ok_or_else(not_lagged)?),
         _ => return Err(not_lagged()),
     };
     if let Some(initial) = initial {
@@ -66,10 +71,23 @@ fn compact(s: &str) -> Option<i64> {
     ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| days(y, m, d))
 }
 
-/// A date or date-time string moved by `toward` seconds, or days with `in_days`.
-fn text(s: &str, toward: f64, in_days: bool, max: bool) -> Option<String> {
-    // `date + timedelta(days=x)`: whole days, rounded down.
-    let whole_days = toward.floor() as i64;
+/// The unit of a lag, when `initial_value` declares it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Days,
+    Seconds,
+}
+
+/// A date or date-time string moved by `toward` days or seconds (`unit`; without one, days
+/// for a date and seconds for a date-time).
+fn text(s: &str, toward: f64, unit: Option<Unit>, max: bool) -> Option<String> {
+    // `date + timedelta(days=x)`: whole days, rounded down. A date moved by seconds is its
+    // midnight moved, then its day (dlt formats the moment back as a date).
+    let whole_days = match unit {
+        Some(Unit::Seconds) => (toward / 86_400.0).floor() as i64,
+        _ => toward.floor() as i64,
+    };
+    let in_days = unit == Some(Unit::Days);
     if let Some(day) = compact(s) {
         let (y, m, d) = civil(day + whole_days);
         return Some(format!("{y:04}{m:02}{d:02}"));
@@ -192,6 +210,14 @@ mod tests {
             ),
             "2024-03-01T00:00:00Z"
         );
+        // And a date-time initial value makes seconds of a date cursor's lag.
+        let initial = Some(json!("2024-01-01T00:00:00Z"));
+        assert_eq!(
+            lag(3600.0, json!("2024-03-01"), initial, true),
+            "2024-02-29"
+        );
+        let later = Some(json!("2025-01-01T00:00:00Z"));
+        assert_eq!(lag(3600.0, json!("2024-03-01"), later, false), "2024-03-01");
     }
 
     #[test]
