@@ -49,8 +49,11 @@ pub(crate) fn process(
     }
     let mut past_range = false;
     if let Some(t) = inc {
-        let pk = t.primary_key().unwrap_or(&res.primary_key).to_vec();
-        let f = t.filter(status, records, &|r| record_key(r, &pk))?;
+        // `incremental.primary_key` (copied out of the tracker `filter` borrows), else the
+        // resource's: no copy per page in the usual case.
+        let own = t.primary_key().map(<[String]>::to_vec);
+        let pk = own.as_deref().unwrap_or(&res.primary_key);
+        let f = t.filter(status, records, &|r| record_key(r, pk))?;
         past_range = f.past_range;
         records = f.records;
     }
