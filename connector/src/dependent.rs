@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Resource;
 use crate::config::walk;
+use crate::form;
 use crate::incremental::Tracker;
 use crate::placeholder::{self, Encode, Placeholder, json_strings};
 use crate::protocol::Error;
@@ -54,6 +55,9 @@ fn templates(i: usize, r: &Resource) -> Vec<(String, String)> {
                 .into_iter()
                 .map(|s| (walk::join(&ep, "json"), s.to_string())),
         );
+    }
+    if let Some(data) = &r.endpoint.data {
+        out.extend(data.templates(&walk::join(&ep, "data")));
     }
     out
 }
@@ -177,6 +181,8 @@ pub struct Rendered {
     pub params: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub json: Option<String>,
+    /// `endpoint.data` rendered: a form or a raw body.
+    pub data: Option<form::Body>,
 }
 
 /// Fills the templates of `res` from the chain's parent `row` and the incremental values.
@@ -231,11 +237,16 @@ pub fn render(res: &Resource, row: Option<&Row>, inc: Option<&Tracker>) -> Resul
             Some(placeholder::render_json("endpoint.json", &body, &value)?.to_string())
         }
     };
+    let data = match &ep.data {
+        None => None,
+        Some(d) => Some(d.render(&format!("resources.{}.endpoint.data", res.name), &value)?),
+    };
     Ok(Rendered {
         path,
         params,
         headers,
         json,
+        data,
     })
 }
 

@@ -28,6 +28,7 @@ pub mod chains;
 pub mod config;
 pub mod dependent;
 mod extract;
+pub mod form;
 pub mod incremental;
 pub mod paginator;
 pub mod placeholder;

@@ -51,7 +51,7 @@ pub struct ChainPosition {
 pub fn fingerprint(config: &Config, res: &Resource) -> String {
     let ep = &res.endpoint;
     let described = format!(
-        "{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{}|{:?}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}{}",
         config.client.base_url,
         ep.method,
         ep.path,
@@ -61,6 +61,11 @@ pub fn fingerprint(config: &Config, res: &Resource) -> String {
         ep.paginator,
         ep.incremental,
         res.parent,
+        // Appended only when set, so positions saved before `data` existed still match.
+        ep.data
+            .as_ref()
+            .map(|d| format!("|{d:?}"))
+            .unwrap_or_default(),
     );
     fnv_hex(&described)
 }

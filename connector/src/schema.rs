@@ -76,6 +76,16 @@ fn of(ty: Ty, owner: &ObjSpec) -> Value {
             "additionalProperties": {"type": ["string", "number", "boolean", "null", "object"]}
         }),
         Ty::Json => json!({"type": ["object", "array"]}),
+        Ty::Data => json!({"anyOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "additionalProperties": {"anyOf": [
+                    {"type": ["string", "number", "boolean", "null"]},
+                    {"type": "array", "items": {"type": ["string", "number", "boolean", "null"]}}
+                ]}
+            }
+        ]}),
         Ty::StrOrStrs => json!({
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
         }),

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{KEY, Reply, Req, Scenario, World, origin, rec};
+use crate::support::{KEY, Reply, Req, Scenario, World, decode, origin, rec};
 
 /// Parses a config text, pointing `https://api.example.com` (or the API's real host) at `base`.
 fn doc_config(text: &str, real_host: &str, base: &str) -> Value {
@@ -448,4 +448,91 @@ fn the_seed_config_file_runs_unchanged() {
     assert_eq!(world.count("inventory_items"), 321);
     assert_eq!(world.server.requests().len(), 4, "offsets 0, 100, 200, 300");
     world.assert_db_has_no_secret();
+}
+
+// ---- 7. dlt's `data`: a form search API, and a child sent a raw body ---------------------
+
+/// The fields of a form body (`+` as space, percent-decoded).
+fn form(r: &Req) -> Vec<(String, String)> {
+    r.body
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn form_search_api(r: &Req) -> Reply {
+    match r.path.as_str() {
+        "/search" => {
+            if r.header("content-type") != Some("application/x-www-form-urlencoded") {
+                return Reply::status(415, "a form, please");
+            }
+            let fields = form(r);
+            let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
+            if get("q").as_deref() != Some("red shoes") {
+                return Reply::status(400, "q is required");
+            }
+            let size: usize = get("size").and_then(|s| s.parse().ok()).unwrap_or(0);
+            let page = r.qn("page").max(1);
+            let hits: Vec<Value> = ((page - 1) * size..(page * size).min(23))
+                .map(|i| rec(i + 1))
+                .collect();
+            Reply::json(json!({"hits": hits, "pages": 23_usize.div_ceil(size)}))
+        }
+        "/notes" => {
+            let id = r.body.strip_prefix("item=").unwrap_or_default();
+            if r.header("content-type") != Some("text/plain") || id.is_empty() {
+                return Reply::status(400, "item=<id> as text/plain");
+            }
+            Reply::json(json!([{"note": format!("note of {id}")}]))
+        }
+        _ => Reply::status(404, "no such path"),
+    }
+}
+
+#[test]
+fn a_form_search_api_and_a_raw_body_with_a_parent_placeholder() {
+    // dlt's `endpoint.data` (dlt 1.17): an object goes as a form, a string as it is; its
+    // placeholders fill as text, from the parent record too.
+    let env = Scenario::new(form_search_api);
+    let config = json!({
+        "client": {"base_url": env.base_url()},
+        "resources": [
+            {"name": "hits", "primary_key": "id",
+             "endpoint": {"path": "/search", "method": "POST",
+                          "data": {"q": "red shoes", "size": 10, "facets": ["a", "b"]},
+                          "data_selector": "hits",
+                          "paginator": {"type": "page_number", "base_page": 1,
+                                        "total_path": "pages"}}},
+            {"name": "notes",
+             "endpoint": {"path": "/notes", "method": "POST",
+                          "headers": {"Content-Type": "text/plain"},
+                          "data": "item={resources.hits.id}",
+                          "paginator": "single_page"},
+             "include_from_parent": ["id"]},
+        ],
+    });
+    let run = env.run(&config, &[]);
+    run.ok();
+    let searches: Vec<String> = env
+        .server
+        .sorted_lines()
+        .into_iter()
+        .filter(|l| l.starts_with("POST /search"))
+        .collect();
+    assert_eq!(
+        searches,
+        [1, 2, 3].map(|p| format!("POST /search?page={p} q=red+shoes&size=10&facets=a&facets=b")),
+        "{}",
+        run.output()
+    );
+    assert_eq!(env.ids("hits"), (1..=23).collect::<Vec<i64>>());
+    assert_eq!(
+        env.col::<String>("SELECT note FROM notes WHERE _hits_id = 7"),
+        ["note of 7"]
+    );
+    assert_eq!(env.count("notes"), 23);
 }

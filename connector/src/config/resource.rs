@@ -8,6 +8,7 @@ use super::merge::{deep_merge, normalize_resource};
 use super::spec::{KeySpec, ObjSpec, Ty, key};
 use super::walk::{self, Obj};
 use crate::actions::ResponseAction;
+use crate::form::Data;
 use crate::incremental::IncrementalConfig;
 use crate::paginator::PaginatorConfig;
 use crate::protocol::{Auth, Error, Method, WriteDisposition};
@@ -101,6 +102,11 @@ pub static ENDPOINT_SPEC: ObjSpec = ObjSpec {
         ),
         key("params", Ty::ScalarMap, "query parameters"),
         key("json", Ty::Json, "JSON request body"),
+        key(
+            "data",
+            Ty::Data,
+            "request body that is not JSON: an object is sent as a form, a string as it is (not with json)",
+        ),
         key("headers", Ty::StrMap, "headers of this endpoint"),
         key(
             "data_selector",
@@ -186,6 +192,8 @@ pub struct Endpoint {
     pub headers: Vec<(String, String)>,
     /// JSON body text for POST.
     pub json: Option<String>,
+    /// dlt's `data`: a form or a raw body (never with `json`).
+    pub data: Option<Data>,
     pub data_selector: Option<Selector>,
     pub paginator: PaginatorConfig,
     /// Responses that yield no records and end the chain.
@@ -243,6 +251,7 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
             params: Vec::new(),
             headers: Vec::new(),
             json: None,
+            data: None,
             data_selector: None,
             paginator: client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
             response_actions: Vec::new(),
@@ -353,6 +362,16 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
             ));
         }
     };
+    let data = match obj.get("data") {
+        None => None,
+        Some(_) if json.is_some() => {
+            return Err(Error::config(
+                obj.at("data"),
+                "set either json or data, not both (json for a JSON body, data for a form or a raw body)",
+            ));
+        }
+        Some(v) => Some(Data::parse(&obj.at("data"), v)?),
+    };
     let data_selector = match obj.str_opt("data_selector")? {
         None => None,
         Some(s) => Some(Selector::parse(&obj.at("data_selector"), s)?),
@@ -361,6 +380,16 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         None => client.paginator.clone().unwrap_or(PaginatorConfig::Auto),
         Some(v) => PaginatorConfig::parse(&obj.at("paginator"), v)?,
     };
+    if data.is_some()
+        && let Some(key) = paginator.body_key()
+    {
+        return Err(Error::config(
+            obj.at("data"),
+            format!(
+                "the paginator's {key} writes into a JSON body; data sends a form or a raw body (use json)"
+            ),
+        ));
+    }
     let own_auth = obj.map.contains_key("auth");
     let auth = match obj.map.get("auth") {
         None => client.auth.clone(),
@@ -377,6 +406,7 @@ fn parse_endpoint(obj: Obj<'_>, name: &str, client: &Client) -> Result<Endpoint,
         params,
         headers,
         json,
+        data,
         data_selector,
         paginator,
         response_actions,

@@ -34,6 +34,8 @@ pub enum Ty {
     Json,
     /// A string or a list of strings.
     StrOrStrs,
+    /// A request body that is not JSON: a string, or an object of form fields.
+    Data,
     /// A credential: `{"secret": NAME}` or a literal string.
     Credential,
     /// A nested object.
@@ -121,6 +123,7 @@ fn check_scalar(path: &str, ty: Ty, v: &Value) -> Result<(), Error> {
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => v.is_object(),
         Ty::Json | Ty::Columns(_) => v.is_object() || v.is_array(),
         Ty::StrOrStrs => v.is_string() || v.is_array(),
+        Ty::Data => v.is_string() || v.is_object(),
         Ty::Credential | Ty::StrOrObj(_) | Ty::Tagged { .. } => v.is_string() || v.is_object(),
         Ty::ListOf(_) | Ty::Resources(_) => v.is_array(),
     };
@@ -141,6 +144,7 @@ fn expected(ty: Ty) -> &'static str {
         Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => "an object",
         Ty::Json | Ty::Columns(_) => "an object or a list",
         Ty::StrOrStrs => "a string or a list of strings",
+        Ty::Data => "a string (a raw body) or an object (form fields)",
         Ty::Credential => "a {\"secret\": NAME} object or a string",
         Ty::StrOrObj(_) | Ty::Tagged { .. } => "a string or an object",
         Ty::ListOf(_) | Ty::Resources(_) => "a list",

@@ -114,7 +114,7 @@ fn unknown_keys_with_did_you_mean() {
     );
     assert_eq!(
         err(v),
-        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, headers, data_selector, paginator, response_actions, incremental, auth; did you mean \"path\"?)"
+        "resources[0].endpoint.pth: unknown key \"pth\" (expected one of: path, method, params, json, data, headers, data_selector, paginator, response_actions, incremental, auth; did you mean \"path\"?)"
     );
     let mut v = base();
     v["client"]["baseurl"] = json!("x");

@@ -26,7 +26,9 @@ mod values;
 
 use serde_json::{Map, Value};
 
-pub use cursor::{CursorConfig, CursorPaginator, HeaderCursorConfig, HeaderCursorPaginator};
+pub use cursor::{
+    CursorConfig, CursorPaginator, CursorTarget, HeaderCursorConfig, HeaderCursorPaginator,
+};
 pub use guard::{DEFAULT_MAX_PAGES, Guard};
 pub use link::{HeaderLinkPaginator, JsonLinkPaginator};
 pub use offset::{OffsetConfig, OffsetPaginator};
@@ -126,6 +128,19 @@ impl PaginatorConfig {
             "json_link" | "json_response" => PaginatorConfig::JsonLink(link::parse_json(obj)?),
             _ => PaginatorConfig::HeaderLink(link::parse_header(obj)?),
         })
+    }
+
+    /// The first key that makes this paginator write into the JSON body (`*_body_path`).
+    pub fn body_key(&self) -> Option<&'static str> {
+        match self {
+            PaginatorConfig::Offset(c) if c.offset_body_path.is_some() => Some("offset_body_path"),
+            PaginatorConfig::Offset(c) if c.limit_body_path.is_some() => Some("limit_body_path"),
+            PaginatorConfig::PageNumber(c) if c.page_body_path.is_some() => Some("page_body_path"),
+            PaginatorConfig::Cursor(c) if matches!(c.target, CursorTarget::Body(_)) => {
+                Some("cursor_body_path")
+            }
+            _ => None,
+        }
     }
 
     /// A fresh paginator at the first page.

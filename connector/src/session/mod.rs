@@ -283,14 +283,17 @@ impl Session {
             Some(next) => url::build(&next, "", &parts.query),
             None => url::build(&base_url, &rendered.path, &parts.query),
         };
-        let body = parts.body.map(|v| v.to_string());
+        let (body, content_type) = match rendered.data {
+            Some(data) => (Some(data.text), data.content_type),
+            None => (parts.body.map(|v| v.to_string()), Some("application/json")),
+        };
         let mut headers = merge_headers(client_headers, &rendered.headers);
-        if body.is_some()
+        if let Some(content_type) = content_type.filter(|_| body.is_some())
             && !headers
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         {
-            headers.push(("Content-Type".into(), "application/json".into()));
+            headers.push(("Content-Type".into(), content_type.into()));
         }
         let seq = run.next_seq;
         run.next_seq += 1;

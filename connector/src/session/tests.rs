@@ -362,6 +362,59 @@ fn post_endpoint_sends_its_json_body() {
     assert_eq!(records, json!([{"id": "a"}, {"id": "b"}]));
 }
 
+#[test]
+fn data_sends_a_form_or_a_raw_body_as_dlt() {
+    let cfg = json!({"client": {"base_url": "https://a.io"},
+        "resources": [
+            {"name": "form", "endpoint": {"path": "/search", "method": "POST",
+                "data": {"q": "red shoes", "page_size": 50, "all": true}, "data_selector": "hits",
+                "paginator": {"type": "page_number", "base_page": 1, "total_path": null}}},
+            {"name": "raw", "endpoint": {"path": "/q", "method": "POST",
+                "headers": {"Content-Type": "text/plain"}, "data": "SELECT 1",
+                "paginator": "single_page"}}]});
+    let mut s = Session::open(&cfg.to_string(), &[]).unwrap();
+    let req = s.next_requests("form").unwrap().remove(0);
+    assert_eq!(req.method, Method::Post);
+    assert_eq!(req.url, "https://a.io/search?page=1");
+    assert_eq!(
+        req.body.as_deref(),
+        Some("q=red+shoes&page_size=50&all=True")
+    );
+    assert_eq!(
+        req.headers,
+        [(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string()
+        )]
+    );
+    let req = s.next_requests("raw").unwrap().remove(0);
+    assert_eq!(req.body.as_deref(), Some("SELECT 1"));
+    assert_eq!(
+        req.headers,
+        [("Content-Type".to_string(), "text/plain".to_string())]
+    );
+}
+
+#[test]
+fn data_with_json_or_a_body_path_is_a_config_error() {
+    let open = |endpoint: Value| {
+        let cfg = json!({"client": {"base_url": "https://a.io"},
+            "resources": [{"name": "r", "endpoint": endpoint}]});
+        Session::open(&cfg.to_string(), &[])
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        open(json!({"method": "POST", "json": {"a": 1}, "data": {"b": 2}})),
+        "resources[0].endpoint.data: set either json or data, not both (json for a JSON body, data for a form or a raw body)"
+    );
+    assert_eq!(
+        open(json!({"method": "POST", "data": {"b": 2},
+            "paginator": {"type": "offset", "limit": 10, "offset_body_path": "page.offset"}})),
+        "resources[0].endpoint.data: the paginator's offset_body_path writes into a JSON body; data sends a form or a raw body (use json)"
+    );
+}
+
 /// Every request the session plans now (calling `next_requests` until it has none).
 fn plan_all(s: &mut Session) -> Vec<Request> {
     let mut out = Vec::new();
