@@ -21,6 +21,7 @@ mod paginators;
 mod parallel;
 mod proxy;
 mod resume;
+mod resume_paginators;
 mod retries;
 mod sandbox;
 mod support;
