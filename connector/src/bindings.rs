@@ -200,6 +200,11 @@ impl From<p::ColumnHint> for w::ColumnHint {
             primary_key: c.primary_key,
             merge_key: c.merge_key,
             unique: c.unique,
+            hard_delete: c.hard_delete,
+            dedup_sort: c.dedup_sort.map(|o| match o {
+                p::SortOrder::Asc => w::SortOrder::Asc,
+                p::SortOrder::Desc => w::SortOrder::Desc,
+            }),
         }
     }
 }

@@ -202,6 +202,17 @@ pub struct ColumnHint {
     pub primary_key: bool,
     pub merge_key: bool,
     pub unique: bool,
+    /// dlt's `hard_delete`: under merge, a record marked so deletes the stored one.
+    pub hard_delete: bool,
+    /// dlt's `dedup_sort`: which of a load's records sharing a primary key is kept.
+    pub dedup_sort: Option<SortOrder>,
+}
+
+/// An order of values (dlt's `asc` / `desc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
 }
 
 /// What a load may do when its data would change the schema.

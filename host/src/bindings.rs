@@ -1,7 +1,8 @@
 //! The one place that touches the types `bindgen!` generates from the WIT packages.
 //!
-//! The host runs components built against either version of the contract: `wit/`
-//! (`sluice:connector@0.2.0`, with table hints in `resource-info`) and the frozen
+//! The host runs components built against any released version of the contract: `wit/`
+//! (`sluice:connector@0.3.0`, with dlt's merge hints `hard_delete` and `dedup_sort`), the
+//! frozen `host/wit-0.2.0/` (`@0.2.0`, with the table hints in `resource-info`) and
 //! `host/wit-0.1.0/` (`@0.1.0`, the first release third parties built against). Everything
 //! else in the host works with [`crate::protocol`], `sluice_sink` and `sluice_transport`
 //! types through [`ConnectorWorld`]; the conversions live beside the generated code, as in
@@ -12,15 +13,23 @@ use wasmtime::{AsContextMut, Engine};
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
 use sluice_sink::{
-    ColumnHint, ContractMode, DataType, SchemaContract, TableHints, WriteDisposition,
+    ColumnHint, ContractMode, DataType, SchemaContract, SortOrder, TableHints, WriteDisposition,
 };
 use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
-/// `sluice:connector@0.2.0`, the current contract (`wit/`).
+/// `sluice:connector@0.3.0`, the current contract (`wit/`).
 mod current {
     wasmtime::component::bindgen!({
         world: "connector",
         path: "../wit",
+    });
+}
+
+/// `sluice:connector@0.2.0`, kept for components built against it.
+mod v0_2 {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "wit-0.2.0",
     });
 }
 
@@ -170,59 +179,80 @@ macro_rules! shared_conversions {
 }
 
 shared_conversions!(current, current_conv);
+shared_conversions!(v0_2, v0_2_conv);
 shared_conversions!(legacy, legacy_conv);
 
-impl From<current::sluice::connector::types::ResourceInfo> for ResourceInfo {
-    fn from(r: current::sluice::connector::types::ResourceInfo) -> Self {
-        use current::sluice::connector::types as wit;
-        let mode = |m: wit::ContractMode| match m {
-            wit::ContractMode::Evolve => ContractMode::Evolve,
-            wit::ContractMode::Freeze => ContractMode::Freeze,
-            wit::ContractMode::DiscardRow => ContractMode::DiscardRow,
-            wit::ContractMode::DiscardValue => ContractMode::DiscardValue,
-        };
-        let data_type = |t: wit::DataType| match t {
-            wit::DataType::Text => DataType::Text,
-            wit::DataType::Bigint => DataType::Bigint,
-            wit::DataType::Double => DataType::Double,
-            wit::DataType::Bool => DataType::Bool,
-            wit::DataType::Timestamp => DataType::Timestamp,
-            wit::DataType::Date => DataType::Date,
-            wit::DataType::Decimal => DataType::Decimal,
-            wit::DataType::Json => DataType::Json,
-            wit::DataType::Binary => DataType::Binary,
-        };
-        ResourceInfo {
-            name: r.name,
-            primary_key: r.primary_key,
-            write_disposition: r.write_disposition.into(),
-            parent: r.parent,
-            selected: r.selected,
-            max_table_nesting: r.max_table_nesting,
-            hints: TableHints {
-                table_name: r.table_name,
-                columns: r
-                    .columns
-                    .into_iter()
-                    .map(|c| ColumnHint {
-                        name: c.name,
-                        data_type: c.data_type.map(data_type),
-                        nullable: c.nullable,
-                        primary_key: c.primary_key,
-                        merge_key: c.merge_key,
-                        unique: c.unique,
-                    })
-                    .collect(),
-                merge_key: r.merge_key,
-                schema_contract: SchemaContract {
-                    tables: mode(r.schema_contract.tables),
-                    columns: mode(r.schema_contract.columns),
-                    data_type: mode(r.schema_contract.data_type),
-                },
-            },
+/// `resource-info` of the versions with table hints (0.2.0 on); `$merge_hints` reads what a
+/// column hint says of merges (0.3.0 on).
+macro_rules! hinted_resource_info {
+    ($version:ident, |$c:ident| $merge_hints:expr) => {
+        impl From<$version::sluice::connector::types::ResourceInfo> for ResourceInfo {
+            fn from(r: $version::sluice::connector::types::ResourceInfo) -> Self {
+                use $version::sluice::connector::types as wit;
+                let mode = |m: wit::ContractMode| match m {
+                    wit::ContractMode::Evolve => ContractMode::Evolve,
+                    wit::ContractMode::Freeze => ContractMode::Freeze,
+                    wit::ContractMode::DiscardRow => ContractMode::DiscardRow,
+                    wit::ContractMode::DiscardValue => ContractMode::DiscardValue,
+                };
+                let data_type = |t: wit::DataType| match t {
+                    wit::DataType::Text => DataType::Text,
+                    wit::DataType::Bigint => DataType::Bigint,
+                    wit::DataType::Double => DataType::Double,
+                    wit::DataType::Bool => DataType::Bool,
+                    wit::DataType::Timestamp => DataType::Timestamp,
+                    wit::DataType::Date => DataType::Date,
+                    wit::DataType::Decimal => DataType::Decimal,
+                    wit::DataType::Json => DataType::Json,
+                    wit::DataType::Binary => DataType::Binary,
+                };
+                ResourceInfo {
+                    name: r.name,
+                    primary_key: r.primary_key,
+                    write_disposition: r.write_disposition.into(),
+                    parent: r.parent,
+                    selected: r.selected,
+                    max_table_nesting: r.max_table_nesting,
+                    hints: TableHints {
+                        table_name: r.table_name,
+                        columns: r
+                            .columns
+                            .into_iter()
+                            .map(|$c| {
+                                let (hard_delete, dedup_sort) = $merge_hints;
+                                ColumnHint {
+                                    data_type: $c.data_type.map(data_type),
+                                    nullable: $c.nullable,
+                                    primary_key: $c.primary_key,
+                                    merge_key: $c.merge_key,
+                                    unique: $c.unique,
+                                    hard_delete,
+                                    dedup_sort,
+                                    name: $c.name,
+                                }
+                            })
+                            .collect(),
+                        merge_key: r.merge_key,
+                        schema_contract: SchemaContract {
+                            tables: mode(r.schema_contract.tables),
+                            columns: mode(r.schema_contract.columns),
+                            data_type: mode(r.schema_contract.data_type),
+                        },
+                    },
+                }
+            }
         }
-    }
+    };
 }
+
+hinted_resource_info!(current, |c| (
+    c.hard_delete,
+    c.dedup_sort.map(|o| match o {
+        current::sluice::connector::types::SortOrder::Asc => SortOrder::Asc,
+        current::sluice::connector::types::SortOrder::Desc => SortOrder::Desc,
+    })
+));
+hinted_resource_info!(v0_2, |c| (false, None));
 
 impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
     fn from(r: legacy::sluice::connector::types::ResourceInfo) -> Self {
@@ -238,20 +268,30 @@ impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
     }
 }
 
-/// An instantiated connector of either contract version.
+/// An instantiated connector of one contract version.
 pub(crate) enum ConnectorWorld {
     Current(current::Connector),
+    V0_2(v0_2::Connector),
     Legacy(legacy::Connector),
 }
 
-/// The contract version a component exports, from its type: `None` when it exports
-/// neither (not a sluice connector).
-fn version_of(component: &Component, engine: &Engine) -> Option<bool> {
+/// A released version of the contract.
+#[derive(Clone, Copy)]
+enum Version {
+    Current,
+    V0_2,
+    Legacy,
+}
+
+/// The contract version a component exports, from its type: `None` when it exports none
+/// (not a sluice connector).
+fn version_of(component: &Component, engine: &Engine) -> Option<Version> {
     let ty = component.component_type();
     let mut names = ty.exports(engine).map(|(name, _)| name);
     names.find_map(|name| match name {
-        "sluice:connector/source@0.2.0" => Some(true),
-        "sluice:connector/source@0.1.0" => Some(false),
+        "sluice:connector/source@0.3.0" => Some(Version::Current),
+        "sluice:connector/source@0.2.0" => Some(Version::V0_2),
+        "sluice:connector/source@0.1.0" => Some(Version::Legacy),
         _ => None,
     })
 }
@@ -262,6 +302,10 @@ macro_rules! on_session {
     ($world:expr, |$s:ident| $call:expr) => {
         match $world {
             ConnectorWorld::Current(w) => {
+                let $s = w.sluice_connector_source().session();
+                $call
+            }
+            ConnectorWorld::V0_2(w) => {
                 let $s = w.sluice_connector_source().session();
                 $call
             }
@@ -282,7 +326,10 @@ impl ConnectorWorld {
     ) -> wasmtime::Result<Self> {
         let engine = store.as_context().engine().clone();
         match version_of(component, &engine) {
-            Some(false) => Ok(ConnectorWorld::Legacy(legacy::Connector::instantiate(
+            Some(Version::Legacy) => Ok(ConnectorWorld::Legacy(legacy::Connector::instantiate(
+                &mut store, component, linker,
+            )?)),
+            Some(Version::V0_2) => Ok(ConnectorWorld::V0_2(v0_2::Connector::instantiate(
                 &mut store, component, linker,
             )?)),
             // Unknown exports: the current bindings name what is missing.
@@ -295,6 +342,7 @@ impl ConnectorWorld {
     pub(crate) fn config_schema(&self, store: impl AsContextMut) -> wasmtime::Result<String> {
         match self {
             ConnectorWorld::Current(w) => w.sluice_connector_source().call_config_schema(store),
+            ConnectorWorld::V0_2(w) => w.sluice_connector_source().call_config_schema(store),
             ConnectorWorld::Legacy(w) => w.sluice_connector_source().call_config_schema(store),
         }
     }
@@ -350,6 +398,16 @@ impl ConnectorWorld {
                     session,
                     resource,
                     &current_conv::response(seq, response),
+                )
+                .map(|r| r.map(Into::into).map_err(Into::into)),
+            ConnectorWorld::V0_2(w) => w
+                .sluice_connector_source()
+                .session()
+                .call_on_response(
+                    store,
+                    session,
+                    resource,
+                    &v0_2_conv::response(seq, response),
                 )
                 .map(|r| r.map(Into::into).map_err(Into::into)),
             ConnectorWorld::Legacy(w) => w

@@ -1,5 +1,5 @@
-//! dlt's table hints a resource may carry: `table_name`, `columns`, `merge_key` and
-//! `schema_contract` (dialect-free).
+//! dlt's table hints a resource may carry: `table_name`, `columns` (with the merge hints
+//! `hard_delete` and `dedup_sort`), `merge_key` and `schema_contract` (dialect-free).
 
 use crate::types::DataType;
 
@@ -27,6 +27,19 @@ pub struct ColumnHint {
     pub primary_key: bool,
     pub merge_key: bool,
     pub unique: bool,
+    /// dlt's `hard_delete`: under merge, a record whose value here is true (a boolean) or
+    /// not null (any other value) deletes the stored record with its key and is not loaded.
+    pub hard_delete: bool,
+    /// dlt's `dedup_sort`: under merge, of a load's records sharing a primary key the one
+    /// with the highest (`Desc`) or lowest (`Asc`) value here is kept (the first on a tie).
+    pub dedup_sort: Option<SortOrder>,
+}
+
+/// An order of values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
 }
 
 /// What a load may do when its data would change the schema.

@@ -19,6 +19,8 @@ fn hint(name: &str, data_type: Option<DataType>) -> ColumnHint {
         primary_key: false,
         merge_key: false,
         unique: false,
+        hard_delete: false,
+        dedup_sort: None,
     }
 }
 

@@ -13,7 +13,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .expect("prints WIT");
     let wit = printer.output.to_string();
     assert!(
-        wit.contains("export sluice:connector/source@0.2.0;"),
+        wit.contains("export sluice:connector/source@0.3.0;"),
         "{wit}"
     );
     // It imports nothing beyond WASI and our own types-only interface: no host functions.
@@ -22,7 +22,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .filter(|l| l.trim_start().starts_with("import "))
     {
         assert!(
-            line.contains("wasi:") || line.contains("sluice:connector/types@0.2.0"),
+            line.contains("wasi:") || line.contains("sluice:connector/types@0.3.0"),
             "unexpected import: {line}\n{wit}"
         );
     }
@@ -93,6 +93,76 @@ fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
     assert_eq!(offsets.len(), 25);
     assert_eq!(world.count("inventory_items"), 2500);
     assert_eq!(world.distinct_ids("inventory_items"), 2500);
+}
+
+/// A build of the connector at 629d375, the last against `sluice:connector@0.2.0` (table
+/// hints, pages in flight, resume positions), as a third party's 0.2.0 component.
+const CONNECTOR_0_2_0: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/connector-0.2.0-629d375.wasm"
+);
+
+#[test]
+fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
+    use crate::support::{KEY, World};
+
+    let bytes = std::fs::read(CONNECTOR_0_2_0).unwrap();
+    let decoded = wit_component::decode(&bytes).expect("decodes as a component");
+    let mut printer = wit_component::WitPrinter::default();
+    printer
+        .print(decoded.resolve(), decoded.package(), &[])
+        .unwrap();
+    assert!(
+        printer
+            .output
+            .to_string()
+            .contains("export sluice:connector/source@0.2.0;")
+    );
+
+    let (world, config) = World::with_fault(2500, "503x3@1200");
+    // 0.2.0's table hints: a table name and a typed column.
+    let mut hinted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    hinted["resources"][0]["table_name"] = "stock".into();
+    hinted["resources"][0]["columns"] = serde_json::json!({"sku": {"data_type": "text"},
+                                                            "price": {"data_type": "text"}});
+    std::fs::write(&config, hinted.to_string()).unwrap();
+    let args = ["--connector", CONNECTOR_0_2_0];
+    let first = world.run(&config, Some(KEY), &args);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    assert!(
+        world.count("stock") >= 1000,
+        "pages before the failure kept"
+    );
+    assert!(
+        world.server.max_concurrent() > 1,
+        "it plans pages ahead (0.2.0 had pages in flight)"
+    );
+    world.server.clear_requests();
+    let second = world.run(&config, Some(KEY), &args);
+    second.ok();
+    assert!(
+        second.stdout.contains("resumed at page"),
+        "{}",
+        second.stdout
+    );
+    let offsets: Vec<u64> = world
+        .server
+        .requests()
+        .iter()
+        .filter_map(|r| r.query_param("offset")?.parse().ok())
+        .collect();
+    assert!(
+        !offsets.contains(&0),
+        "the second run continued: {offsets:?}"
+    );
+    assert_eq!(world.count("stock"), 2500);
+    assert_eq!(world.distinct_ids("stock"), 2500);
+    let conn = rusqlite::Connection::open(world.db()).unwrap();
+    let typ: String = conn
+        .query_row("SELECT typeof(price) FROM stock LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(typ, "text", "the column hint applied");
 }
 
 /// The Python connector in `tests/python-connector`, built with componentize-py (0.25, from

@@ -13,7 +13,7 @@ use crate::support::{Reply, Req, Scenario};
 
 /// A server answering `GET <path>` with `{"data": data[path]}`; the data can change between
 /// runs.
-fn api(data: Value) -> (Scenario, Arc<Mutex<Value>>) {
+pub(crate) fn api(data: Value) -> (Scenario, Arc<Mutex<Value>>) {
     let shared = Arc::new(Mutex::new(data));
     let served = Arc::clone(&shared);
     let env = Scenario::new(move |r: &Req| {
@@ -27,7 +27,7 @@ fn api(data: Value) -> (Scenario, Arc<Mutex<Value>>) {
 }
 
 /// The dlt docs' shape: one resource per path, records under `data`, one page each.
-fn config(env: &Scenario, defaults: Value, resources: Value) -> Value {
+pub(crate) fn config(env: &Scenario, defaults: Value, resources: Value) -> Value {
     let mut resources = resources;
     for r in resources.as_array_mut().unwrap() {
         let path = r["endpoint"]["path"].clone();
@@ -38,7 +38,7 @@ fn config(env: &Scenario, defaults: Value, resources: Value) -> Value {
 }
 
 /// Every row of `sql`, each value as text (`NULL` for null).
-fn rows(env: &Scenario, sql: &str) -> Vec<Vec<String>> {
+pub(crate) fn rows(env: &Scenario, sql: &str) -> Vec<Vec<String>> {
     let conn = env.conn();
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let n = stmt.column_count();
@@ -82,7 +82,7 @@ fn strs(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_string()).collect()
 }
 
-fn table(v: &[&[&str]]) -> Vec<Vec<String>> {
+pub(crate) fn table(v: &[&[&str]]) -> Vec<Vec<String>> {
     v.iter().map(|r| strs(r)).collect()
 }
 

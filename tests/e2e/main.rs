@@ -16,6 +16,7 @@ mod incremental;
 mod inventory;
 mod jco;
 mod kill9;
+mod merge_hints;
 mod paginator_servers;
 mod paginators;
 mod parallel;

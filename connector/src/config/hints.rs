@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::spec::{ObjSpec, Ty, key};
 use super::walk::{self, Obj};
-use crate::protocol::{ColumnHint, ContractMode, DataType, Error, SchemaContract};
+use crate::protocol::{ColumnHint, ContractMode, DataType, Error, SchemaContract, SortOrder};
 
 /// dlt's data types (`complex` is dlt's older name of `json`; `wei` is read as `decimal`).
 pub(crate) const DATA_TYPES: &[&str] = &[
@@ -50,6 +50,27 @@ pub static COLUMN_SPEC: ObjSpec = ObjSpec {
         key("scale", Ty::Int, "accepted as in dlt; not used by SQLite"),
         key(
             "timezone",
+            Ty::Bool,
+            "accepted as in dlt; not used by SQLite",
+        ),
+        key(
+            "hard_delete",
+            Ty::Bool,
+            "merge: a record whose value is true (bool) or not null deletes the stored record",
+        ),
+        key(
+            "dedup_sort",
+            Ty::Enum(&["asc", "desc"]),
+            "merge: of a load's records sharing a primary key, keep the lowest or highest value",
+        ),
+        key("sort", Ty::Bool, "accepted as in dlt; not used by SQLite"),
+        key(
+            "partition",
+            Ty::Bool,
+            "accepted as in dlt; not used by SQLite",
+        ),
+        key(
+            "cluster",
             Ty::Bool,
             "accepted as in dlt; not used by SQLite",
         ),
@@ -155,6 +176,21 @@ fn column(path: &str, name: Option<&str>, value: &Value) -> Result<ColumnHint, E
         primary_key: flag("primary_key")?,
         merge_key: flag("merge_key")?,
         unique: flag("unique")?,
+        hard_delete: flag("hard_delete")?,
+        dedup_sort: match obj.str_opt("dedup_sort")? {
+            None => None,
+            Some("asc") => Some(SortOrder::Asc),
+            Some("desc") => Some(SortOrder::Desc),
+            Some(other) => {
+                return Err(Error::config(
+                    obj.at("dedup_sort"),
+                    format!(
+                        "unknown sort order \"{other}\" {}",
+                        walk::expected_one_of(other, &["asc", "desc"])
+                    ),
+                ));
+            }
+        },
     })
 }
 

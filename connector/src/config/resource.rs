@@ -155,6 +155,11 @@ static DISPOSITION_SPEC: ObjSpec = ObjSpec {
             Ty::Str,
             "merge: upsert, delete-insert; replace: truncate-and-insert, ...",
         ),
+        key(
+            "deduplicated",
+            Ty::Bool,
+            "merge: the data repeats no primary key (accepted as in dlt; sluice deduplicates anyway)",
+        ),
     ],
     required: &["disposition"],
 };

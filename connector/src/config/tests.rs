@@ -429,6 +429,8 @@ fn dlt_table_hints_are_parsed_with_key_paths() {
             primary_key: false,
             merge_key: false,
             unique: false,
+            hard_delete: false,
+            dedup_sort: None,
         }
     );
     assert_eq!(items.columns[1].data_type, Some(DataType::Text));
@@ -458,4 +460,26 @@ fn dlt_table_hints_are_parsed_with_key_paths() {
         bad(json!({"name": "x", "columns": [{"data_type": "text"}]})),
         "resources[0].columns[0].name: missing required key"
     );
+    assert_eq!(
+        bad(json!({"name": "x", "columns": {"lsn": {"dedup_sort": "des"}}})),
+        "resources[0].columns.lsn.dedup_sort: unknown sort order \"des\" (expected one of: asc, desc; did you mean \"desc\"?)"
+    );
+}
+
+#[test]
+fn dlt_merge_hints_hard_delete_and_dedup_sort() {
+    use crate::protocol::SortOrder;
+    let cfg = parse(json!({
+        "client": {"base_url": "https://a.io"},
+        "resources": [{"name": "items", "primary_key": "id", "write_disposition": "merge",
+            "columns": {"deleted": {"hard_delete": true}, "lsn": {"dedup_sort": "desc"},
+                        "at": {"dedup_sort": "asc", "sort": true, "partition": false,
+                               "cluster": true}}}]
+    }))
+    .unwrap();
+    let columns = &cfg.resource("items").unwrap().hints.columns;
+    assert!(columns[0].hard_delete && columns[0].dedup_sort.is_none());
+    assert_eq!(columns[1].dedup_sort, Some(SortOrder::Desc));
+    assert_eq!(columns[2].dedup_sort, Some(SortOrder::Asc));
+    assert!(!columns[1].hard_delete);
 }

@@ -146,6 +146,17 @@ pub(super) fn begin(
         not_null: names(&|c| c.nullable == Some(false), &[]),
         unique: names(&|c| c.unique, &[]),
         merge_key: names(&|c| c.merge_key, &hints.merge_key),
+        hard_delete: hints
+            .columns
+            .iter()
+            .find(|c| c.hard_delete)
+            .filter(|_| merge)
+            .map(|c| normalize_path(&c.name)),
+        dedup_sort: hints
+            .columns
+            .iter()
+            .find_map(|c| Some((normalize_path(&c.name), c.dedup_sort?)))
+            .filter(|_| merge && !primary_key.is_empty()),
         primary_key,
         hinted,
         contract: (existed && !evolve).then_some(hints.schema_contract),

@@ -51,7 +51,7 @@ fn key_hash(load: &ActiveLoad, cells: &FlatRow<'_>) -> u64 {
     h.finish()
 }
 
-fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
+pub(super) fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<String>> {
     load.primary_key
         .iter()
         .map(|k| {
@@ -115,7 +115,7 @@ fn trigger_name(child: &str) -> String {
 }
 
 /// The tables the child rows of the load's records are in (those with `_dlt_root_id`).
-fn child_targets(load: &ActiveLoad) -> Vec<String> {
+pub(super) fn child_targets(load: &ActiveLoad) -> Vec<String> {
     load.tables
         .iter()
         .filter(|(name, schema)| **name != load.table && schema.position(DLT_ROOT_ID).is_some())
@@ -185,7 +185,11 @@ pub(super) fn delete_by_merge_key(
 }
 
 /// The stored value of field `column` of a row, converted to its column's type.
-fn value_of<'c>(schema: &TableSchema, cells: &'c FlatRow<'_>, column: &str) -> Stored<'c> {
+pub(super) fn value_of<'c>(
+    schema: &TableSchema,
+    cells: &'c FlatRow<'_>,
+    column: &str,
+) -> Stored<'c> {
     let cell = cells.iter().find(|(n, _)| **n == *column).map(|(_, c)| c);
     let t = schema
         .position(column)

@@ -4,6 +4,7 @@ mod checkpoint;
 mod ddl;
 mod load;
 mod merge;
+mod merge_hints;
 mod statements;
 mod write;
 
@@ -90,6 +91,11 @@ struct ActiveLoad {
     unique: Vec<String>,
     /// Merge key columns (`merge_key` and `columns` hinted `merge_key`).
     merge_key: Vec<String>,
+    /// Under merge, the column hinted `hard_delete` (the first, as in dlt).
+    hard_delete: Option<String>,
+    /// Under merge with a primary key, the column hinted `dedup_sort` (the first, as in dlt)
+    /// and its order.
+    dedup_sort: Option<(String, crate::SortOrder)>,
     /// The schema contract, when it is not all `evolve` and the table existed before this
     /// load (a table being created takes what comes, as in dlt).
     contract: Option<SchemaContract>,

@@ -7,7 +7,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, params};
 
 use super::statements::Statements;
-use super::{ActiveLoad, NOW, ddl, merge};
+use super::{ActiveLoad, NOW, ddl, merge, merge_hints};
 use crate::coerce::Stored;
 use crate::contract::{self, TablePlan};
 use crate::error::{SinkError, db};
@@ -124,11 +124,27 @@ fn write_rows(
     let (page, state) = (normalized.rows(), normalized.state());
     let roots = page.roots();
     check_not_null(load, roots)?;
-    let mut kept = if load.upserts() {
-        merge::last_of_each_key(load, roots)
-    } else {
-        vec![true; roots.len()]
+    let mut kept = match &load.dedup_sort {
+        Some((column, order)) if load.upserts() => {
+            merge_hints::best_of_each_key(tx, load, roots, (column, *order))?
+        }
+        _ if load.upserts() => merge::last_of_each_key(load, roots),
+        _ => vec![true; roots.len()],
     };
+    // Records marked `hard_delete` delete the stored ones they name instead of replacing
+    // them (by primary key now, by merge key with the root table's rows below).
+    let deleted = match &load.hard_delete {
+        Some(column) => merge_hints::marked_deleted(load, roots, &mut kept, column),
+        None => Vec::new(),
+    };
+    let deleted: Vec<&Row<'_>> = deleted.into_iter().map(|i| &roots[i]).collect();
+    merge_hints::delete_by_primary_key(tx, load, &deleted)?;
+    if !deleted.is_empty()
+        && !load.merge_key.is_empty()
+        && let Some(root) = load.tables.get(&load.table)
+    {
+        merge::delete_by_merge_key(tx, load, root, &deleted)?;
+    }
     let empty = TableSchema::default();
     let mut plans = plan_tables(load, normalized, &kept);
     // Records a `discard_row` contract drops (a merge's earlier duplicates still count).
