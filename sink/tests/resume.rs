@@ -148,3 +148,43 @@ fn a_skipped_resource_is_in_the_ledger_with_its_reason() {
     );
     assert!(db.sink.states().unwrap().is_empty());
 }
+
+#[test]
+fn a_resumed_merge_key_load_keeps_the_rows_its_first_runs_wrote() {
+    // A merge key spans the pages of one load: the rows an interrupted run wrote for a key
+    // belong to the same load as those the resuming runs write for it, so they stay (only
+    // earlier loads' rows are replaced), and a record's `_dlt_load_id` is the load's, the
+    // one of the run that began it.
+    let mut db = Db::new();
+    let mut s = spec("daily", &[], Merge);
+    s.hints.merge_key = vec!["day".into()];
+    db.load(&s, &[vec![json!({"day": "d1", "v": 0, "tags": ["old"]})]]);
+    let day = |v: i64| json!({"day": "d1", "v": v, "tags": [format!("t{v}")]});
+    let first = db.sink.begin(&s).unwrap();
+    db.sink.write_page(first, &[day(1)], r#"{"p":1}"#).unwrap();
+    db.sink.finish(first, Outcome::Interrupted).unwrap();
+    let unfinished = db.sink.states().unwrap()[0].unfinished.clone().unwrap();
+    let second = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink.write_page(second, &[day(2)], r#"{"p":2}"#).unwrap();
+    db.sink
+        .finish(second, Outcome::Failed { error: "503" })
+        .unwrap();
+    let unfinished = db.sink.states().unwrap()[0].unfinished.clone().unwrap();
+    let third = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink
+        .write_page(third, &[day(3)], r#"{"done":1}"#)
+        .unwrap();
+    db.sink.finish(third, Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT v, _dlt_load_id FROM daily ORDER BY v"),
+        [
+            [Sql::Integer(1), text(&first.0.to_string())],
+            [Sql::Integer(2), text(&first.0.to_string())],
+            [Sql::Integer(3), text(&first.0.to_string())],
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT value FROM daily__tags ORDER BY value"),
+        [[text("t1")], [text("t2")], [text("t3")]]
+    );
+}

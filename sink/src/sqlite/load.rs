@@ -85,6 +85,22 @@ pub(super) fn begin(
         )
         .map_err(err())?;
     }
+    // A record's `_dlt_load_id` names its load: for a load resumed across runs, the run that
+    // began it, so the rows of every run of one load share it (a merge key or a dedup_sort
+    // then tells them from earlier loads' rows, as in one run).
+    let data_load_id = match from {
+        None => id.0,
+        Some(f) => tx
+            .query_row(
+                r#"SELECT MAX(load_id) FROM "_sluice_loads"
+                   WHERE resource = ?1 AND load_id <= ?2 AND first_page = 1
+                     AND status != 'skipped'"#,
+                params![spec.name, f.load_id.0],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map_err(err())?
+            .unwrap_or(f.load_id.0),
+    };
     let existed = ddl::table_exists(&tx, &table)?;
     let mut tables = HashMap::new();
     for existing in ddl::tables_of(&tx, &target)? {
@@ -127,7 +143,7 @@ pub(super) fn begin(
         })
         .collect();
     let evolve = hints.schema_contract == SchemaContract::default();
-    let load_id = id.0.to_string();
+    let load_id = data_load_id.to_string();
     let active = ActiveLoad {
         resource: spec.name.clone(),
         normalizer: Some(Normalizer::new(
