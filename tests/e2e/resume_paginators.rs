@@ -198,3 +198,54 @@ fn every_resumable_paginator_continues_at_the_page_after_the_last_committed_one(
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn a_merge_key_load_resumed_mid_key_keeps_every_run_s_rows() {
+    // 30 readings of 3 days in pages of 5: a day spans two pages, and the run fails between
+    // them. The next run's rows for that day join the first run's (one load), and the rows
+    // of the earlier load for those days are replaced.
+    let broken = Arc::new(AtomicBool::new(false));
+    let flag = broken.clone();
+    let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let served = generation.clone();
+    let scenario = Scenario::new(move |r| {
+        let offset = r.qn("offset");
+        if offset == 15 && flag.load(Ordering::SeqCst) {
+            return Reply::status(503, "down");
+        }
+        let g = served.load(Ordering::SeqCst);
+        let rows: Vec<Value> = (offset..(offset + 5).min(30))
+            .map(|i| json!({"day": format!("d{}", i / 10), "n": i, "g": g}))
+            .collect();
+        Reply::json(json!({"data": rows, "total": 30}))
+    });
+    let config = json!({
+        "client": {"base_url": scenario.base_url()},
+        "resources": [{"name": "readings", "write_disposition": "merge", "merge_key": "day",
+            "endpoint": {"path": "/r", "data_selector": "data",
+                         "paginator": {"type": "offset", "limit": 5, "total_path": "total"}}}],
+    });
+    scenario.run(&config, &[]).ok();
+    generation.store(1, Ordering::SeqCst);
+    broken.store(true, Ordering::SeqCst);
+    let args = ["--max-attempts", "1", "--concurrency", "1"];
+    let first = scenario.run(&config, &args);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    broken.store(false, Ordering::SeqCst);
+    let second = scenario.run(&config, &args);
+    second.ok();
+    assert!(
+        second.stdout.contains("resumed at page 4"),
+        "{}",
+        second.stdout
+    );
+    let rows: Vec<(i64, i64)> = scenario
+        .col::<String>("SELECT n || ',' || g FROM readings ORDER BY n")
+        .iter()
+        .map(|t| {
+            let (n, g) = t.split_once(',').unwrap();
+            (n.parse().unwrap(), g.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(rows, (0..30).map(|n| (n, 1)).collect::<Vec<_>>());
+}
