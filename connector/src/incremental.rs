@@ -133,26 +133,6 @@ pub enum Missing {
     Exclude,
 }
 
-fn choice<'a>(obj: &Obj<'_>, key: &str, options: &[&'a str]) -> Result<Option<&'a str>, Error> {
-    match obj.str_opt(key)? {
-        None => Ok(None),
-        Some(s) => options
-            .iter()
-            .find(|o| **o == s)
-            .copied()
-            .map(Some)
-            .ok_or_else(|| {
-                Error::config(
-                    obj.at(key),
-                    format!(
-                        "unknown value \"{s}\" {}",
-                        walk::expected_one_of(s, options)
-                    ),
-                )
-            }),
-    }
-}
-
 impl IncrementalConfig {
     /// Parses the endpoint form, or with `param_form` the params form (`type` and no
     /// `start_param`/`end_param`).
@@ -182,9 +162,9 @@ impl IncrementalConfig {
                 )),
             }
         };
-        let max = choice(&obj, "last_value_func", &["max", "min"])? != Some("min");
+        let max = walk::choice(&obj, "last_value_func", &["max", "min"])? != Some("min");
         let closed = |key: &str, default: bool| -> Result<bool, Error> {
-            Ok(match choice(&obj, key, &["closed", "open"])? {
+            Ok(match walk::choice(&obj, key, &["closed", "open"])? {
                 None => default,
                 Some(v) => v == "closed",
             })
@@ -202,10 +182,10 @@ impl IncrementalConfig {
             initial_value: scalar("initial_value")?,
             end_value: scalar("end_value")?,
             max,
-            row_order_asc: choice(&obj, "row_order", &["asc", "desc"])?.map(|o| o == "asc"),
+            row_order_asc: walk::choice(&obj, "row_order", &["asc", "desc"])?.map(|o| o == "asc"),
             start_param: obj.str_opt("start_param")?.map(str::to_string),
             end_param: obj.str_opt("end_param")?.map(str::to_string),
-            on_missing: match choice(
+            on_missing: match walk::choice(
                 &obj,
                 "on_cursor_value_missing",
                 &["raise", "include", "exclude"],

@@ -94,6 +94,35 @@ pub static CONTRACT_SPEC: ObjSpec = ObjSpec {
     required: &[],
 };
 
+/// dlt's `table_format` values.
+pub(crate) const TABLE_FORMATS: &[&str] = &["iceberg", "delta", "hive", "native"];
+/// dlt's `file_format` values.
+pub(crate) const FILE_FORMATS: &[&str] = &[
+    "preferred",
+    "jsonl",
+    "typed-jsonl",
+    "insert_values",
+    "parquet",
+    "csv",
+    "reference",
+    "model",
+];
+
+/// One of dlt's `references`: columns of this table that refer to another's.
+pub static REFERENCE_SPEC: ObjSpec = ObjSpec {
+    name: "reference",
+    keys: &[
+        key("referenced_table", Ty::Str, "the table referred to"),
+        key("columns", Ty::StrOrStrs, "the columns of this table"),
+        key(
+            "referenced_columns",
+            Ty::StrOrStrs,
+            "the columns of the referenced table",
+        ),
+    ],
+    required: &["referenced_table", "columns", "referenced_columns"],
+};
+
 /// The hints of one resource.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hints {
@@ -115,6 +144,31 @@ pub(crate) fn parse(obj: &Obj<'_>) -> Result<Hints, Error> {
         None => Vec::new(),
         Some(v) => columns(&obj.at("columns"), v)?,
     };
+    // Accepted as dlt accepts them, checked, and not used by SQLite.
+    walk::choice(obj, "table_format", TABLE_FORMATS)?;
+    walk::choice(obj, "file_format", FILE_FORMATS)?;
+    if let Some(v) = obj.get("references") {
+        let path = obj.at("references");
+        let Value::Array(items) = v else {
+            return Err(walk::wrong_type(&path, "a list", v));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let at = walk::index(&path, i);
+            let r = Obj::new(&at, item)?;
+            r.check(&REFERENCE_SPEC)?;
+            let (columns, referenced) = (r.strings("columns")?, r.strings("referenced_columns")?);
+            if columns.len() != referenced.len() {
+                return Err(Error::config(
+                    r.at("referenced_columns"),
+                    format!(
+                        "{} columns refer to {} referenced columns: they must pair up",
+                        columns.len(),
+                        referenced.len()
+                    ),
+                ));
+            }
+        }
+    }
     let merge_key = obj.strings("merge_key")?;
     let schema_contract = match obj.get("schema_contract") {
         None => SchemaContract::default(),

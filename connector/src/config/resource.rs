@@ -67,6 +67,21 @@ static RESOURCE_KEYS: &[KeySpec] = &[
         Ty::StrOrObj(&super::hints::CONTRACT_SPEC),
         "evolve, freeze, discard_row, discard_value, or one per tables/columns/data_type",
     ),
+    key(
+        "references",
+        Ty::ListOf(&super::hints::REFERENCE_SPEC),
+        "table references (dlt's annotations; accepted, not used by SQLite)",
+    ),
+    key(
+        "table_format",
+        Ty::Enum(super::hints::TABLE_FORMATS),
+        "a lakehouse table format (accepted as in dlt; not used by SQLite)",
+    ),
+    key(
+        "file_format",
+        Ty::Enum(super::hints::FILE_FORMATS),
+        "dlt's load file format (accepted as in dlt; not used by SQLite)",
+    ),
     // Read by the host, which schedules the loads; the connector only checks its type.
     key(
         "parallelized",

@@ -467,6 +467,36 @@ fn dlt_table_hints_are_parsed_with_key_paths() {
 }
 
 #[test]
+fn dlt_hints_sqlite_does_not_use_are_accepted_and_checked() {
+    let ok = parse(json!({
+        "client": {"base_url": "https://a.io"},
+        "resource_defaults": {"table_format": "delta", "file_format": "parquet"},
+        "resources": [{"name": "purchases", "references": [
+            {"referenced_table": "customers", "columns": ["customer_id"],
+             "referenced_columns": "id"}]}]
+    }));
+    assert!(ok.is_ok(), "{ok:?}");
+    let bad = |resource: Value| {
+        err(json!({"client": {"base_url": "https://a.io"}, "resources": [resource]}))
+    };
+    assert_eq!(
+        bad(json!({"name": "x", "table_format": "icebrg"})),
+        "resources[0].table_format: unknown value \"icebrg\" (expected one of: iceberg, delta, hive, native; did you mean \"iceberg\"?)"
+    );
+    assert_eq!(
+        bad(
+            json!({"name": "x", "references": [{"referenced_table": "c", "columns": ["a", "b"],
+                                                  "referenced_columns": ["id"]}]})
+        ),
+        "resources[0].references[0].referenced_columns: 2 columns refer to 1 referenced columns: they must pair up"
+    );
+    assert_eq!(
+        bad(json!({"name": "x", "references": [{"columns": "a", "referenced_columns": "b"}]})),
+        "resources[0].references[0].referenced_table: missing required key"
+    );
+}
+
+#[test]
 fn dlt_merge_hints_hard_delete_and_dedup_sort() {
     use crate::protocol::SortOrder;
     let cfg = parse(json!({

@@ -182,6 +182,28 @@ pub(crate) fn missing(path: &str) -> Error {
     Error::config(path, "missing required key")
 }
 
+/// The value of `key`, one of `options` (an unknown one is an error naming the nearest).
+pub(crate) fn choice<'a>(
+    obj: &Obj<'_>,
+    key: &str,
+    options: &[&'a str],
+) -> Result<Option<&'a str>, Error> {
+    match obj.str_opt(key)? {
+        None => Ok(None),
+        Some(s) => options
+            .iter()
+            .find(|o| **o == s)
+            .copied()
+            .map(Some)
+            .ok_or_else(|| {
+                Error::config(
+                    obj.at(key),
+                    format!("unknown value \"{s}\" {}", expected_one_of(s, options)),
+                )
+            }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
