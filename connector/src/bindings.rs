@@ -172,12 +172,25 @@ impl From<p::ResourceInfo> for w::ResourceInfo {
             table_name: r.table_name,
             columns: r.columns.into_iter().map(Into::into).collect(),
             merge_key: r.merge_key,
-            schema_contract: w::SchemaContract {
-                tables: r.schema_contract.tables.into(),
-                columns: r.schema_contract.columns.into(),
-                data_type: r.schema_contract.data_type.into(),
-            },
+            schema_contract: contract(r.schema_contract),
+            nested_hints: r
+                .nested_hints
+                .into_iter()
+                .map(|n| w::NestedHint {
+                    path: n.path,
+                    columns: n.columns.into_iter().map(Into::into).collect(),
+                    schema_contract: n.schema_contract.map(contract),
+                })
+                .collect(),
         }
+    }
+}
+
+fn contract(c: p::SchemaContract) -> w::SchemaContract {
+    w::SchemaContract {
+        tables: c.tables.into(),
+        columns: c.columns.into(),
+        data_type: c.data_type.into(),
     }
 }
 

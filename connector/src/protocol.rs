@@ -177,6 +177,18 @@ pub struct ResourceInfo {
     pub columns: Vec<ColumnHint>,
     pub merge_key: Vec<String>,
     pub schema_contract: SchemaContract,
+    /// dlt's `nested_hints`: hints of child tables.
+    pub nested_hints: Vec<NestedHint>,
+}
+
+/// The hints of one child table (dlt's `nested_hints` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NestedHint {
+    /// The fields from the record to the list (`["tags"]`).
+    pub path: Vec<String>,
+    pub columns: Vec<ColumnHint>,
+    /// Its own `schema_contract`; `None`: the resource's.
+    pub schema_contract: Option<SchemaContract>,
 }
 
 /// dlt's column data types.

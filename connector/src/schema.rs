@@ -101,6 +101,7 @@ fn of(ty: Ty, owner: &ObjSpec) -> Value {
             ]
         }),
         Ty::Obj(spec) => object(spec),
+        Ty::Map(spec) => json!({"type": "object", "additionalProperties": object(spec)}),
         Ty::StrOrObj(spec) => json!({"anyOf": [{"type": "string"}, object(spec)]}),
         Ty::ListOf(spec) => json!({"type": "array", "items": object(spec)}),
         Ty::Columns(spec) => json!({"anyOf": [

@@ -13,7 +13,8 @@ use wasmtime::{AsContextMut, Engine};
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
 use sluice_sink::{
-    ColumnHint, ContractMode, DataType, SchemaContract, SortOrder, TableHints, WriteDisposition,
+    ColumnHint, ContractMode, DataType, NestedHints, SchemaContract, SortOrder, TableHints,
+    WriteDisposition,
 };
 use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
@@ -182,10 +183,10 @@ shared_conversions!(current, current_conv);
 shared_conversions!(v0_2, v0_2_conv);
 shared_conversions!(legacy, legacy_conv);
 
-/// `resource-info` of the versions with table hints (0.2.0 on); `$merge_hints` reads what a
-/// column hint says of merges (0.3.0 on).
+/// `resource-info` of the versions with table hints (0.2.0 on). `$merge_hints` reads what a
+/// column hint `$c` says of merges and `$nested` the child tables' hints of `$r` (0.3.0 on).
 macro_rules! hinted_resource_info {
-    ($version:ident, |$c:ident| $merge_hints:expr) => {
+    ($version:ident, |$c:ident| $merge_hints:expr, |$r:ident, $column:ident, $contract:ident| $nested:expr) => {
         impl From<$version::sluice::connector::types::ResourceInfo> for ResourceInfo {
             fn from(r: $version::sluice::connector::types::ResourceInfo) -> Self {
                 use $version::sluice::connector::types as wit;
@@ -194,6 +195,11 @@ macro_rules! hinted_resource_info {
                     wit::ContractMode::Freeze => ContractMode::Freeze,
                     wit::ContractMode::DiscardRow => ContractMode::DiscardRow,
                     wit::ContractMode::DiscardValue => ContractMode::DiscardValue,
+                };
+                let $contract = |c: &wit::SchemaContract| SchemaContract {
+                    tables: mode(c.tables),
+                    columns: mode(c.columns),
+                    data_type: mode(c.data_type),
                 };
                 let data_type = |t: wit::DataType| match t {
                     wit::DataType::Text => DataType::Text,
@@ -206,53 +212,63 @@ macro_rules! hinted_resource_info {
                     wit::DataType::Json => DataType::Json,
                     wit::DataType::Binary => DataType::Binary,
                 };
+                let $column = |$c: &wit::ColumnHint| {
+                    let (hard_delete, dedup_sort) = $merge_hints;
+                    ColumnHint {
+                        name: $c.name.clone(),
+                        data_type: $c.data_type.map(data_type),
+                        nullable: $c.nullable,
+                        primary_key: $c.primary_key,
+                        merge_key: $c.merge_key,
+                        unique: $c.unique,
+                        hard_delete,
+                        dedup_sort,
+                    }
+                };
+                let nested = {
+                    let $r = &r;
+                    $nested
+                };
                 ResourceInfo {
+                    hints: TableHints {
+                        table_name: r.table_name,
+                        columns: r.columns.iter().map($column).collect(),
+                        merge_key: r.merge_key,
+                        schema_contract: $contract(&r.schema_contract),
+                        nested,
+                    },
                     name: r.name,
                     primary_key: r.primary_key,
                     write_disposition: r.write_disposition.into(),
                     parent: r.parent,
                     selected: r.selected,
                     max_table_nesting: r.max_table_nesting,
-                    hints: TableHints {
-                        table_name: r.table_name,
-                        columns: r
-                            .columns
-                            .into_iter()
-                            .map(|$c| {
-                                let (hard_delete, dedup_sort) = $merge_hints;
-                                ColumnHint {
-                                    data_type: $c.data_type.map(data_type),
-                                    nullable: $c.nullable,
-                                    primary_key: $c.primary_key,
-                                    merge_key: $c.merge_key,
-                                    unique: $c.unique,
-                                    hard_delete,
-                                    dedup_sort,
-                                    name: $c.name,
-                                }
-                            })
-                            .collect(),
-                        merge_key: r.merge_key,
-                        schema_contract: SchemaContract {
-                            tables: mode(r.schema_contract.tables),
-                            columns: mode(r.schema_contract.columns),
-                            data_type: mode(r.schema_contract.data_type),
-                        },
-                    },
                 }
             }
         }
     };
 }
 
-hinted_resource_info!(current, |c| (
-    c.hard_delete,
-    c.dedup_sort.map(|o| match o {
-        current::sluice::connector::types::SortOrder::Asc => SortOrder::Asc,
-        current::sluice::connector::types::SortOrder::Desc => SortOrder::Desc,
-    })
-));
-hinted_resource_info!(v0_2, |c| (false, None));
+hinted_resource_info!(
+    current,
+    |c| (
+        c.hard_delete,
+        c.dedup_sort.map(|o| match o {
+            wit::SortOrder::Asc => SortOrder::Asc,
+            wit::SortOrder::Desc => SortOrder::Desc,
+        })
+    ),
+    |r, column, contract| r
+        .nested_hints
+        .iter()
+        .map(|n| NestedHints {
+            path: n.path.clone(),
+            columns: n.columns.iter().map(column).collect(),
+            schema_contract: n.schema_contract.as_ref().map(contract),
+        })
+        .collect()
+);
+hinted_resource_info!(v0_2, |c| (false, None), |_r, _column, _contract| Vec::new());
 
 impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
     fn from(r: legacy::sluice::connector::types::ResourceInfo) -> Self {

@@ -25,16 +25,16 @@ pub(crate) struct TablePlan<'p, 'a> {
     pub(crate) skip: bool,
 }
 
-/// Applies `contract` to the plans of a page (`schemas`: the current schema of each plan's
-/// table). Returns the records (root rows) to drop; drops discarded columns and tables
-/// from the plans; fails on a `freeze`.
+/// Applies each plan's contract to the plans of a page (`contracts` and `schemas`: the
+/// contract and the current schema of each plan's table). Returns the records (root rows)
+/// to drop; drops discarded columns and tables from the plans; fails on a `freeze`.
 pub(crate) fn apply(
-    contract: &SchemaContract,
+    contracts: &[SchemaContract],
     plans: &mut [TablePlan<'_, '_>],
     schemas: &[&TableSchema],
 ) -> Result<BTreeSet<usize>, SinkError> {
     let mut dropped = BTreeSet::new();
-    for (plan, schema) in plans.iter_mut().zip(schemas) {
+    for ((plan, schema), contract) in plans.iter_mut().zip(schemas).zip(contracts) {
         if !plan.exists && plan.table > 0 {
             match contract.tables {
                 ContractMode::Evolve => {}

@@ -106,7 +106,8 @@ pub(crate) struct Flattener {
     next_id: u64,
     /// Columns of the root table hinted `json`: their objects and lists stay whole, as dlt
     /// keeps a value whole when its column's type is `json`.
-    json_columns: HashSet<String>,
+    /// Columns typed `json` by hints, by table path (the root table's and child tables').
+    json_columns: HashMap<String, HashSet<String>>,
 }
 
 /// Column names shared by every row.
@@ -138,7 +139,7 @@ impl Flattener {
             next_id: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
-            json_columns: HashSet::new(),
+            json_columns: HashMap::new(),
             names: HashMap::new(),
             normalized: HashSet::new(),
             ambiguous: false,
@@ -295,12 +296,28 @@ impl Flattener {
     /// Whether the value of column `name` of table `table` is flattened: not when the
     /// nesting limit is reached, nor when the column is typed `json`.
     pub(crate) fn flattens_column(&self, table: usize, name: &str, level: u32) -> bool {
-        self.flattens(level) && !(table == 0 && self.json_columns.contains(name))
+        self.flattens(level)
+            && (self.json_columns.is_empty()
+                || !self
+                    .json_columns
+                    .get(self.tables[table].path.as_str())
+                    .is_some_and(|c| c.contains(name)))
     }
 
-    /// Keeps the values of these root-table columns whole, as JSON.
-    pub(crate) fn with_json_columns(mut self, names: impl IntoIterator<Item = String>) -> Self {
-        self.json_columns.extend(names);
+    /// Keeps the values of these columns of the table at `path` (the root table's name, or
+    /// a child table's `<table>__<field>`) whole, as JSON.
+    pub(crate) fn with_json_columns(
+        mut self,
+        path: &str,
+        names: impl IntoIterator<Item = String>,
+    ) -> Self {
+        let names: HashSet<String> = names.into_iter().collect();
+        if !names.is_empty() {
+            self.json_columns
+                .entry(path.to_owned())
+                .or_default()
+                .extend(names);
+        }
         self
     }
 

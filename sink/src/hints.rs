@@ -14,6 +14,20 @@ pub struct TableHints {
     /// record's merge key are replaced.
     pub merge_key: Vec<String>,
     pub schema_contract: SchemaContract,
+    /// dlt's `nested_hints`: hints of child tables.
+    pub nested: Vec<NestedHints>,
+}
+
+/// The hints of one child table (dlt's `nested_hints` entry).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NestedHints {
+    /// The fields from the record to the list the table holds (`["tags"]`: `<table>__tags`),
+    /// as written in the config.
+    pub path: Vec<String>,
+    /// Column hints of the child table (`data_type`, `nullable`, `unique`).
+    pub columns: Vec<ColumnHint>,
+    /// Its own `schema_contract`; `None`: the resource's.
+    pub schema_contract: Option<SchemaContract>,
 }
 
 /// A hint of one column (dlt's column schema).

@@ -9,6 +9,7 @@ mod compression;
 mod concurrency;
 mod dependent;
 mod dlt_compat;
+mod dlt_hints;
 mod dlt_schema;
 mod egress;
 mod errors;
@@ -16,7 +17,7 @@ mod incremental;
 mod inventory;
 mod jco;
 mod kill9;
-mod merge_hints;
+
 mod paginator_servers;
 mod paginators;
 mod parallel;

@@ -48,6 +48,7 @@ class Session {
       columns: [],
       mergeKey: [],
       schemaContract: { tables: 'evolve', columns: 'evolve', dataType: 'evolve' },
+      nestedHints: [],
     }];
   }
 

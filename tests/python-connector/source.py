@@ -50,7 +50,8 @@ class Session(wit.Session):
                                schema_contract=t.SchemaContract(
                                    tables=t.ContractMode.EVOLVE,
                                    columns=t.ContractMode.EVOLVE,
-                                   data_type=t.ContractMode.EVOLVE))]
+                                   data_type=t.ContractMode.EVOLVE),
+                               nested_hints=[])]
 
     def next_requests(self, name: str) -> List[t.Request]:
         if self.done or self.waiting:

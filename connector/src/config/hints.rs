@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use super::spec::{ObjSpec, Ty, key};
 use super::walk::{self, Obj};
-use crate::protocol::{ColumnHint, ContractMode, DataType, Error, SchemaContract, SortOrder};
+use crate::protocol::{
+    ColumnHint, ContractMode, DataType, Error, NestedHint, SchemaContract, SortOrder,
+};
 
 /// dlt's data types (`complex` is dlt's older name of `json`; `wei` is read as `decimal`).
 pub(crate) const DATA_TYPES: &[&str] = &[
@@ -130,6 +132,8 @@ pub struct Hints {
     pub columns: Vec<ColumnHint>,
     pub merge_key: Vec<String>,
     pub schema_contract: SchemaContract,
+    /// `nested_hints`: hints of child tables.
+    pub nested: Vec<NestedHint>,
 }
 
 /// Parses the hint keys of a resource object (after the defaults were merged into it).
@@ -144,7 +148,27 @@ pub(crate) fn parse(obj: &Obj<'_>) -> Result<Hints, Error> {
         None => Vec::new(),
         Some(v) => columns(&obj.at("columns"), v)?,
     };
-    // Accepted as dlt accepts them, checked, and not used by SQLite.
+    unused(obj)?;
+    let merge_key = obj.strings("merge_key")?;
+    let schema_contract = match obj.get("schema_contract") {
+        None => SchemaContract::default(),
+        Some(v) => contract(&obj.at("schema_contract"), v)?,
+    };
+    let nested = match obj.get("nested_hints") {
+        None => Vec::new(),
+        Some(v) => super::nested::parse(&obj.at("nested_hints"), v)?,
+    };
+    Ok(Hints {
+        table_name,
+        columns,
+        merge_key,
+        schema_contract,
+        nested,
+    })
+}
+
+/// The hints dlt accepts that SQLite has no use for: checked as dlt checks them.
+pub(super) fn unused(obj: &Obj<'_>) -> Result<(), Error> {
     walk::choice(obj, "table_format", TABLE_FORMATS)?;
     walk::choice(obj, "file_format", FILE_FORMATS)?;
     if let Some(v) = obj.get("references") {
@@ -169,21 +193,11 @@ pub(crate) fn parse(obj: &Obj<'_>) -> Result<Hints, Error> {
             }
         }
     }
-    let merge_key = obj.strings("merge_key")?;
-    let schema_contract = match obj.get("schema_contract") {
-        None => SchemaContract::default(),
-        Some(v) => contract(&obj.at("schema_contract"), v)?,
-    };
-    Ok(Hints {
-        table_name,
-        columns,
-        merge_key,
-        schema_contract,
-    })
+    Ok(())
 }
 
 /// `columns`: `{"name": {hints}}` or `[{"name": ..., hints}]`, as dlt accepts both.
-fn columns(path: &str, value: &Value) -> Result<Vec<ColumnHint>, Error> {
+pub(super) fn columns(path: &str, value: &Value) -> Result<Vec<ColumnHint>, Error> {
     let mut out = Vec::new();
     match value {
         Value::Object(map) => {
@@ -272,7 +286,7 @@ fn data_type(path: &str, t: &str) -> Result<DataType, Error> {
 }
 
 /// `schema_contract`: one mode for all, or `{"tables", "columns", "data_type"}`.
-fn contract(path: &str, value: &Value) -> Result<SchemaContract, Error> {
+pub(super) fn contract(path: &str, value: &Value) -> Result<SchemaContract, Error> {
     match value {
         Value::String(s) => {
             let m = mode(path, s)?;

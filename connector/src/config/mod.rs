@@ -8,6 +8,7 @@ mod auth;
 mod extras;
 mod hints;
 mod merge;
+mod nested;
 mod resource;
 pub mod spec;
 pub(crate) mod walk;

@@ -68,6 +68,11 @@ static RESOURCE_KEYS: &[KeySpec] = &[
         "evolve, freeze, discard_row, discard_value, or one per tables/columns/data_type",
     ),
     key(
+        "nested_hints",
+        Ty::Map(&super::nested::NESTED_SPEC),
+        "hints of child tables by nested field: {\"tags\": {\"columns\": ...}}",
+    ),
+    key(
         "references",
         Ty::ListOf(&super::hints::REFERENCE_SPEC),
         "table references (dlt's annotations; accepted, not used by SQLite)",

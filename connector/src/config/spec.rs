@@ -44,6 +44,8 @@ pub enum Ty {
     StrOrObj(&'static ObjSpec),
     /// A list of nested objects.
     ListOf(&'static ObjSpec),
+    /// An object of nested objects by name (`nested_hints`).
+    Map(&'static ObjSpec),
     /// Column hints: an object of nested objects by name, or a list of them.
     Columns(&'static ObjSpec),
     /// A list of resources: names or objects.
@@ -120,7 +122,7 @@ fn check_scalar(path: &str, ty: Ty, v: &Value) -> Result<(), Error> {
         Ty::Number => v.as_f64().is_some_and(|n| n >= 0.0),
         Ty::Scalar => v.is_string() || v.is_number(),
         Ty::Bool => v.is_boolean(),
-        Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => v.is_object(),
+        Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) | Ty::Map(_) => v.is_object(),
         Ty::Json | Ty::Columns(_) => v.is_object() || v.is_array(),
         Ty::StrOrStrs => v.is_string() || v.is_array(),
         Ty::Data => v.is_string() || v.is_object(),
@@ -141,7 +143,7 @@ fn expected(ty: Ty) -> &'static str {
         Ty::Number => "a non-negative number",
         Ty::Scalar => "a string or a number",
         Ty::Bool => "a boolean",
-        Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) => "an object",
+        Ty::StrMap | Ty::ScalarMap | Ty::Obj(_) | Ty::Map(_) => "an object",
         Ty::Json | Ty::Columns(_) => "an object or a list",
         Ty::StrOrStrs => "a string or a list of strings",
         Ty::Data => "a string (a raw body) or an object (form fields)",

@@ -193,6 +193,7 @@ impl Session {
                 columns: r.hints.columns.clone(),
                 merge_key: r.hints.merge_key.clone(),
                 schema_contract: r.hints.schema_contract,
+                nested_hints: r.hints.nested.clone(),
             })
             .collect()
     }

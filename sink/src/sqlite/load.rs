@@ -4,10 +4,10 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
-use super::{ActiveLoad, NOW, ddl};
+use super::{ActiveLoad, ChildHints, NOW, ddl};
 use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
-use crate::naming::normalize_path;
+use crate::naming::{NESTING, normalize_path};
 use crate::normalize::Normalizer;
 use crate::schema::TableSchema;
 use crate::types::ColumnInfo;
@@ -128,34 +128,47 @@ pub(super) fn begin(
         out
     };
     let primary_key = names(&|c| c.primary_key, &spec.primary_key);
-    let hinted = hints
-        .columns
-        .iter()
-        .filter_map(|c| {
-            let name = normalize_path(&c.name);
-            let key = primary_key.contains(&name);
-            Some(ColumnInfo {
-                data_type: c.data_type?,
-                nullable: !key && c.nullable != Some(false),
-                primary_key: key,
-                name,
-            })
-        })
-        .collect();
+    let hinted = typed(&hints.columns, &primary_key);
     let evolve = hints.schema_contract == SchemaContract::default();
     let load_id = data_load_id.to_string();
-    let active = ActiveLoad {
-        resource: spec.name.clone(),
-        normalizer: Some(Normalizer::new(
-            Flattener::new(&table, spec.max_table_nesting, merge, &load_id).with_json_columns(
-                hints
+    let json = |columns: &[crate::ColumnHint]| -> Vec<String> {
+        columns
+            .iter()
+            .filter(|c| c.data_type == Some(crate::DataType::Json))
+            .map(|c| normalize_path(&c.name))
+            .collect()
+    };
+    let mut flattener = Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
+        .with_json_columns(&table, json(&hints.columns));
+    let mut children = HashMap::new();
+    for nested in &hints.nested {
+        let name = format!("{table}{NESTING}{}", normalize_path(&nested.path.join(".")));
+        flattener = flattener.with_json_columns(&name, json(&nested.columns));
+        let contract = nested.schema_contract.unwrap_or(hints.schema_contract);
+        children.insert(
+            name,
+            ChildHints {
+                hinted: typed(&nested.columns, &[]),
+                not_null: nested
                     .columns
                     .iter()
-                    .filter(|c| c.data_type == Some(crate::DataType::Json))
-                    .map(|c| normalize_path(&c.name)),
-            ),
-            table.clone(),
-        )),
+                    .filter(|c| c.nullable == Some(false))
+                    .map(|c| normalize_path(&c.name))
+                    .collect(),
+                unique: nested
+                    .columns
+                    .iter()
+                    .filter(|c| c.unique)
+                    .map(|c| normalize_path(&c.name))
+                    .collect(),
+                contract: (existed && contract != SchemaContract::default()).then_some(contract),
+            },
+        );
+    }
+    let active = ActiveLoad {
+        resource: spec.name.clone(),
+        normalizer: Some(Normalizer::new(flattener, table.clone())),
+        children,
         statements: Default::default(),
         table,
         disposition: spec.disposition,
@@ -184,6 +197,23 @@ pub(super) fn begin(
         pages: 0,
     };
     Ok((id, active))
+}
+
+/// The typed columns of `columns` hints (`keys`: the table's primary key columns).
+fn typed(columns: &[crate::ColumnHint], keys: &[String]) -> Vec<ColumnInfo> {
+    columns
+        .iter()
+        .filter_map(|c| {
+            let name = normalize_path(&c.name);
+            let key = keys.contains(&name);
+            Some(ColumnInfo {
+                data_type: c.data_type?,
+                nullable: !key && c.nullable != Some(false),
+                primary_key: key,
+                name,
+            })
+        })
+        .collect()
 }
 
 pub(super) fn finish(

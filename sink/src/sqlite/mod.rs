@@ -85,6 +85,8 @@ struct ActiveLoad {
     load_id: String,
     /// Typed `columns` hints of the root table (created first, values converted to them).
     hinted: Vec<ColumnInfo>,
+    /// Hints of child tables (`nested_hints`), by table name.
+    children: HashMap<String, ChildHints>,
     /// Columns hinted `nullable: false`.
     not_null: Vec<String>,
     /// Columns hinted `unique`.
@@ -105,6 +107,20 @@ struct ActiveLoad {
     normalizer: Option<Normalizer>,
     /// The text of the statements run page after page.
     statements: statements::Statements,
+}
+
+/// The hints of one child table of a load (dlt's `nested_hints`).
+#[derive(Debug, Default)]
+struct ChildHints {
+    /// Typed columns (created first, values converted to them).
+    hinted: Vec<ColumnInfo>,
+    /// Columns hinted `nullable: false`.
+    not_null: Vec<String>,
+    /// Columns hinted `unique`.
+    unique: Vec<String>,
+    /// Its schema contract (its own or the resource's), when it applies (see
+    /// [`ActiveLoad::contract`]).
+    contract: Option<SchemaContract>,
 }
 
 impl ActiveLoad {

@@ -14,7 +14,7 @@ use crate::error::{SinkError, db};
 use crate::flatten::{DLT_ID, DLT_ROOT_ID, FlatRow, Row};
 use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, ColumnInfo};
-use crate::{LoadId, NormalizedPage, PageText, WriteDisposition};
+use crate::{LoadId, NormalizedPage, PageText, SchemaContract, WriteDisposition};
 
 /// Writes pages given as text: normalized by the load's own normalizer, then written as
 /// [`write_normalized`] does. When page `k` does not normalize, the pages before it are
@@ -123,7 +123,7 @@ fn write_rows(
 ) -> Result<u64, SinkError> {
     let (page, state) = (normalized.rows(), normalized.state());
     let roots = page.roots();
-    check_not_null(load, roots)?;
+    check_not_null(load, normalized)?;
     let mut kept = match &load.dedup_sort {
         Some((column, order)) if load.upserts() => {
             merge_hints::best_of_each_key(tx, load, roots, (column, *order))?
@@ -149,12 +149,20 @@ fn write_rows(
     let mut plans = plan_tables(load, normalized, &kept);
     // Records a `discard_row` contract drops (a merge's earlier duplicates still count).
     let mut discarded = 0u64;
-    if let Some(contract) = load.contract() {
+    if load.contract().is_some() || load.children.values().any(|c| c.contract.is_some()) {
         let schemas: Vec<&TableSchema> = plans
             .iter()
             .map(|p| load.tables.get(&p.name).unwrap_or(&empty))
             .collect();
-        for root in contract::apply(&contract, &mut plans, &schemas)? {
+        let contracts: Vec<SchemaContract> = plans
+            .iter()
+            .map(|p| match load.children.get(&p.name) {
+                Some(child) if p.table > 0 => child.contract,
+                _ => load.contract(),
+            })
+            .map(Option::unwrap_or_default)
+            .collect();
+        for root in contract::apply(&contracts, &mut plans, &schemas)? {
             discarded += u64::from(std::mem::replace(&mut kept[root], false));
         }
     }
@@ -196,7 +204,7 @@ fn write_rows(
         let upsert = root && load.upserts();
         // Indexes: the first time this load writes the table, and when it gains columns.
         if next.is_some() || !load.indexed.contains(&name) {
-            ensure_indexes(tx, load, &target, effective, root)?;
+            ensure_indexes(tx, load, (&name, &target), effective, root)?;
             indexed.push(name.clone());
         }
         if root && load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
@@ -230,11 +238,15 @@ fn write_rows(
 fn ensure_indexes(
     tx: &Connection,
     load: &ActiveLoad,
-    target: &str,
+    (name, target): (&str, &str),
     schema: &TableSchema,
     root: bool,
 ) -> Result<(), SinkError> {
     if !root {
+        let unique = load.children.get(name).map_or(&[][..], |c| &c.unique[..]);
+        for column in unique.iter().filter(|c| schema.position(c).is_some()) {
+            ddl::ensure_unique(tx, target, column)?;
+        }
         if schema.position(DLT_ROOT_ID).is_some() {
             ddl::ensure_index(tx, target, DLT_ROOT_ID)?;
             if load.upserts() {
@@ -273,7 +285,8 @@ fn plan_tables<'p>(
         let (pk, hinted): (&[String], &[ColumnInfo]) = if t == 0 {
             (&load.primary_key, &load.hinted)
         } else {
-            (&[], &[])
+            let child = load.children.get(&name);
+            (&[], child.map_or(&[][..], |c| &c.hinted[..]))
         };
         // Most pages bring nothing new: their kinds of values all fit existing columns.
         let unchanged = current.is_some_and(|schema| {
@@ -297,20 +310,34 @@ fn plan_tables<'p>(
     plans
 }
 
-/// Checks the `nullable: false` hints: every record has a value for those columns.
-fn check_not_null(load: &ActiveLoad, roots: &[Row<'_>]) -> Result<(), SinkError> {
-    for (index, row) in roots.iter().enumerate() {
-        for column in &load.not_null {
-            if !row
-                .cells
-                .iter()
-                .any(|(n, c)| **n == **column && *c != Cell::Null)
-            {
-                return Err(SinkError::NotNullable {
-                    table: load.table.clone(),
-                    record: merge::describe(load, index, &row.cells),
-                    column: column.clone(),
-                });
+/// Checks the `nullable: false` hints: every record (and every row of a child table with
+/// such hints) has a value for those columns.
+fn check_not_null(load: &ActiveLoad, page: &NormalizedPage) -> Result<(), SinkError> {
+    let rows = page.rows();
+    let roots = rows.roots();
+    for (t, table_rows) in rows.tables.iter().enumerate() {
+        let (table, columns) = if t == 0 {
+            (load.table.as_str(), &load.not_null[..])
+        } else {
+            let name = page.table_name(t);
+            match load.children.get(&**name) {
+                Some(child) => (&**name, &child.not_null[..]),
+                None => continue,
+            }
+        };
+        for row in table_rows {
+            for column in columns {
+                if !row
+                    .cells
+                    .iter()
+                    .any(|(n, c)| **n == **column && *c != Cell::Null)
+                {
+                    return Err(SinkError::NotNullable {
+                        table: table.to_string(),
+                        record: merge::describe(load, row.root, &roots[row.root].cells),
+                        column: column.clone(),
+                    });
+                }
             }
         }
     }

@@ -128,6 +128,7 @@ impl GuestSession for Hostile {
                 columns: ContractMode::Evolve,
                 data_type: ContractMode::Evolve,
             },
+            nested_hints: Vec::new(),
         }; copies]
     }
 
