@@ -6,7 +6,9 @@ mod common;
 use common::{Db, spec, text};
 use rusqlite::types::Value as Sql;
 use serde_json::json;
-use sluice_sink::{ColumnHint, DataType, SortOrder, TableHints, TableSpec, WriteDisposition};
+use sluice_sink::{
+    ColumnHint, DataType, Outcome, Sink, SortOrder, TableHints, TableSpec, WriteDisposition,
+};
 
 fn hint(name: &str) -> ColumnHint {
     ColumnHint {
@@ -251,4 +253,30 @@ fn dedup_sort_picks_first_then_hard_delete_decides() {
         db.rows("SELECT id, val, lsn FROM items ORDER BY id"),
         [[int(1), text("baz"), int(3)]]
     );
+}
+
+#[test]
+fn a_record_marked_deleted_needs_only_its_key_and_the_mark() {
+    // `name` may not be null, but a delete carries no name.
+    let mut name = hint("name");
+    name.nullable = Some(false);
+    let mut db = Db::new();
+    let s = merge(&["id"], vec![deleted("deleted"), name], &[]);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "name": "a"}),
+            json!({"id": 2, "name": "b"}),
+        ]],
+    );
+    db.load(&s, &[vec![json!({"id": 1, "deleted": true})]]);
+    assert_eq!(db.rows("SELECT id FROM items"), [[int(2)]]);
+    let id = db.sink.begin(&s).unwrap();
+    let err = db
+        .sink
+        .write_page(id, &[json!({"id": 3, "deleted": false})], "{}")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("has no value for column `name`"), "{err}");
+    db.sink.finish(id, Outcome::Failed { error: &err }).unwrap();
 }

@@ -123,7 +123,6 @@ fn write_rows(
 ) -> Result<u64, SinkError> {
     let (page, state) = (normalized.rows(), normalized.state());
     let roots = page.roots();
-    check_not_null(load, normalized)?;
     let mut kept = match &load.dedup_sort {
         Some((column, order)) if load.upserts() => {
             merge_hints::best_of_each_key(tx, load, roots, (column, *order))?
@@ -137,6 +136,8 @@ fn write_rows(
         Some(column) => merge_hints::marked_deleted(load, roots, &mut kept, column),
         None => Vec::new(),
     };
+    // A record marked deleted needs no more than its key and the mark (as in dlt).
+    check_not_null(load, normalized, &deleted)?;
     let deleted: Vec<&Row<'_>> = deleted.into_iter().map(|i| &roots[i]).collect();
     merge_hints::delete_by_primary_key(tx, load, &deleted)?;
     if !deleted.is_empty()
@@ -310,9 +311,13 @@ fn plan_tables<'p>(
     plans
 }
 
-/// Checks the `nullable: false` hints: every record (and every row of a child table with
-/// such hints) has a value for those columns.
-fn check_not_null(load: &ActiveLoad, page: &NormalizedPage) -> Result<(), SinkError> {
+/// Checks the `nullable: false` hints: every record but the `deleted` ones (and every row
+/// of a child table with such hints) has a value for those columns.
+fn check_not_null(
+    load: &ActiveLoad,
+    page: &NormalizedPage,
+    deleted: &[usize],
+) -> Result<(), SinkError> {
     let rows = page.rows();
     let roots = rows.roots();
     for (t, table_rows) in rows.tables.iter().enumerate() {
@@ -325,7 +330,7 @@ fn check_not_null(load: &ActiveLoad, page: &NormalizedPage) -> Result<(), SinkEr
                 None => continue,
             }
         };
-        for row in table_rows {
+        for row in table_rows.iter().filter(|r| !deleted.contains(&r.root)) {
             for column in columns {
                 if !row
                     .cells
