@@ -166,6 +166,11 @@ impl From<p::ResourceInfo> for w::ResourceInfo {
             name: r.name,
             primary_key: r.primary_key,
             write_disposition: r.write_disposition.into(),
+            merge_strategy: r.merge_strategy.map(|s| match s {
+                p::MergeStrategy::DeleteInsert => w::MergeStrategy::DeleteInsert,
+                p::MergeStrategy::Upsert => w::MergeStrategy::Upsert,
+                p::MergeStrategy::InsertOnly => w::MergeStrategy::InsertOnly,
+            }),
             parent: r.parent,
             selected: r.selected,
             max_table_nesting: r.max_table_nesting,

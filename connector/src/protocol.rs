@@ -160,12 +160,22 @@ pub enum WriteDisposition {
     Merge,
 }
 
+/// dlt's merge strategies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeStrategy {
+    DeleteInsert,
+    Upsert,
+    InsertOnly,
+}
+
 /// What the host needs to know to load a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceInfo {
     pub name: String,
     pub primary_key: Vec<String>,
     pub write_disposition: WriteDisposition,
+    /// Under merge, its strategy (`None`: delete-insert).
+    pub merge_strategy: Option<MergeStrategy>,
     /// The resource whose records this one's requests are made from.
     pub parent: Option<String>,
     /// False when the resource only feeds its children and is not loaded.

@@ -125,7 +125,7 @@ pub(crate) fn examples() -> Vec<Value> {
                 "auth": {"type": "oauth2_client_credentials", "access_token_url": "https://auth.example.com/token",
                     "client_id": {"secret": "client_id"}, "client_secret": {"secret": "client_secret"},
                     "scopes": "read write", "access_token_request_data": {"audience": "api"}, "default_token_expiration": 3600}},
-            "resource_defaults": {"write_disposition": {"disposition": "merge", "strategy": "upsert"}, "endpoint": {"method": "POST"}},
+            "resource_defaults": {"primary_key": "id", "write_disposition": {"disposition": "merge", "strategy": "upsert"}, "endpoint": {"method": "POST"}},
             "resources": [{"name": "search", "primary_key": ["id"], "endpoint": {"path": "search", "json": {"query": "x", "page_size": 100},
                 "data_selector": "results", "paginator": {"type": "cursor", "cursor_path": "next_cursor", "cursor_body_path": "start_cursor"}}}]
         }),

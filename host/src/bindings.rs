@@ -13,8 +13,8 @@ use wasmtime::{AsContextMut, Engine};
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
 use sluice_sink::{
-    ColumnHint, ContractMode, DataType, NestedHints, SchemaContract, SortOrder, TableHints,
-    WriteDisposition,
+    ColumnHint, ContractMode, DataType, MergeStrategy, NestedHints, SchemaContract, SortOrder,
+    TableHints, WriteDisposition,
 };
 use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
@@ -184,7 +184,8 @@ shared_conversions!(v0_2, v0_2_conv);
 shared_conversions!(legacy, legacy_conv);
 
 /// `resource-info` of the versions with table hints (0.2.0 on). `$merge_hints` reads what a
-/// column hint `$c` says of merges and `$nested` the child tables' hints of `$r` (0.3.0 on).
+/// column hint `$c` says of merges, and `$nested` the child tables' hints and the merge
+/// strategy of `$r` (0.3.0 on).
 macro_rules! hinted_resource_info {
     ($version:ident, |$c:ident| $merge_hints:expr, |$r:ident, $column:ident, $contract:ident| $nested:expr) => {
         impl From<$version::sluice::connector::types::ResourceInfo> for ResourceInfo {
@@ -225,7 +226,7 @@ macro_rules! hinted_resource_info {
                         dedup_sort,
                     }
                 };
-                let nested = {
+                let (nested, merge_strategy) = {
                     let $r = &r;
                     $nested
                 };
@@ -236,6 +237,7 @@ macro_rules! hinted_resource_info {
                         merge_key: r.merge_key,
                         schema_contract: $contract(&r.schema_contract),
                         nested,
+                        merge_strategy,
                     },
                     name: r.name,
                     primary_key: r.primary_key,
@@ -258,17 +260,26 @@ hinted_resource_info!(
             wit::SortOrder::Desc => SortOrder::Desc,
         })
     ),
-    |r, column, contract| r
-        .nested_hints
-        .iter()
-        .map(|n| NestedHints {
-            path: n.path.clone(),
-            columns: n.columns.iter().map(column).collect(),
-            schema_contract: n.schema_contract.as_ref().map(contract),
+    |r, column, contract| (
+        r.nested_hints
+            .iter()
+            .map(|n| NestedHints {
+                path: n.path.clone(),
+                columns: n.columns.iter().map(column).collect(),
+                schema_contract: n.schema_contract.as_ref().map(contract),
+            })
+            .collect(),
+        r.merge_strategy.map(|s| match s {
+            wit::MergeStrategy::DeleteInsert => MergeStrategy::DeleteInsert,
+            wit::MergeStrategy::Upsert => MergeStrategy::Upsert,
+            wit::MergeStrategy::InsertOnly => MergeStrategy::InsertOnly,
         })
-        .collect()
+    )
 );
-hinted_resource_info!(v0_2, |c| (false, None), |_r, _column, _contract| Vec::new());
+hinted_resource_info!(v0_2, |c| (false, None), |_r, _column, _contract| (
+    Vec::new(),
+    None
+));
 
 impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
     fn from(r: legacy::sluice::connector::types::ResourceInfo) -> Self {

@@ -16,6 +16,19 @@ pub struct TableHints {
     pub schema_contract: SchemaContract,
     /// dlt's `nested_hints`: hints of child tables.
     pub nested: Vec<NestedHints>,
+    /// Under merge, dlt's `write_disposition.strategy`; `None`: delete-insert.
+    pub merge_strategy: Option<MergeStrategy>,
+}
+
+/// dlt's merge strategies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MergeStrategy {
+    /// Stored records sharing a primary key (or merge key) are replaced.
+    DeleteInsert,
+    /// By primary key: a stored record is updated, a new one inserted.
+    Upsert,
+    /// By primary key: a new record is inserted, a stored one left as it is.
+    InsertOnly,
 }
 
 /// The hints of one child table (dlt's `nested_hints` entry).

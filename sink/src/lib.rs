@@ -79,7 +79,9 @@ mod sqlite;
 mod types;
 
 pub use error::SinkError;
-pub use hints::{ColumnHint, ContractMode, NestedHints, SchemaContract, SortOrder, TableHints};
+pub use hints::{
+    ColumnHint, ContractMode, MergeStrategy, NestedHints, SchemaContract, SortOrder, TableHints,
+};
 pub use naming::{normalize_identifier, shorten};
 pub use normalize::{NormalizedPage, Normalizer};
 pub use sqlite::SqliteSink;

@@ -280,3 +280,40 @@ fn a_record_marked_deleted_needs_only_its_key_and_the_mark() {
     assert!(err.contains("has no value for column `name`"), "{err}");
     db.sink.finish(id, Outcome::Failed { error: &err }).unwrap();
 }
+
+#[test]
+fn insert_only_leaves_stored_records_as_they_are() {
+    // dlt's `insert-only` strategy: new keys are inserted, stored ones never updated nor
+    // deleted; a record marked deleted is only kept out.
+    let mut db = Db::new();
+    let mut s = merge(&["id"], vec![deleted("deleted")], &[]);
+    s.hints.merge_strategy = Some(sluice_sink::MergeStrategy::InsertOnly);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "v": "a", "tags": ["t1"]}),
+            json!({"id": 2, "v": "b"}),
+        ]],
+    );
+    db.load(
+        &s,
+        &[
+            vec![
+                json!({"id": 1, "v": "a2", "tags": ["t2"]}),
+                json!({"id": 3, "v": "c"}),
+                json!({"id": 4, "v": "d", "deleted": true}),
+                json!({"id": 2, "deleted": true}),
+            ],
+            vec![json!({"id": 3, "v": "c again"})],
+        ],
+    );
+    assert_eq!(
+        db.rows("SELECT id, v FROM items ORDER BY id"),
+        [
+            [int(1), text("a")],
+            [int(2), text("b")],
+            [int(3), text("c")]
+        ]
+    );
+    assert_eq!(db.rows("SELECT value FROM items__tags"), [[text("t1")]]);
+}

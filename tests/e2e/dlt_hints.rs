@@ -1,6 +1,7 @@
 //! dlt's hints of `sluice:connector@0.3.0` through the whole engine: the merge hints
 //! `hard_delete` and `dedup_sort` (a CDC-style API whose second sync marks records deleted
-//! and repeats a key) and `nested_hints` (the child tables' own columns and contract).
+//! and repeats a key), `nested_hints` (the child tables' own columns and contract) and the
+//! `insert-only` merge strategy.
 
 use serde_json::json;
 
@@ -93,5 +94,30 @@ fn nested_hints_type_a_child_table_and_freeze_it_alone() {
         rows(&env, "SELECT id, city FROM customers ORDER BY id"),
         table(&[&["1", "NULL"], &["2", "london"]]),
         "the root table evolved (city); the failed page wrote nothing"
+    );
+}
+
+#[test]
+fn the_insert_only_strategy_keeps_stored_records_as_they_are() {
+    let (env, data) = api(json!({"/events": [
+        {"event_id": 1, "kind": "open"},
+        {"event_id": 2, "kind": "click"},
+    ]}));
+    let cfg = config(
+        &env,
+        json!({}),
+        json!([{"name": "events", "primary_key": "event_id",
+                "write_disposition": {"disposition": "merge", "strategy": "insert-only"},
+                "endpoint": {"path": "/events"}}]),
+    );
+    env.run(&cfg, &[]).ok();
+    *data.lock().unwrap() = json!({"/events": [
+        {"event_id": 2, "kind": "CHANGED"},
+        {"event_id": 3, "kind": "close"},
+    ]});
+    env.run(&cfg, &[]).ok();
+    assert_eq!(
+        rows(&env, "SELECT event_id, kind FROM events ORDER BY event_id"),
+        table(&[&["1", "open"], &["2", "click"], &["3", "close"]])
     );
 }

@@ -41,6 +41,7 @@ class Session {
       name: this.name,
       primaryKey: this.primaryKey,
       writeDisposition: 'merge',
+      mergeStrategy: undefined,
       parent: undefined,
       selected: true,
       maxTableNesting: undefined,

@@ -44,7 +44,8 @@ class Session(wit.Session):
 
     def resources(self) -> List[t.ResourceInfo]:
         return [t.ResourceInfo(name=self.name, primary_key=self.primary_key,
-                               write_disposition=t.WriteDisposition.MERGE, parent=None,
+                               write_disposition=t.WriteDisposition.MERGE,
+                               merge_strategy=None, parent=None,
                                selected=True, max_table_nesting=None, table_name=None,
                                columns=[], merge_key=[],
                                schema_contract=t.SchemaContract(

@@ -11,7 +11,7 @@ use crate::actions::ResponseAction;
 use crate::form::Data;
 use crate::incremental::IncrementalConfig;
 use crate::paginator::PaginatorConfig;
-use crate::protocol::{Auth, Error, Method, WriteDisposition};
+use crate::protocol::{Auth, Error, MergeStrategy, Method, WriteDisposition};
 use crate::selector::Selector;
 
 /// The keys of `resources[i]`; `name` first (`resource_defaults` takes all but `name`).
@@ -173,7 +173,7 @@ static DISPOSITION_SPEC: ObjSpec = ObjSpec {
         key(
             "strategy",
             Ty::Str,
-            "merge: upsert, delete-insert; replace: truncate-and-insert, ...",
+            "merge: delete-insert, upsert, insert-only; replace: truncate-and-insert, ...",
         ),
         key(
             "deduplicated",
@@ -191,6 +191,8 @@ pub struct Resource {
     pub name: String,
     pub primary_key: Vec<String>,
     pub write_disposition: WriteDisposition,
+    /// Under merge, `write_disposition.strategy` (`None`: dlt's default, delete-insert).
+    pub merge_strategy: Option<MergeStrategy>,
     pub endpoint: Endpoint,
     /// Parent fields copied into each record as `_<parent>_<field>`.
     pub include_from_parent: Vec<String>,
@@ -265,8 +267,8 @@ pub(crate) fn parse_resource(
 
 fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, Error> {
     let primary_key = obj.strings("primary_key")?;
-    let write_disposition = match obj.get("write_disposition") {
-        None => WriteDisposition::Append,
+    let (write_disposition, merge_strategy) = match obj.get("write_disposition") {
+        None => (WriteDisposition::Append, None),
         Some(v) => parse_disposition(&obj.at("write_disposition"), v)?,
     };
     let endpoint = match obj.get("endpoint") {
@@ -288,10 +290,32 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
     };
     let (include_from_parent, selected, max_table_nesting) = extras::parse(&obj)?;
     let hints = super::hints::parse(&obj)?;
+    if let Some(strategy @ (MergeStrategy::Upsert | MergeStrategy::InsertOnly)) = merge_strategy {
+        let word = if strategy == MergeStrategy::Upsert {
+            "upsert"
+        } else {
+            "insert-only"
+        };
+        let keyed = !primary_key.is_empty() || hints.columns.iter().any(|c| c.primary_key);
+        // A resource that is not loaded (`selected: false`) makes no table to key.
+        if !keyed && is_selected(&obj)? {
+            return Err(Error::config(
+                obj.at("write_disposition"),
+                format!("the {word} strategy needs a primary_key (as in dlt)"),
+            ));
+        }
+        if !hints.merge_key.is_empty() || hints.columns.iter().any(|c| c.merge_key) {
+            return Err(Error::config(
+                obj.at("merge_key"),
+                format!("the {word} strategy takes no merge_key (as in dlt)"),
+            ));
+        }
+    }
     Ok(Resource {
         name: name.to_string(),
         primary_key,
         write_disposition,
+        merge_strategy,
         endpoint,
         include_from_parent,
         selected,
@@ -302,7 +326,15 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
     })
 }
 
-fn parse_disposition(path: &str, value: &Value) -> Result<WriteDisposition, Error> {
+/// The resource's `selected` (default true).
+fn is_selected(obj: &Obj<'_>) -> Result<bool, Error> {
+    Ok(obj.bool_opt("selected")?.unwrap_or(true))
+}
+
+fn parse_disposition(
+    path: &str,
+    value: &Value,
+) -> Result<(WriteDisposition, Option<MergeStrategy>), Error> {
     let word = |path: &str, w: &str| match w {
         "append" => Ok(WriteDisposition::Append),
         "replace" => Ok(WriteDisposition::Replace),
@@ -316,39 +348,47 @@ fn parse_disposition(path: &str, value: &Value) -> Result<WriteDisposition, Erro
         )),
     };
     match value {
-        Value::String(s) => word(path, s),
+        Value::String(s) => Ok((word(path, s)?, None)),
         Value::Object(_) => {
             let obj = Obj::new(path, value)?;
             obj.check(&DISPOSITION_SPEC)?;
             let disposition = word(&obj.at("disposition"), obj.str_req("disposition")?)?;
-            if let Some(strategy) = obj.str_opt("strategy")? {
-                let allowed: &[&str] = match disposition {
-                    WriteDisposition::Merge => &["upsert", "delete-insert"],
-                    WriteDisposition::Replace => &[
-                        "truncate-and-insert",
-                        "insert-from-staging",
-                        "staging-optimized",
-                    ],
-                    WriteDisposition::Append => &[],
-                };
-                if allowed.is_empty() {
-                    return Err(Error::config(
-                        obj.at("strategy"),
-                        "append takes no strategy",
-                    ));
-                }
-                if !allowed.contains(&strategy) {
-                    return Err(Error::config(
-                        obj.at("strategy"),
-                        format!(
-                            "unsupported strategy \"{strategy}\" for {} {}",
-                            obj.str_req("disposition")?,
-                            walk::expected_one_of(strategy, allowed)
-                        ),
-                    ));
-                }
+            let Some(strategy) = obj.str_opt("strategy")? else {
+                return Ok((disposition, None));
+            };
+            let allowed: &[&str] = match disposition {
+                WriteDisposition::Merge => &["delete-insert", "upsert", "insert-only"],
+                WriteDisposition::Replace => &[
+                    "truncate-and-insert",
+                    "insert-from-staging",
+                    "staging-optimized",
+                ],
+                WriteDisposition::Append => &[],
+            };
+            if allowed.is_empty() {
+                return Err(Error::config(
+                    obj.at("strategy"),
+                    "append takes no strategy",
+                ));
             }
-            Ok(disposition)
+            if !allowed.contains(&strategy) {
+                return Err(Error::config(
+                    obj.at("strategy"),
+                    format!(
+                        "unsupported strategy \"{strategy}\" for {} {}",
+                        obj.str_req("disposition")?,
+                        walk::expected_one_of(strategy, allowed)
+                    ),
+                ));
+            }
+            let merge = match strategy {
+                "delete-insert" => Some(MergeStrategy::DeleteInsert),
+                "upsert" => Some(MergeStrategy::Upsert),
+                "insert-only" => Some(MergeStrategy::InsertOnly),
+                // Replace strategies all load as one (staging tables swapped in).
+                _ => None,
+            };
+            Ok((disposition, merge))
         }
         other => Err(walk::wrong_type(
             path,

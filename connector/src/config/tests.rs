@@ -320,10 +320,45 @@ fn write_disposition_forms() {
         wd(json!("replace")).unwrap().resources[0].write_disposition,
         WriteDisposition::Replace
     );
-    for strategy in ["upsert", "delete-insert"] {
-        let c = wd(json!({"disposition": "merge", "strategy": strategy})).unwrap();
+    use crate::protocol::MergeStrategy;
+    let keyed = |d: Value| {
+        parse(with(
+            base(),
+            "/resources/0",
+            json!({"name": "a", "primary_key": "id", "write_disposition": d}),
+        ))
+    };
+    for (strategy, expected) in [
+        ("upsert", MergeStrategy::Upsert),
+        ("delete-insert", MergeStrategy::DeleteInsert),
+        ("insert-only", MergeStrategy::InsertOnly),
+    ] {
+        let c = keyed(json!({"disposition": "merge", "strategy": strategy})).unwrap();
         assert_eq!(c.resources[0].write_disposition, WriteDisposition::Merge);
+        assert_eq!(c.resources[0].merge_strategy, Some(expected));
     }
+    assert_eq!(
+        wd(json!("merge")).unwrap().resources[0].merge_strategy,
+        None
+    );
+    assert_eq!(
+        wd(json!({"disposition": "merge", "strategy": "insert-only"}))
+            .unwrap_err()
+            .to_string(),
+        "resources[0].write_disposition: the insert-only strategy needs a primary_key (as in dlt)"
+    );
+    let e = parse(with(
+        base(),
+        "/resources/0",
+        json!({"name": "a", "primary_key": "id", "merge_key": "day",
+               "write_disposition": {"disposition": "merge", "strategy": "upsert"}}),
+    ))
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "resources[0].merge_key: the upsert strategy takes no merge_key (as in dlt)"
+    );
     let e = wd(json!({"disposition": "merge", "strategy": "scd2"}))
         .unwrap_err()
         .to_string();

@@ -175,6 +175,7 @@ pub(super) fn begin(
         not_null: names(&|c| c.nullable == Some(false), &[]),
         unique: names(&|c| c.unique, &[]),
         merge_key: names(&|c| c.merge_key, &hints.merge_key),
+        merge_strategy: hints.merge_strategy.filter(|_| merge),
         hard_delete: hints
             .columns
             .iter()

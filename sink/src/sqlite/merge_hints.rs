@@ -1,6 +1,6 @@
-//! dlt's merge hints on columns: `dedup_sort` picks which of a load's records sharing a
-//! primary key is kept; `hard_delete` makes a record delete the stored one instead of
-//! replacing it.
+//! dlt's merge hints on columns and the `insert-only` strategy: `dedup_sort` picks which of
+//! a load's records sharing a primary key is kept; `hard_delete` makes a record delete the
+//! stored one instead of replacing it; `insert-only` leaves stored records as they are.
 
 use std::cmp::Ordering;
 
@@ -231,6 +231,50 @@ pub(super) fn delete_by_primary_key(
                     .map_err(err())?;
             }
             stmt.raw_execute().map_err(err())?;
+        }
+    }
+    Ok(())
+}
+
+/// The `insert-only` strategy: the kept records whose primary key a stored record has are
+/// not written (the stored one stays as it is, its child rows too).
+pub(super) fn skip_stored(
+    tx: &Connection,
+    load: &ActiveLoad,
+    roots: &[Row<'_>],
+    kept: &mut [bool],
+) -> Result<(), SinkError> {
+    let Some(schema) = load.tables.get(&load.table) else {
+        return Ok(());
+    };
+    if load
+        .primary_key
+        .iter()
+        .any(|k| schema.position(k).is_none())
+    {
+        return Ok(());
+    }
+    let target = load.target(&load.table);
+    let condition = load
+        .primary_key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let sql = format!("SELECT 1 FROM {} WHERE {condition}", ddl::quote(&target));
+    let err = || db(&target, "looking up the records insert-only keeps");
+    let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
+    for (i, row) in roots.iter().enumerate() {
+        if !kept[i] {
+            continue;
+        }
+        for (n, k) in load.primary_key.iter().enumerate() {
+            stmt.raw_bind_parameter(n + 1, to_sql(value_of(schema, &row.cells, k)))
+                .map_err(err())?;
+        }
+        if stmt.raw_query().next().map_err(err())?.is_some() {
+            kept[i] = false;
         }
     }
     Ok(())

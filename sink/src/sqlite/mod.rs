@@ -93,6 +93,8 @@ struct ActiveLoad {
     unique: Vec<String>,
     /// Merge key columns (`merge_key` and `columns` hinted `merge_key`).
     merge_key: Vec<String>,
+    /// Under merge, dlt's `write_disposition.strategy` (`None`: delete-insert).
+    merge_strategy: Option<crate::MergeStrategy>,
     /// Under merge, the column hinted `hard_delete` (the first, as in dlt).
     hard_delete: Option<String>,
     /// Under merge with a primary key, the column hinted `dedup_sort` (the first, as in dlt)
@@ -126,6 +128,11 @@ struct ChildHints {
 impl ActiveLoad {
     fn upserts(&self) -> bool {
         self.disposition == WriteDisposition::Merge && !self.primary_key.is_empty()
+    }
+
+    /// dlt's `insert-only`: stored records are never replaced nor deleted.
+    fn inserts_only(&self) -> bool {
+        self.upserts() && self.merge_strategy == Some(crate::MergeStrategy::InsertOnly)
     }
 
     fn contract(&self) -> Option<SchemaContract> {

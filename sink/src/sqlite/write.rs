@@ -138,13 +138,18 @@ fn write_rows(
     };
     // A record marked deleted needs no more than its key and the mark (as in dlt).
     check_not_null(load, normalized, &deleted)?;
-    let deleted: Vec<&Row<'_>> = deleted.into_iter().map(|i| &roots[i]).collect();
-    merge_hints::delete_by_primary_key(tx, load, &deleted)?;
-    if !deleted.is_empty()
-        && !load.merge_key.is_empty()
-        && let Some(root) = load.tables.get(&load.table)
-    {
-        merge::delete_by_merge_key(tx, load, root, &deleted)?;
+    if load.inserts_only() {
+        // Stored records stay as they are: a mark only keeps its record out.
+        merge_hints::skip_stored(tx, load, roots, &mut kept)?;
+    } else {
+        let deleted: Vec<&Row<'_>> = deleted.into_iter().map(|i| &roots[i]).collect();
+        merge_hints::delete_by_primary_key(tx, load, &deleted)?;
+        if !deleted.is_empty()
+            && !load.merge_key.is_empty()
+            && let Some(root) = load.tables.get(&load.table)
+        {
+            merge::delete_by_merge_key(tx, load, root, &deleted)?;
+        }
     }
     let empty = TableSchema::default();
     let mut plans = plan_tables(load, normalized, &kept);

@@ -117,6 +117,7 @@ impl GuestSession for Hostile {
             name: "r".into(),
             primary_key: Vec::new(),
             write_disposition: WriteDisposition::Append,
+            merge_strategy: None,
             parent: None,
             selected: true,
             max_table_nesting: None,
