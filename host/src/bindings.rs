@@ -323,20 +323,29 @@ fn version_of(component: &Component, engine: &Engine) -> Option<Version> {
     })
 }
 
-/// Calls `$call` on the world's `source` session accessor of either version, converting
-/// the result with `$ok`.
+/// Calls `$call` on the `source` session accessor `$s` of the world's version, with `$conv`
+/// naming that version's conversions module.
 macro_rules! on_session {
     ($world:expr, |$s:ident| $call:expr) => {
+        on_session!($world, |$s, _conv| $call)
+    };
+    ($world:expr, |$s:ident, $conv:ident| $call:expr) => {
         match $world {
             ConnectorWorld::Current(w) => {
+                #[allow(unused_imports)]
+                use current_conv as $conv;
                 let $s = w.sluice_connector_source().session();
                 $call
             }
             ConnectorWorld::V0_2(w) => {
+                #[allow(unused_imports)]
+                use v0_2_conv as $conv;
                 let $s = w.sluice_connector_source().session();
                 $call
             }
             ConnectorWorld::Legacy(w) => {
+                #[allow(unused_imports)]
+                use legacy_conv as $conv;
                 let $s = w.sluice_connector_source().session();
                 $call
             }
@@ -416,37 +425,8 @@ impl ConnectorWorld {
         seq: u64,
         response: Response,
     ) -> wasmtime::Result<Result<Page, ConnectorError>> {
-        match self {
-            ConnectorWorld::Current(w) => w
-                .sluice_connector_source()
-                .session()
-                .call_on_response(
-                    store,
-                    session,
-                    resource,
-                    &current_conv::response(seq, response),
-                )
-                .map(|r| r.map(Into::into).map_err(Into::into)),
-            ConnectorWorld::V0_2(w) => w
-                .sluice_connector_source()
-                .session()
-                .call_on_response(
-                    store,
-                    session,
-                    resource,
-                    &v0_2_conv::response(seq, response),
-                )
-                .map(|r| r.map(Into::into).map_err(Into::into)),
-            ConnectorWorld::Legacy(w) => w
-                .sluice_connector_source()
-                .session()
-                .call_on_response(
-                    store,
-                    session,
-                    resource,
-                    &legacy_conv::response(seq, response),
-                )
-                .map(|r| r.map(Into::into).map_err(Into::into)),
-        }
+        on_session!(self, |s, conv| s
+            .call_on_response(store, session, resource, &conv::response(seq, response))
+            .map(|r| r.map(Into::into).map_err(Into::into)))
     }
 }

@@ -3,26 +3,13 @@
 
 mod common;
 
-use common::{Db, chain, spec, text};
+use common::{Db, chain, hint, spec, text};
 use rusqlite::types::Value as Sql;
 use serde_json::json;
 use sluice_sink::{
-    ColumnHint, ContractMode, DataType, Outcome, SchemaContract, Sink, TableHints, TableSpec,
+    ContractMode, DataType, Outcome, SchemaContract, Sink, TableHints, TableSpec,
     WriteDisposition::*,
 };
-
-fn hint(name: &str, data_type: Option<DataType>) -> ColumnHint {
-    ColumnHint {
-        name: name.to_owned(),
-        data_type,
-        nullable: None,
-        primary_key: false,
-        merge_key: false,
-        unique: false,
-        hard_delete: false,
-        dedup_sort: None,
-    }
-}
 
 fn with_hints(mut s: TableSpec, hints: TableHints) -> TableSpec {
     s.hints = hints;

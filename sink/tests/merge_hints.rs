@@ -4,24 +4,15 @@
 mod common;
 
 use common::{Db, spec, text};
+
+fn hint(name: &str) -> ColumnHint {
+    common::hint(name, None)
+}
 use rusqlite::types::Value as Sql;
 use serde_json::json;
 use sluice_sink::{
     ColumnHint, DataType, Outcome, Sink, SortOrder, TableHints, TableSpec, WriteDisposition,
 };
-
-fn hint(name: &str) -> ColumnHint {
-    ColumnHint {
-        name: name.to_owned(),
-        data_type: None,
-        nullable: None,
-        primary_key: false,
-        merge_key: false,
-        unique: false,
-        hard_delete: false,
-        dedup_sort: None,
-    }
-}
 
 fn deleted(name: &str) -> ColumnHint {
     ColumnHint {

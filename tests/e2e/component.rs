@@ -37,6 +37,18 @@ fn the_connector_is_a_standard_component_exporting_source() {
     );
 }
 
+/// The WIT world of the component in the file at `path`, as `wasm-tools component wit`
+/// prints it.
+fn world_of(path: &str) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let decoded = wit_component::decode(&bytes).expect("decodes as a component");
+    let mut printer = wit_component::WitPrinter::default();
+    printer
+        .print(decoded.resolve(), decoded.package(), &[])
+        .unwrap();
+    printer.output.to_string()
+}
+
 /// A build of the connector from before the load engine (commit 23db354): a component
 /// against `sluice:connector@0.1.0` that plans one request at a time and writes no resume
 /// position, as a third party's may.
@@ -49,18 +61,7 @@ const OLD_CONNECTOR: &str = concat!(
 fn a_connector_built_against_0_1_0_before_the_engine_still_syncs() {
     use crate::support::{KEY, World};
 
-    let bytes = std::fs::read(OLD_CONNECTOR).unwrap();
-    let decoded = wit_component::decode(&bytes).expect("decodes as a component");
-    let mut printer = wit_component::WitPrinter::default();
-    printer
-        .print(decoded.resolve(), decoded.package(), &[])
-        .unwrap();
-    assert!(
-        printer
-            .output
-            .to_string()
-            .contains("export sluice:connector/source@0.1.0;")
-    );
+    assert!(world_of(OLD_CONNECTOR).contains("export sluice:connector/source@0.1.0;"));
 
     let (world, config) = World::with_fault(2500, "503x3@1200");
     let args = ["--connector", OLD_CONNECTOR];
@@ -106,18 +107,7 @@ const CONNECTOR_0_2_0: &str = concat!(
 fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
     use crate::support::{KEY, World};
 
-    let bytes = std::fs::read(CONNECTOR_0_2_0).unwrap();
-    let decoded = wit_component::decode(&bytes).expect("decodes as a component");
-    let mut printer = wit_component::WitPrinter::default();
-    printer
-        .print(decoded.resolve(), decoded.package(), &[])
-        .unwrap();
-    assert!(
-        printer
-            .output
-            .to_string()
-            .contains("export sluice:connector/source@0.2.0;")
-    );
+    assert!(world_of(CONNECTOR_0_2_0).contains("export sluice:connector/source@0.2.0;"));
 
     let (world, config) = World::with_fault(2500, "503x3@1200");
     // 0.2.0's table hints: a table name and a typed column.

@@ -136,52 +136,67 @@ pub(super) fn delete_by_merge_key(
     {
         return Ok(());
     }
-    let target = load.target(&load.table);
     let n = load.merge_key.len();
-    let matches: Vec<String> = load
-        .merge_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .chain(std::iter::once(format!(
-            "{} IS NOT ?{}",
-            ddl::quote(DLT_LOAD_ID),
-            n + 1
-        )))
-        .collect();
-    let condition = matches.join(" AND ");
-    let children = child_targets(load);
-    let mut statements: Vec<String> = children
-        .iter()
-        .map(|child| {
-            format!(
-                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {condition})",
-                ddl::quote(child),
-                ddl::quote(DLT_ROOT_ID),
-                ddl::quote(DLT_ID),
-                ddl::quote(&target)
-            )
-        })
-        .collect();
-    statements.push(format!(
-        "DELETE FROM {} WHERE {condition}",
-        ddl::quote(&target)
-    ));
-    let load_id = load.load_id.clone();
-    for sql in statements {
+    let condition = format!(
+        "{} AND {} IS NOT ?{}",
+        key_condition(&load.merge_key),
+        ddl::quote(DLT_LOAD_ID),
+        n + 1
+    );
+    let target = load.target(&load.table);
+    for sql in deletes(load, &condition) {
         let err = || db(&target, "deleting the rows a merge key replaces");
         let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
         for row in rows {
-            for (i, k) in load.merge_key.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, to_sql(value_of(root, &row.cells, k)))
-                    .map_err(err())?;
-            }
-            stmt.raw_bind_parameter(n + 1, load_id.as_str())
+            bind_key(&mut stmt, root, &row.cells, &load.merge_key).map_err(err())?;
+            stmt.raw_bind_parameter(n + 1, load.load_id.as_str())
                 .map_err(err())?;
             stmt.raw_execute().map_err(err())?;
         }
     }
     Ok(())
+}
+
+/// `"a" = ?1 AND "b" = ?2` for the key `columns`.
+pub(super) fn key_condition(columns: &[String]) -> String {
+    columns
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// Binds the values of the key `columns` of a row (as stored in `schema`) as `?1`, `?2`...
+pub(super) fn bind_key(
+    stmt: &mut rusqlite::Statement<'_>,
+    schema: &TableSchema,
+    cells: &FlatRow<'_>,
+    columns: &[String],
+) -> rusqlite::Result<()> {
+    for (i, k) in columns.iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, to_sql(value_of(schema, cells, k)))?;
+    }
+    Ok(())
+}
+
+/// The statements deleting the load's root rows matching `condition` (on the root table),
+/// child rows first.
+pub(super) fn deletes(load: &ActiveLoad, condition: &str) -> Vec<String> {
+    let target = ddl::quote(&load.target(&load.table));
+    let mut statements: Vec<String> = child_targets(load)
+        .iter()
+        .map(|child| {
+            format!(
+                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {target} WHERE {condition})",
+                ddl::quote(child),
+                ddl::quote(DLT_ROOT_ID),
+                ddl::quote(DLT_ID),
+            )
+        })
+        .collect();
+    statements.push(format!("DELETE FROM {target} WHERE {condition}"));
+    statements
 }
 
 /// The stored value of field `column` of a row, converted to its column's type.

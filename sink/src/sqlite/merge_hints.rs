@@ -8,13 +8,12 @@ use foldhash::{HashMap, HashMapExt};
 use rusqlite::Connection;
 use rusqlite::types::ValueRef;
 
-use super::merge::{child_targets, key_of, value_of};
-use super::write::to_sql;
+use super::merge::{bind_key, deletes, key_condition, key_of};
 use super::{ActiveLoad, ddl};
 use crate::SortOrder;
 use crate::coerce::{Stored, coerce};
 use crate::error::{SinkError, db};
-use crate::flatten::{DLT_ID, DLT_LOAD_ID, FlatRow, Row};
+use crate::flatten::{DLT_LOAD_ID, FlatRow, Row};
 use crate::types::{Cell, DataType};
 
 /// A value as `dedup_sort` compares it: numbers as numbers (also numeric text, as a decimal
@@ -109,29 +108,21 @@ pub(super) fn best_of_each_key(
         return Ok(kept);
     };
     let target = load.target(&load.table);
-    let matches: Vec<String> = load
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .collect();
+    let n = load.primary_key.len();
     let sql = format!(
         "SELECT {} FROM {} WHERE {} AND {} = ?{}",
         ddl::quote(column),
         ddl::quote(&target),
-        matches.join(" AND "),
+        key_condition(&load.primary_key),
         ddl::quote(DLT_LOAD_ID),
-        load.primary_key.len() + 1
+        n + 1
     );
     let err = || db(&target, "comparing records by their dedup_sort column");
     let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
     for i in best.into_values() {
         let cells = &roots[i].cells;
-        for (n, k) in load.primary_key.iter().enumerate() {
-            stmt.raw_bind_parameter(n + 1, to_sql(value_of(schema, cells, k)))
-                .map_err(err())?;
-        }
-        stmt.raw_bind_parameter(load.primary_key.len() + 1, load.load_id.as_str())
+        bind_key(&mut stmt, schema, cells, &load.primary_key).map_err(err())?;
+        stmt.raw_bind_parameter(n + 1, load.load_id.as_str())
             .map_err(err())?;
         let mut rows = stmt.raw_query();
         let earlier = match rows.next().map_err(err())? {
@@ -199,37 +190,11 @@ pub(super) fn delete_by_primary_key(
         return Ok(());
     }
     let target = load.target(&load.table);
-    let condition = load
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let mut statements: Vec<String> = child_targets(load)
-        .iter()
-        .map(|child| {
-            format!(
-                "DELETE FROM {} WHERE {} IN (SELECT {} FROM {} WHERE {condition})",
-                ddl::quote(child),
-                ddl::quote(crate::flatten::DLT_ROOT_ID),
-                ddl::quote(DLT_ID),
-                ddl::quote(&target)
-            )
-        })
-        .collect();
-    statements.push(format!(
-        "DELETE FROM {} WHERE {condition}",
-        ddl::quote(&target)
-    ));
-    for sql in statements {
+    for sql in deletes(load, &key_condition(&load.primary_key)) {
         let err = || db(&target, "deleting the records marked hard_delete");
         let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
         for row in rows {
-            for (i, k) in load.primary_key.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, to_sql(value_of(schema, &row.cells, k)))
-                    .map_err(err())?;
-            }
+            bind_key(&mut stmt, schema, &row.cells, &load.primary_key).map_err(err())?;
             stmt.raw_execute().map_err(err())?;
         }
     }
@@ -255,24 +220,18 @@ pub(super) fn skip_stored(
         return Ok(());
     }
     let target = load.target(&load.table);
-    let condition = load
-        .primary_key
-        .iter()
-        .enumerate()
-        .map(|(i, k)| format!("{} = ?{}", ddl::quote(k), i + 1))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let sql = format!("SELECT 1 FROM {} WHERE {condition}", ddl::quote(&target));
+    let sql = format!(
+        "SELECT 1 FROM {} WHERE {}",
+        ddl::quote(&target),
+        key_condition(&load.primary_key)
+    );
     let err = || db(&target, "looking up the records insert-only keeps");
     let mut stmt = tx.prepare_cached(&sql).map_err(err())?;
     for (i, row) in roots.iter().enumerate() {
         if !kept[i] {
             continue;
         }
-        for (n, k) in load.primary_key.iter().enumerate() {
-            stmt.raw_bind_parameter(n + 1, to_sql(value_of(schema, &row.cells, k)))
-                .map_err(err())?;
-        }
+        bind_key(&mut stmt, schema, &row.cells, &load.primary_key).map_err(err())?;
         if stmt.raw_query().next().map_err(err())?.is_some() {
             kept[i] = false;
         }

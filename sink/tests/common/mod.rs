@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use rusqlite::Connection;
 use rusqlite::types::Value as Sql;
 use serde_json::Value;
-use sluice_sink::{LoadId, Outcome, SavedState, Sink, SqliteSink, TableSpec, WriteDisposition};
+use sluice_sink::{
+    ColumnHint, DataType, LoadId, Outcome, SavedState, Sink, SqliteSink, TableSpec,
+    WriteDisposition,
+};
 
 pub struct Db {
     pub _dir: tempfile::TempDir,
@@ -80,6 +83,20 @@ pub fn spec(name: &str, pk: &[&str], disposition: WriteDisposition) -> TableSpec
         disposition,
         max_table_nesting: None,
         hints: Default::default(),
+    }
+}
+
+/// A column hint saying only its type (if any).
+pub fn hint(name: &str, data_type: Option<DataType>) -> ColumnHint {
+    ColumnHint {
+        name: name.to_owned(),
+        data_type,
+        nullable: None,
+        primary_key: false,
+        merge_key: false,
+        unique: false,
+        hard_delete: false,
+        dedup_sort: None,
     }
 }
 
