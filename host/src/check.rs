@@ -8,7 +8,9 @@
 //! written.
 
 use serde_json::Value;
-use sluice_sink::{ColumnInfo, DataType, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition};
+use sluice_sink::{
+    ColumnInfo, DataType, MergeStrategy, Sink, SinkError, SqliteSink, TableSpec, WriteDisposition,
+};
 use sluice_transport::{Auth, Credential, SecretError};
 
 use crate::config::SourceConfig;
@@ -272,10 +274,12 @@ pub fn render(report: &CheckReport) -> String {
         } else {
             i.primary_key.join(", ")
         };
-        let disposition = match i.write_disposition {
-            WriteDisposition::Append => "append",
-            WriteDisposition::Replace => "replace",
-            WriteDisposition::Merge => "merge",
+        let disposition = match (i.write_disposition, i.hints.merge_strategy) {
+            (WriteDisposition::Append, _) => "append",
+            (WriteDisposition::Replace, _) => "replace",
+            (WriteDisposition::Merge, None | Some(MergeStrategy::DeleteInsert)) => "merge",
+            (WriteDisposition::Merge, Some(MergeStrategy::Upsert)) => "merge (upsert)",
+            (WriteDisposition::Merge, Some(MergeStrategy::InsertOnly)) => "merge (insert-only)",
         };
         out.push_str(&format!(
             "  {}  primary key: {key}  disposition: {disposition}  parent: {}{}{}\n",

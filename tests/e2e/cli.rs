@@ -86,6 +86,17 @@ fn check_lists_the_seed_resources_without_sending_anything() {
         "{}",
         run.stdout
     );
+    // A merge strategy other than the default says which.
+    let mut insert_only = world.seed_config();
+    insert_only["resource_defaults"]["write_disposition"] =
+        serde_json::json!({"disposition": "merge", "strategy": "insert-only"});
+    let run = check(&world, &insert_only, &[], Some(KEY));
+    run.ok();
+    assert!(
+        run.stdout.contains("disposition: merge (insert-only)"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
