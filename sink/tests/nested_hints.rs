@@ -156,3 +156,23 @@ fn a_child_table_s_own_contract_freezes_it_alone() {
     );
     db.sink.finish(id, Outcome::Failed { error: &err }).unwrap();
 }
+
+#[test]
+fn a_list_inside_an_object_is_named_by_its_dotted_path() {
+    let mut db = Db::new();
+    let s = customers(vec![NestedHints {
+        path: vec!["address.lines".into()],
+        columns: vec![hint("value", Some(DataType::Text))],
+        schema_contract: None,
+    }]);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "address": {"city": "x", "lines": [12, 13]}}),
+        ]],
+    );
+    assert_eq!(
+        db.rows("SELECT value, typeof(value) FROM customers__address__lines ORDER BY value"),
+        [[text("12"), text("text")], [text("13"), text("text")]]
+    );
+}

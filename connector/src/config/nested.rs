@@ -1,6 +1,7 @@
 //! dlt's `nested_hints`: hints of a resource's child tables, by the field of the list the
 //! table holds (`{"purchases": {"columns": {"price": {"data_type": "decimal"}}}}` for the
-//! table `<table>__purchases`). A JSON config names one level, as dlt's string keys do.
+//! table `<table>__purchases`), as dlt's string keys do; a list inside an object by its
+//! dotted path (`"address.lines"`: `<table>__address__lines`).
 //!
 //! What the hints of a child table may say: `columns` (types, `nullable`, `unique`) and its
 //! own `schema_contract`; `table_format`, `file_format` and `references` are checked and
