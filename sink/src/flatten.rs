@@ -104,10 +104,13 @@ pub(crate) struct Flattener {
     pub(crate) fixed: Fixed,
     /// The counter in the last record's `_dlt_id` (see [`Flattener::start_record`]).
     next_id: u64,
-    /// Columns of the root table hinted `json`: their objects and lists stay whole, as dlt
-    /// keeps a value whole when its column's type is `json`.
-    /// Columns typed `json` by hints, by table path (the root table's and child tables').
+    /// Columns typed `json` by hints, by table path (the root table's and child tables'):
+    /// their objects and lists stay whole, as dlt keeps a value whole when its column's type
+    /// is `json`.
     json_columns: HashMap<String, HashSet<String>>,
+    /// The primary key columns whose values make a record's `_dlt_id` (dlt's `key_hash`,
+    /// under `upsert` and `insert-only`); `None`: random ids.
+    key_ids: Option<Vec<String>>,
 }
 
 /// Column names shared by every row.
@@ -140,6 +143,7 @@ impl Flattener {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
             json_columns: HashMap::new(),
+            key_ids: None,
             names: HashMap::new(),
             normalized: HashSet::new(),
             ambiguous: false,
@@ -304,6 +308,18 @@ impl Flattener {
                     .is_some_and(|c| c.contains(name)))
     }
 
+    /// Makes each record's `_dlt_id` from the values of its `key` columns, and its child
+    /// rows' from their parent's (dlt's ids under `upsert` and `insert-only`).
+    pub(crate) fn with_key_ids(mut self, key: Vec<String>) -> Self {
+        self.key_ids = Some(key).filter(|k| !k.is_empty());
+        self
+    }
+
+    /// The key columns of [`Flattener::with_key_ids`], if set.
+    pub(crate) fn key_ids(&self) -> Option<&[String]> {
+        self.key_ids.as_deref()
+    }
+
     /// Keeps the values of these columns of the table at `path` (the root table's name, or
     /// a child table's `<table>__<field>`) whole, as JSON.
     pub(crate) fn with_json_columns(
@@ -393,12 +409,21 @@ const ID_CHARS: usize = (ID_BYTES * 8).div_ceil(6);
 
 /// A `_dlt_id` (see [`sortable_id`]): 14 ASCII characters kept inline, so a row's id, and its
 /// children's `_dlt_parent_id` and `_dlt_root_id`, cost no allocation.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct RowId([u8; ID_CHARS]);
 
 impl RowId {
+    /// An id of `ID_CHARS` ASCII characters (a longer text is cut, a shorter one padded).
+    pub(crate) fn from_ascii(text: &[u8]) -> RowId {
+        let mut out = [b'-'; ID_CHARS];
+        for (o, c) in out.iter_mut().zip(text.iter().filter(|c| c.is_ascii())) {
+            *o = *c;
+        }
+        RowId(out)
+    }
+
     pub(crate) fn as_str(&self) -> &str {
-        // Always ASCII from the alphabet of `sortable_id`.
+        // Always ASCII: the alphabet of `sortable_id`, or base64 for a key's id.
         std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }

@@ -159,6 +159,16 @@ impl<'de> Visitor<'de> for Record<'_, 'de> {
         let mut ctx = self.w.f.start_record(self.index);
         let mut cells = Vec::with_capacity(self.w.width(0, 18));
         walk(self.w.reborrow(), map, &mut ctx, None, 0, &mut cells)?;
+        if let Some(key) = self.w.f.key_ids() {
+            // The key is known once the record is read: its id, and its child rows', follow.
+            let id = crate::key_ids::record_id(&cells, key);
+            let f = &*self.w.f;
+            crate::key_ids::rekey(&mut self.w.out.tables, self.index, (ctx.id, id), &|t| {
+                f.table_name(t).to_string()
+            });
+            ctx.id = id;
+            ctx.root_id = id;
+        }
         self.w.f.finish_row(&ctx, None, &mut cells);
         self.w.push_row(
             0,

@@ -71,6 +71,7 @@ mod error;
 mod flatten;
 mod flatten_json;
 mod hints;
+mod key_ids;
 mod lease;
 mod naming;
 mod normalize;

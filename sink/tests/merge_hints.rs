@@ -308,3 +308,56 @@ fn insert_only_leaves_stored_records_as_they_are() {
     );
     assert_eq!(db.rows("SELECT value FROM items__tags"), [[text("t1")]]);
 }
+
+#[test]
+fn upsert_ids_are_dlt_s_hashes_of_the_key_and_stay_from_load_to_load() {
+    // dlt 1.31.0 gives the record with id 1 `_dlt_id` z5jIxXIbUnmbKw and its first tag
+    // GDkSJA8BDB4ssw (`get_row_hash`, `get_nested_row_hash`).
+    let mut db = Db::new();
+    let mut s = merge(&["id"], Vec::new(), &[]);
+    s.hints.merge_strategy = Some(sluice_sink::MergeStrategy::Upsert);
+    db.load(&s, &[vec![json!({"id": 1, "v": "a", "tags": ["x", "y"]})]]);
+    db.load(&s, &[vec![json!({"id": 1, "v": "b", "tags": ["z"]})]]);
+    assert_eq!(
+        db.rows("SELECT v, _dlt_id FROM items"),
+        [[text("b"), text("z5jIxXIbUnmbKw")]]
+    );
+    assert_eq!(
+        db.rows("SELECT value, _dlt_id, _dlt_parent_id, _dlt_root_id FROM items__tags"),
+        [[
+            text("z"),
+            text("GDkSJA8BDB4ssw"),
+            text("z5jIxXIbUnmbKw"),
+            text("z5jIxXIbUnmbKw")
+        ]],
+        "the update replaced the child rows, ids and all"
+    );
+}
+
+#[test]
+fn insert_only_ids_reach_the_grandchild_rows() {
+    // dlt 1.31.0: the second line of record 1 is wP0RSZqSK0qbmg, its first part
+    // RT2iaCOyKncEnw.
+    let mut db = Db::new();
+    let mut s = merge(&["id"], Vec::new(), &[]);
+    s.hints.merge_strategy = Some(sluice_sink::MergeStrategy::InsertOnly);
+    db.load(
+        &s,
+        &[vec![
+            json!({"id": 1, "lines": [{"n": 0}, {"n": 1, "parts": ["p"]}]}),
+        ]],
+    );
+    assert_eq!(
+        db.rows("SELECT _dlt_id FROM items__lines WHERE n = 1"),
+        [[text("wP0RSZqSK0qbmg")]]
+    );
+    assert_eq!(
+        db.rows("SELECT value, _dlt_id, _dlt_parent_id, _dlt_root_id FROM items__lines__parts"),
+        [[
+            text("p"),
+            text("RT2iaCOyKncEnw"),
+            text("wP0RSZqSK0qbmg"),
+            text("z5jIxXIbUnmbKw")
+        ]]
+    );
+}

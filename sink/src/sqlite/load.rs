@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, params};
 
 use super::{ActiveLoad, ChildHints, NOW, ddl};
+use crate::MergeStrategy;
 use crate::error::{SinkError, db};
 use crate::flatten::Flattener;
 use crate::naming::{NESTING, normalize_path};
@@ -140,6 +141,13 @@ pub(super) fn begin(
     };
     let mut flattener = Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
         .with_json_columns(&table, json(&hints.columns));
+    let keyed = matches!(
+        hints.merge_strategy,
+        Some(MergeStrategy::Upsert | MergeStrategy::InsertOnly)
+    );
+    if merge && keyed {
+        flattener = flattener.with_key_ids(primary_key.clone());
+    }
     let mut children = HashMap::new();
     for nested in &hints.nested {
         let name = format!("{table}{NESTING}{}", normalize_path(&nested.path.join(".")));

@@ -67,8 +67,9 @@ pub(super) fn key_of(load: &ActiveLoad, cells: &FlatRow<'_>) -> Vec<Option<Strin
 /// child table `child` (dlt's delete-insert: a list that shrank or emptied leaves no stale
 /// rows). A trigger of this connection does it: the upsert that replaces a record gives it a
 /// new `_dlt_id`, and the child rows of the old one are deleted then, by the `_dlt_root_id`
-/// index. Records that are new cost nothing (a first sync looks nothing up). The trigger
-/// lives until the load finishes ([`drop_child_triggers`]) or the connection closes.
+/// index. Records that are new cost nothing (a first sync looks nothing up). Under `upsert`
+/// a record keeps its `_dlt_id` (its key's hash), so every update deletes its child rows. The
+/// trigger lives until the load finishes ([`drop_child_triggers`]) or the connection closes.
 pub(super) fn ensure_child_trigger(
     tx: &Connection,
     load: &ActiveLoad,
@@ -76,10 +77,14 @@ pub(super) fn ensure_child_trigger(
 ) -> Result<(), SinkError> {
     ddl::ensure_index(tx, child, DLT_ROOT_ID)?;
     let id = ddl::quote(DLT_ID);
+    let when = if load.keys_ids() {
+        String::new()
+    } else {
+        format!("WHEN old.{id} IS NOT new.{id} ")
+    };
     let sql = format!(
         "CREATE TEMP TRIGGER IF NOT EXISTS {} AFTER UPDATE OF {id} ON main.{} \
-         WHEN old.{id} IS NOT new.{id} \
-         BEGIN DELETE FROM {} WHERE {} = old.{id}; END",
+         {when}BEGIN DELETE FROM {} WHERE {} = old.{id}; END",
         ddl::quote(&trigger_name(child)),
         ddl::quote(&load.target(&load.table)),
         ddl::quote(child),

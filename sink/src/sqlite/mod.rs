@@ -130,6 +130,16 @@ impl ActiveLoad {
         self.disposition == WriteDisposition::Merge && !self.primary_key.is_empty()
     }
 
+    /// `upsert` and `insert-only`: a record's `_dlt_id` is its key's hash, the same in every
+    /// load (see `key_ids`).
+    fn keys_ids(&self) -> bool {
+        self.upserts()
+            && matches!(
+                self.merge_strategy,
+                Some(crate::MergeStrategy::Upsert | crate::MergeStrategy::InsertOnly)
+            )
+    }
+
     /// dlt's `insert-only`: stored records are never replaced nor deleted.
     fn inserts_only(&self) -> bool {
         self.upserts() && self.merge_strategy == Some(crate::MergeStrategy::InsertOnly)
