@@ -214,8 +214,14 @@ fn columns_of(
     let mut hints = info.hints.clone();
     hints.schema_contract = Default::default();
     hints.merge_key.clear();
-    for c in &mut hints.columns {
+    hints.merge_strategy = None;
+    let nested = hints.nested.iter_mut().flat_map(|n| {
+        n.schema_contract = None;
+        n.columns.iter_mut()
+    });
+    for c in hints.columns.iter_mut().chain(nested) {
         (c.nullable, c.primary_key, c.merge_key, c.unique) = (None, false, false, false);
+        (c.hard_delete, c.dedup_sort) = (false, None);
     }
     let spec = TableSpec {
         name: info.name.clone(),

@@ -171,6 +171,11 @@ fn check_connect_shows_the_hinted_table_and_types() {
         "{}",
         run.stdout
     );
+    // Constraints shape nothing: a tag column no tag has, hinted not nullable, passes.
+    config["resources"][0]["nested_hints"] =
+        json!({"tags": {"columns": {"label": {"data_type": "text", "nullable": false}}}});
+    let run = check(&world, &config, &["--connect"], Some(KEY));
+    run.ok();
 }
 
 #[test]
