@@ -164,7 +164,7 @@ impl<'de> Visitor<'de> for Record<'_, 'de> {
             let id = crate::key_ids::record_id(&cells, key);
             let f = &*self.w.f;
             crate::key_ids::rekey(&mut self.w.out.tables, self.index, (ctx.id, id), &|t| {
-                f.table_name(t).to_string()
+                std::sync::Arc::clone(f.table_name(t))
             });
             ctx.id = id;
             ctx.root_id = id;

@@ -31,6 +31,14 @@ pub enum MergeStrategy {
     InsertOnly,
 }
 
+impl MergeStrategy {
+    /// Whether a record's `_dlt_id` is a hash of its primary key (dlt's `key_hash`), the
+    /// same in every load: `upsert` and `insert-only`.
+    pub fn keys_rows(self) -> bool {
+        matches!(self, MergeStrategy::Upsert | MergeStrategy::InsertOnly)
+    }
+}
+
 /// The hints of one child table (dlt's `nested_hints` entry).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NestedHints {

@@ -62,11 +62,14 @@ pub(crate) fn rekey(
     tables: &mut [Vec<Row<'_>>],
     root: usize,
     (from, to): (RowId, RowId),
-    names: &dyn Fn(usize) -> String,
+    names: &dyn Fn(usize) -> std::sync::Arc<str>,
 ) {
     let mut ids: HashMap<RowId, RowId> = HashMap::new();
     ids.insert(from, to);
     for (t, rows) in tables.iter_mut().enumerate().skip(1) {
+        if rows.last().is_none_or(|r| r.root != root) {
+            continue;
+        }
         let name = names(t);
         // This record's rows are the last ones of each table.
         for row in rows.iter_mut().rev().take_while(|r| r.root == root) {

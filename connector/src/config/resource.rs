@@ -298,7 +298,7 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
         };
         let keyed = !primary_key.is_empty() || hints.columns.iter().any(|c| c.primary_key);
         // A resource that is not loaded (`selected: false`) makes no table to key.
-        if !keyed && is_selected(&obj)? {
+        if !keyed && selected {
             return Err(Error::config(
                 obj.at("write_disposition"),
                 format!("the {word} strategy needs a primary_key (as in dlt)"),
@@ -324,11 +324,6 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
         parent: None,
         parent_fields: Vec::new(),
     })
-}
-
-/// The resource's `selected` (default true).
-fn is_selected(obj: &Obj<'_>) -> Result<bool, Error> {
-    Ok(obj.bool_opt("selected")?.unwrap_or(true))
 }
 
 fn parse_disposition(

@@ -141,11 +141,7 @@ pub(super) fn begin(
     };
     let mut flattener = Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
         .with_json_columns(&table, json(&hints.columns));
-    let keyed = matches!(
-        hints.merge_strategy,
-        Some(MergeStrategy::Upsert | MergeStrategy::InsertOnly)
-    );
-    if merge && keyed {
+    if merge && hints.merge_strategy.is_some_and(MergeStrategy::keys_rows) {
         flattener = flattener.with_key_ids(primary_key.clone());
     }
     let mut children = HashMap::new();

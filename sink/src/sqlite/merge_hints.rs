@@ -177,11 +177,13 @@ pub(super) fn delete_by_primary_key(
     load: &ActiveLoad,
     rows: &[&Row<'_>],
 ) -> Result<(), SinkError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
     let Some(schema) = load.tables.get(&load.table) else {
         return Ok(());
     };
-    if rows.is_empty()
-        || load.primary_key.is_empty()
+    if load.primary_key.is_empty()
         || load
             .primary_key
             .iter()

@@ -134,10 +134,9 @@ impl ActiveLoad {
     /// load (see `key_ids`).
     fn keys_ids(&self) -> bool {
         self.upserts()
-            && matches!(
-                self.merge_strategy,
-                Some(crate::MergeStrategy::Upsert | crate::MergeStrategy::InsertOnly)
-            )
+            && self
+                .merge_strategy
+                .is_some_and(crate::MergeStrategy::keys_rows)
     }
 
     /// dlt's `insert-only`: stored records are never replaced nor deleted.

@@ -335,6 +335,9 @@ fn check_not_null(
                 None => continue,
             }
         };
+        if columns.is_empty() {
+            continue;
+        }
         for row in table_rows.iter().filter(|r| !deleted.contains(&r.root)) {
             for column in columns {
                 if !row
