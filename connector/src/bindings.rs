@@ -170,6 +170,13 @@ impl From<p::ResourceInfo> for w::ResourceInfo {
                 p::MergeStrategy::DeleteInsert => w::MergeStrategy::DeleteInsert,
                 p::MergeStrategy::Upsert => w::MergeStrategy::Upsert,
                 p::MergeStrategy::InsertOnly => w::MergeStrategy::InsertOnly,
+                p::MergeStrategy::Scd2(o) => w::MergeStrategy::Scd2(w::Scd2Options {
+                    valid_from: o.valid_from,
+                    valid_to: o.valid_to,
+                    active_record_timestamp: o.active_record_timestamp,
+                    boundary_timestamp: o.boundary_timestamp,
+                    row_version_column: o.row_version_column,
+                }),
             }),
             parent: r.parent,
             selected: r.selected,

@@ -12,7 +12,7 @@ use crate::config::walk::{self, Obj};
 use crate::placeholder::{lookup, valid_field};
 use crate::protocol::Error;
 
-mod compare;
+pub(crate) mod compare;
 mod lag;
 
 pub use compare::compare;

@@ -161,11 +161,22 @@ pub enum WriteDisposition {
 }
 
 /// dlt's merge strategies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MergeStrategy {
     DeleteInsert,
     Upsert,
     InsertOnly,
+    Scd2(Scd2),
+}
+
+/// The options of the `scd2` strategy, checked (timestamps in RFC 3339, UTC).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scd2 {
+    pub valid_from: String,
+    pub valid_to: String,
+    pub active_record_timestamp: Option<String>,
+    pub boundary_timestamp: Option<String>,
+    pub row_version_column: Option<String>,
 }
 
 /// What the host needs to know to load a resource.

@@ -1,8 +1,9 @@
 //! The one place that touches the types `bindgen!` generates from the WIT packages.
 //!
 //! The host runs components built against any released version of the contract: `wit/`
-//! (`sluice:connector@0.3.0`, with dlt's merge hints `hard_delete` and `dedup_sort`), the
-//! frozen `host/wit-0.2.0/` (`@0.2.0`, with the table hints in `resource-info`) and
+//! (`sluice:connector@0.4.0`, with dlt's `scd2` merge strategy), the frozen
+//! `host/wit-0.3.0/` (`@0.3.0`, with dlt's merge hints and the other merge strategies),
+//! `host/wit-0.2.0/` (`@0.2.0`, with the table hints in `resource-info`) and
 //! `host/wit-0.1.0/` (`@0.1.0`, the first release third parties built against). Everything
 //! else in the host works with [`crate::protocol`], `sluice_sink` and `sluice_transport`
 //! types through [`ConnectorWorld`]; the conversions live beside the generated code, as in
@@ -13,16 +14,24 @@ use wasmtime::{AsContextMut, Engine};
 
 use crate::protocol::{ConnectorError, Level, Notice, Page, ResourceInfo};
 use sluice_sink::{
-    ColumnHint, ContractMode, DataType, MergeStrategy, NestedHints, SchemaContract, SortOrder,
-    TableHints, WriteDisposition,
+    ColumnHint, ContractMode, DataType, MergeStrategy, NestedHints, Scd2, SchemaContract,
+    SortOrder, TableHints, WriteDisposition,
 };
 use sluice_transport::{Auth, ClientAuth, Credential, Method, OAuth2, Request, Response};
 
-/// `sluice:connector@0.3.0`, the current contract (`wit/`).
+/// `sluice:connector@0.4.0`, the current contract (`wit/`).
 mod current {
     wasmtime::component::bindgen!({
         world: "connector",
         path: "../wit",
+    });
+}
+
+/// `sluice:connector@0.3.0`, kept for components built against it.
+mod v0_3 {
+    wasmtime::component::bindgen!({
+        world: "connector",
+        path: "wit-0.3.0",
     });
 }
 
@@ -180,12 +189,13 @@ macro_rules! shared_conversions {
 }
 
 shared_conversions!(current, current_conv);
+shared_conversions!(v0_3, v0_3_conv);
 shared_conversions!(v0_2, v0_2_conv);
 shared_conversions!(legacy, legacy_conv);
 
 /// `resource-info` of the versions with table hints (0.2.0 on). `$merge_hints` reads what a
 /// column hint `$c` says of merges, and `$nested` the child tables' hints and the merge
-/// strategy of `$r` (0.3.0 on).
+/// strategy of `$r` (0.3.0 on; `scd2` 0.4.0 on).
 macro_rules! hinted_resource_info {
     ($version:ident, |$c:ident| $merge_hints:expr, |$r:ident, $column:ident, $contract:ident| $nested:expr) => {
         impl From<$version::sluice::connector::types::ResourceInfo> for ResourceInfo {
@@ -251,31 +261,51 @@ macro_rules! hinted_resource_info {
     };
 }
 
-hinted_resource_info!(
-    current,
-    |c| (
-        c.hard_delete,
-        c.dedup_sort.map(|o| match o {
-            wit::SortOrder::Asc => SortOrder::Asc,
-            wit::SortOrder::Desc => SortOrder::Desc,
-        })
-    ),
-    |r, column, contract| (
-        r.nested_hints
-            .iter()
-            .map(|n| NestedHints {
-                path: n.path.clone(),
-                columns: n.columns.iter().map(column).collect(),
-                schema_contract: n.schema_contract.as_ref().map(contract),
-            })
-            .collect(),
-        r.merge_strategy.map(|s| match s {
-            wit::MergeStrategy::DeleteInsert => MergeStrategy::DeleteInsert,
-            wit::MergeStrategy::Upsert => MergeStrategy::Upsert,
-            wit::MergeStrategy::InsertOnly => MergeStrategy::InsertOnly,
-        })
-    )
-);
+/// The column merge hints and the child tables' hints of 0.3.0 on, and `$strategy`, the
+/// merge strategy of a `&wit::MergeStrategy` `$s`.
+macro_rules! merge_hinted_resource_info {
+    ($version:ident, |$s:ident| $strategy:expr) => {
+        hinted_resource_info!(
+            $version,
+            |c| (
+                c.hard_delete,
+                c.dedup_sort.map(|o| match o {
+                    wit::SortOrder::Asc => SortOrder::Asc,
+                    wit::SortOrder::Desc => SortOrder::Desc,
+                })
+            ),
+            |r, column, contract| (
+                r.nested_hints
+                    .iter()
+                    .map(|n| NestedHints {
+                        path: n.path.clone(),
+                        columns: n.columns.iter().map(column).collect(),
+                        schema_contract: n.schema_contract.as_ref().map(contract),
+                    })
+                    .collect(),
+                r.merge_strategy.as_ref().map(|$s| $strategy)
+            )
+        );
+    };
+}
+
+merge_hinted_resource_info!(current, |s| match s {
+    wit::MergeStrategy::DeleteInsert => MergeStrategy::DeleteInsert,
+    wit::MergeStrategy::Upsert => MergeStrategy::Upsert,
+    wit::MergeStrategy::InsertOnly => MergeStrategy::InsertOnly,
+    wit::MergeStrategy::Scd2(o) => MergeStrategy::Scd2(Scd2 {
+        valid_from: o.valid_from.clone(),
+        valid_to: o.valid_to.clone(),
+        active_record_timestamp: o.active_record_timestamp.clone(),
+        boundary_timestamp: o.boundary_timestamp.clone(),
+        row_version_column: o.row_version_column.clone(),
+    }),
+});
+merge_hinted_resource_info!(v0_3, |s| match s {
+    wit::MergeStrategy::DeleteInsert => MergeStrategy::DeleteInsert,
+    wit::MergeStrategy::Upsert => MergeStrategy::Upsert,
+    wit::MergeStrategy::InsertOnly => MergeStrategy::InsertOnly,
+});
 hinted_resource_info!(v0_2, |c| (false, None), |_r, _column, _contract| (
     Vec::new(),
     None
@@ -298,6 +328,7 @@ impl From<legacy::sluice::connector::types::ResourceInfo> for ResourceInfo {
 /// An instantiated connector of one contract version.
 pub(crate) enum ConnectorWorld {
     Current(current::Connector),
+    V0_3(v0_3::Connector),
     V0_2(v0_2::Connector),
     Legacy(legacy::Connector),
 }
@@ -306,6 +337,7 @@ pub(crate) enum ConnectorWorld {
 #[derive(Clone, Copy)]
 enum Version {
     Current,
+    V0_3,
     V0_2,
     Legacy,
 }
@@ -316,7 +348,8 @@ fn version_of(component: &Component, engine: &Engine) -> Option<Version> {
     let ty = component.component_type();
     let mut names = ty.exports(engine).map(|(name, _)| name);
     names.find_map(|name| match name {
-        "sluice:connector/source@0.3.0" => Some(Version::Current),
+        "sluice:connector/source@0.4.0" => Some(Version::Current),
+        "sluice:connector/source@0.3.0" => Some(Version::V0_3),
         "sluice:connector/source@0.2.0" => Some(Version::V0_2),
         "sluice:connector/source@0.1.0" => Some(Version::Legacy),
         _ => None,
@@ -334,6 +367,12 @@ macro_rules! on_session {
             ConnectorWorld::Current(w) => {
                 #[allow(unused_imports)]
                 use current_conv as $conv;
+                let $s = w.sluice_connector_source().session();
+                $call
+            }
+            ConnectorWorld::V0_3(w) => {
+                #[allow(unused_imports)]
+                use v0_3_conv as $conv;
                 let $s = w.sluice_connector_source().session();
                 $call
             }
@@ -365,6 +404,9 @@ impl ConnectorWorld {
             Some(Version::Legacy) => Ok(ConnectorWorld::Legacy(legacy::Connector::instantiate(
                 &mut store, component, linker,
             )?)),
+            Some(Version::V0_3) => Ok(ConnectorWorld::V0_3(v0_3::Connector::instantiate(
+                &mut store, component, linker,
+            )?)),
             Some(Version::V0_2) => Ok(ConnectorWorld::V0_2(v0_2::Connector::instantiate(
                 &mut store, component, linker,
             )?)),
@@ -378,6 +420,7 @@ impl ConnectorWorld {
     pub(crate) fn config_schema(&self, store: impl AsContextMut) -> wasmtime::Result<String> {
         match self {
             ConnectorWorld::Current(w) => w.sluice_connector_source().call_config_schema(store),
+            ConnectorWorld::V0_3(w) => w.sluice_connector_source().call_config_schema(store),
             ConnectorWorld::V0_2(w) => w.sluice_connector_source().call_config_schema(store),
             ConnectorWorld::Legacy(w) => w.sluice_connector_source().call_config_schema(store),
         }

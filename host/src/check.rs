@@ -280,12 +280,13 @@ pub fn render(report: &CheckReport) -> String {
         } else {
             i.primary_key.join(", ")
         };
-        let disposition = match (i.write_disposition, i.hints.merge_strategy) {
+        let disposition = match (i.write_disposition, &i.hints.merge_strategy) {
             (WriteDisposition::Append, _) => "append",
             (WriteDisposition::Replace, _) => "replace",
             (WriteDisposition::Merge, None | Some(MergeStrategy::DeleteInsert)) => "merge",
             (WriteDisposition::Merge, Some(MergeStrategy::Upsert)) => "merge (upsert)",
             (WriteDisposition::Merge, Some(MergeStrategy::InsertOnly)) => "merge (insert-only)",
+            (WriteDisposition::Merge, Some(MergeStrategy::Scd2(_))) => "merge (scd2)",
         };
         out.push_str(&format!(
             "  {}  primary key: {key}  disposition: {disposition}  parent: {}{}{}\n",

@@ -108,9 +108,28 @@ pub(crate) struct Flattener {
     /// their objects and lists stay whole, as dlt keeps a value whole when its column's type
     /// is `json`.
     json_columns: HashMap<String, HashSet<String>>,
-    /// The primary key columns whose values make a record's `_dlt_id` (dlt's `key_hash`,
-    /// under `upsert` and `insert-only`); `None`: random ids.
-    key_ids: Option<Vec<String>>,
+    /// How a record's `_dlt_id` is made.
+    ids: Ids,
+}
+
+/// How a record's `_dlt_id` is made (dlt's row id types).
+#[derive(Debug, Default)]
+enum Ids {
+    /// Unique in the load (dlt's `random`).
+    #[default]
+    Random,
+    /// A hash of these primary key columns' values (dlt's `key_hash`, under `upsert` and
+    /// `insert-only`).
+    Key(Vec<String>),
+    /// A hash of the whole record (dlt's `row_hash`, under `scd2`): the hashes of the
+    /// records of the page being flattened, set by [`Flattener::set_row_hashes`].
+    Row(Vec<RowId>),
+}
+
+/// What makes a record's `_dlt_id`, once the record is read.
+pub(crate) enum RecordId<'a> {
+    Key(&'a [String]),
+    Hash(RowId),
 }
 
 /// Column names shared by every row.
@@ -143,7 +162,7 @@ impl Flattener {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX)),
             json_columns: HashMap::new(),
-            key_ids: None,
+            ids: Ids::Random,
             names: HashMap::new(),
             normalized: HashSet::new(),
             ambiguous: false,
@@ -311,13 +330,38 @@ impl Flattener {
     /// Makes each record's `_dlt_id` from the values of its `key` columns, and its child
     /// rows' from their parent's (dlt's ids under `upsert` and `insert-only`).
     pub(crate) fn with_key_ids(mut self, key: Vec<String>) -> Self {
-        self.key_ids = Some(key).filter(|k| !k.is_empty());
+        if !key.is_empty() {
+            self.ids = Ids::Key(key);
+        }
         self
     }
 
-    /// The key columns of [`Flattener::with_key_ids`], if set.
-    pub(crate) fn key_ids(&self) -> Option<&[String]> {
-        self.key_ids.as_deref()
+    /// Makes each record's `_dlt_id` a hash of the whole record, and its child rows' from
+    /// their parent's (dlt's ids under `scd2`): see [`crate::row_hash`].
+    pub(crate) fn with_row_hashes(mut self) -> Self {
+        self.ids = Ids::Row(Vec::new());
+        self
+    }
+
+    /// Whether the records' hashes are needed before a page is flattened.
+    pub(crate) fn hashes_rows(&self) -> bool {
+        matches!(self.ids, Ids::Row(_))
+    }
+
+    /// The hashes of the records of the page about to be flattened.
+    pub(crate) fn set_row_hashes(&mut self, hashes: Vec<RowId>) {
+        if let Ids::Row(h) = &mut self.ids {
+            *h = hashes;
+        }
+    }
+
+    /// What makes the `_dlt_id` of record `index` of the page, when it is not random.
+    pub(crate) fn record_id(&self, index: usize) -> Option<RecordId<'_>> {
+        match &self.ids {
+            Ids::Random => None,
+            Ids::Key(key) => Some(RecordId::Key(key)),
+            Ids::Row(hashes) => hashes.get(index).copied().map(RecordId::Hash),
+        }
     }
 
     /// Keeps the values of these columns of the table at `path` (the root table's name, or

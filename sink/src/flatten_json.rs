@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::flatten::{Collision, FlatRow, Flattener, PageRows, Row, RowCtx};
+use crate::flatten::{Collision, FlatRow, Flattener, PageRows, RecordId, Row, RowCtx};
 use crate::types::{Cell, string_type};
 
 /// Why a page's text could not be flattened.
@@ -159,9 +159,12 @@ impl<'de> Visitor<'de> for Record<'_, 'de> {
         let mut ctx = self.w.f.start_record(self.index);
         let mut cells = Vec::with_capacity(self.w.width(0, 18));
         walk(self.w.reborrow(), map, &mut ctx, None, 0, &mut cells)?;
-        if let Some(key) = self.w.f.key_ids() {
+        if let Some(made) = self.w.f.record_id(self.index) {
             // The key is known once the record is read: its id, and its child rows', follow.
-            let id = crate::key_ids::record_id(&cells, key);
+            let id = match made {
+                RecordId::Key(key) => crate::key_ids::record_id(&cells, key),
+                RecordId::Hash(id) => id,
+            };
             let f = &*self.w.f;
             crate::key_ids::rekey(&mut self.w.out.tables, self.index, (ctx.id, id), &|t| {
                 std::sync::Arc::clone(f.table_name(t))

@@ -21,7 +21,7 @@ pub struct TableHints {
 }
 
 /// dlt's merge strategies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MergeStrategy {
     /// Stored records sharing a primary key (or merge key) are replaced.
     DeleteInsert,
@@ -29,13 +29,53 @@ pub enum MergeStrategy {
     Upsert,
     /// By primary key: a new record is inserted, a stored one left as it is.
     InsertOnly,
+    /// dlt's slowly changing dimension, type 2: every version of a record is kept, valid
+    /// from the load that first saw it until the first load that no longer did.
+    Scd2(Scd2),
+}
+
+/// The options of the `scd2` strategy (dlt's `write_disposition` keys).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scd2 {
+    /// `validity_column_names`: the columns a version is valid from and to.
+    pub valid_from: String,
+    pub valid_to: String,
+    /// `active_record_timestamp`: the `valid_to` of active versions (RFC 3339, UTC);
+    /// `None`: NULL.
+    pub active_record_timestamp: Option<String>,
+    /// `boundary_timestamp`: when the load's versions begin and the ones it retires end
+    /// (RFC 3339, UTC); `None`: when the load began.
+    pub boundary_timestamp: Option<String>,
+    /// `row_version_column_name`: the column that tells versions apart; `None`: `_dlt_id`,
+    /// a hash of the whole record.
+    pub row_version_column: Option<String>,
+}
+
+impl Default for Scd2 {
+    fn default() -> Self {
+        Scd2 {
+            valid_from: "_dlt_valid_from".into(),
+            valid_to: "_dlt_valid_to".into(),
+            active_record_timestamp: None,
+            boundary_timestamp: None,
+            row_version_column: None,
+        }
+    }
 }
 
 impl MergeStrategy {
     /// Whether a record's `_dlt_id` is a hash of its primary key (dlt's `key_hash`), the
     /// same in every load: `upsert` and `insert-only`.
-    pub fn keys_rows(self) -> bool {
+    pub fn keys_rows(&self) -> bool {
         matches!(self, MergeStrategy::Upsert | MergeStrategy::InsertOnly)
+    }
+
+    /// The `scd2` options, under that strategy.
+    pub fn scd2(&self) -> Option<&Scd2> {
+        match self {
+            MergeStrategy::Scd2(o) => Some(o),
+            _ => None,
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::types::Cell;
 const ID_BYTES: usize = 10;
 
 /// dlt's `digest128b(v, 10)`: SHAKE-128 of `v`, 10 bytes, base64 without padding.
-fn digest(v: &[u8]) -> RowId {
+pub(crate) fn digest(v: &[u8]) -> RowId {
     let mut hasher = sha3::Shake128::default();
     hasher.update(v);
     let mut bytes = [0u8; ID_BYTES];

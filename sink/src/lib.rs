@@ -75,13 +75,15 @@ mod key_ids;
 mod lease;
 mod naming;
 mod normalize;
+mod row_hash;
 mod schema;
 mod sqlite;
 mod types;
 
 pub use error::SinkError;
 pub use hints::{
-    ColumnHint, ContractMode, MergeStrategy, NestedHints, SchemaContract, SortOrder, TableHints,
+    ColumnHint, ContractMode, MergeStrategy, NestedHints, Scd2, SchemaContract, SortOrder,
+    TableHints,
 };
 pub use naming::{normalize_identifier, shorten};
 pub use normalize::{NormalizedPage, Normalizer};

@@ -143,6 +143,11 @@ impl Normalizer {
         count: u32,
         state: String,
     ) -> Result<NormalizedPage, SinkError> {
+        if self.flattener.hashes_rows() {
+            // A page that does not parse gets no hashes: flattening it names the problem.
+            let hashes = crate::row_hash::of_page(&records).unwrap_or_default();
+            self.flattener.set_row_hashes(hashes);
+        }
         let (flattener, table) = (&mut self.flattener, &self.table);
         let rows = PageCell::try_new(records, |text| {
             flatten_json::flatten_page(flattener, text).map_err(|e| match e {

@@ -13,7 +13,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .expect("prints WIT");
     let wit = printer.output.to_string();
     assert!(
-        wit.contains("export sluice:connector/source@0.3.0;"),
+        wit.contains("export sluice:connector/source@0.4.0;"),
         "{wit}"
     );
     // It imports nothing beyond WASI and our own types-only interface: no host functions.
@@ -22,7 +22,7 @@ fn the_connector_is_a_standard_component_exporting_source() {
         .filter(|l| l.trim_start().starts_with("import "))
     {
         assert!(
-            line.contains("wasi:") || line.contains("sluice:connector/types@0.3.0"),
+            line.contains("wasi:") || line.contains("sluice:connector/types@0.4.0"),
             "unexpected import: {line}\n{wit}"
         );
     }
@@ -153,6 +153,59 @@ fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
         .query_row("SELECT typeof(price) FROM stock LIMIT 1", [], |r| r.get(0))
         .unwrap();
     assert_eq!(typ, "text", "the column hint applied");
+}
+
+/// A build of the connector at 97ac8e9, the last against `sluice:connector@0.3.0` (dlt's
+/// merge hints and the merge strategies but `scd2`), as a third party's 0.3.0 component.
+const CONNECTOR_0_3_0: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/fixtures/connector-0.3.0-97ac8e9.wasm"
+);
+
+#[test]
+fn a_connector_built_against_0_3_0_still_syncs_with_its_merge_strategy_and_resumes() {
+    use crate::support::{KEY, World};
+
+    assert!(world_of(CONNECTOR_0_3_0).contains("export sluice:connector/source@0.3.0;"));
+
+    let (world, config) = World::with_fault(2500, "503x3@1200");
+    // 0.3.0's merge strategies: under `upsert` a record's `_dlt_id` is dlt's hash of its key.
+    let mut hinted: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    hinted["resource_defaults"]["write_disposition"] =
+        serde_json::json!({"disposition": "merge", "strategy": "upsert"});
+    std::fs::write(&config, hinted.to_string()).unwrap();
+    let args = ["--connector", CONNECTOR_0_3_0];
+    let first = world.run(&config, Some(KEY), &args);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    world.server.clear_requests();
+    let second = world.run(&config, Some(KEY), &args);
+    second.ok();
+    assert!(
+        second.stdout.contains("resumed at page"),
+        "{}",
+        second.stdout
+    );
+    assert!(
+        !world
+            .server
+            .requests()
+            .iter()
+            .any(|r| r.query_param("offset") == Some("0")),
+        "the second run continued"
+    );
+    assert_eq!(world.count("inventory_items"), 2500);
+    assert_eq!(world.distinct_ids("inventory_items"), 2500);
+    let conn = rusqlite::Connection::open(world.db()).unwrap();
+    let id: String = conn
+        .query_row(
+            "SELECT _dlt_id FROM inventory_items WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // dlt 1.31.0: `get_row_hash({"id": 1}, subset=["id"])`.
+    assert_eq!(id, "z5jIxXIbUnmbKw", "the upsert strategy applied");
 }
 
 /// The Python connector in `tests/python-connector`, built with componentize-py (0.25, from

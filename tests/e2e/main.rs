@@ -26,5 +26,6 @@ mod resume;
 mod resume_paginators;
 mod retries;
 mod sandbox;
+mod scd2;
 mod support;
 mod tls;

@@ -10,6 +10,7 @@ mod hints;
 mod merge;
 mod nested;
 mod resource;
+mod scd2;
 pub mod spec;
 pub(crate) mod walk;
 

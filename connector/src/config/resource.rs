@@ -173,12 +173,32 @@ static DISPOSITION_SPEC: ObjSpec = ObjSpec {
         key(
             "strategy",
             Ty::Str,
-            "merge: delete-insert, upsert, insert-only; replace: truncate-and-insert, ...",
+            "merge: delete-insert, upsert, insert-only, scd2; replace: truncate-and-insert, ...",
         ),
         key(
             "deduplicated",
             Ty::Bool,
             "merge: the data repeats no primary key (accepted as in dlt; sluice deduplicates anyway)",
+        ),
+        key(
+            "validity_column_names",
+            Ty::StrOrStrs,
+            "scd2: the columns a version is valid from and to (default [\"_dlt_valid_from\", \"_dlt_valid_to\"])",
+        ),
+        key(
+            "active_record_timestamp",
+            Ty::Scalar,
+            "scd2: what the valid-to column holds while a version is active (null: NULL)",
+        ),
+        key(
+            "boundary_timestamp",
+            Ty::Scalar,
+            "scd2: when the load's versions begin and the ones it retires end (default: when the load begins)",
+        ),
+        key(
+            "row_version_column_name",
+            Ty::Str,
+            "scd2: the column that tells versions apart (default: _dlt_id, a hash of the record)",
         ),
     ],
     required: &["disposition"],
@@ -290,8 +310,8 @@ fn parse_fields(obj: Obj<'_>, name: &str, client: &Client) -> Result<Resource, E
     };
     let (include_from_parent, selected, max_table_nesting) = extras::parse(&obj)?;
     let hints = super::hints::parse(&obj)?;
-    if let Some(strategy @ (MergeStrategy::Upsert | MergeStrategy::InsertOnly)) = merge_strategy {
-        let word = if strategy == MergeStrategy::Upsert {
+    if let Some(strategy @ (MergeStrategy::Upsert | MergeStrategy::InsertOnly)) = &merge_strategy {
+        let word = if *strategy == MergeStrategy::Upsert {
             "upsert"
         } else {
             "insert-only"
@@ -352,7 +372,7 @@ fn parse_disposition(
                 return Ok((disposition, None));
             };
             let allowed: &[&str] = match disposition {
-                WriteDisposition::Merge => &["delete-insert", "upsert", "insert-only"],
+                WriteDisposition::Merge => &["delete-insert", "upsert", "insert-only", "scd2"],
                 WriteDisposition::Replace => &[
                     "truncate-and-insert",
                     "insert-from-staging",
@@ -380,6 +400,7 @@ fn parse_disposition(
                 "delete-insert" => Some(MergeStrategy::DeleteInsert),
                 "upsert" => Some(MergeStrategy::Upsert),
                 "insert-only" => Some(MergeStrategy::InsertOnly),
+                "scd2" => Some(MergeStrategy::Scd2(super::scd2::parse(&obj)?)),
                 // Replace strategies all load as one (staging tables swapped in).
                 _ => None,
             };

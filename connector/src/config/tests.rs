@@ -359,11 +359,45 @@ fn write_disposition_forms() {
         e,
         "resources[0].merge_key: the upsert strategy takes no merge_key (as in dlt)"
     );
-    let e = wd(json!({"disposition": "merge", "strategy": "scd2"}))
+    // scd2, with dlt's default options, and with its own (a boundary in UTC).
+    let c = keyed(json!({"disposition": "merge", "strategy": "scd2"})).unwrap();
+    let Some(MergeStrategy::Scd2(o)) = &c.resources[0].merge_strategy else {
+        panic!("{:?}", c.resources[0].merge_strategy)
+    };
+    assert_eq!(
+        (o.valid_from.as_str(), o.valid_to.as_str()),
+        ("_dlt_valid_from", "_dlt_valid_to")
+    );
+    assert_eq!(
+        (&o.boundary_timestamp, &o.row_version_column),
+        (&None, &None)
+    );
+    let c = wd(json!({"disposition": "merge", "strategy": "scd2",
+                      "validity_column_names": ["from", "to"],
+                      "boundary_timestamp": "2024-01-01T01:00:00+01:00",
+                      "row_version_column_name": "version"}))
+    .unwrap();
+    let Some(MergeStrategy::Scd2(o)) = &c.resources[0].merge_strategy else {
+        panic!("{:?}", c.resources[0].merge_strategy)
+    };
+    assert_eq!(o.valid_to, "to");
+    assert_eq!(
+        o.boundary_timestamp.as_deref(),
+        Some("2024-01-01T00:00:00+00:00")
+    );
+    assert_eq!(o.row_version_column.as_deref(), Some("version"));
+    let e = wd(json!({"disposition": "merge", "strategy": "scd2", "boundary_timestamp": "soon"}))
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("resources[0].write_disposition.strategy: unsupported strategy \"scd2\""),
+        e.starts_with("resources[0].write_disposition.boundary_timestamp: expected an ISO 8601"),
+        "{e}"
+    );
+    let e = wd(json!({"disposition": "merge", "strategy": "scd3"}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("resources[0].write_disposition.strategy: unsupported strategy \"scd3\""),
         "{e}"
     );
     let e = wd(json!("merj")).unwrap_err().to_string();

@@ -186,7 +186,7 @@ impl Session {
                 name: r.name.clone(),
                 primary_key: r.primary_key.clone(),
                 write_disposition: r.write_disposition,
-                merge_strategy: r.merge_strategy,
+                merge_strategy: r.merge_strategy.clone(),
                 parent: r.parent.clone(),
                 selected: r.selected,
                 max_table_nesting: r.max_table_nesting,

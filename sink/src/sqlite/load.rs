@@ -47,16 +47,26 @@ pub(super) fn begin(
             table,
         });
     }
-    let target = match spec.disposition {
-        WriteDisposition::Replace => staging(&table),
-        _ => table.clone(),
+    let merge = spec.disposition == WriteDisposition::Merge;
+    let scd2 = (spec.hints.merge_strategy.as_ref())
+        .and_then(MergeStrategy::scd2)
+        .filter(|_| merge)
+        .cloned();
+    let staged = spec.disposition == WriteDisposition::Replace || scd2.is_some();
+    let target = if staged {
+        staging(&table)
+    } else {
+        table.clone()
     };
     let err = || db(&table, "starting the load");
     let tx = conn.transaction().map_err(err())?;
-    if spec.disposition == WriteDisposition::Replace && from.is_none() {
+    if staged && from.is_none() {
         // Staged data of an unfinished load this one does not continue.
         for staged in ddl::tables_of(&tx, &target)? {
             ddl::drop_table(&tx, &staged)?;
+        }
+        if scd2.is_some() {
+            super::scd2::stage_like(&tx, &table)?;
         }
     }
     let sql = format!(
@@ -116,7 +126,6 @@ pub(super) fn begin(
         tables.insert(name, schema);
     }
     tx.commit().map_err(err())?;
-    let merge = spec.disposition == WriteDisposition::Merge;
     let hints = &spec.hints;
     let names = |pick: &dyn Fn(&crate::ColumnHint) -> bool, base: &[String]| {
         let mut out: Vec<String> = base.iter().map(|k| normalize_path(k)).collect();
@@ -129,7 +138,15 @@ pub(super) fn begin(
         out
     };
     let primary_key = names(&|c| c.primary_key, &spec.primary_key);
-    let hinted = typed(&hints.columns, &primary_key);
+    let mut hinted = typed(&hints.columns, &primary_key);
+    if let Some(options) = &scd2 {
+        // dlt's validity columns follow the resource's typed columns.
+        for column in super::scd2::validity_columns(options) {
+            if !hinted.iter().any(|h| h.name == column.name) {
+                hinted.push(column);
+            }
+        }
+    }
     let evolve = hints.schema_contract == SchemaContract::default();
     let load_id = data_load_id.to_string();
     let json = |columns: &[crate::ColumnHint]| -> Vec<String> {
@@ -139,10 +156,33 @@ pub(super) fn begin(
             .map(|c| normalize_path(&c.name))
             .collect()
     };
-    let mut flattener = Flattener::new(&table, spec.max_table_nesting, merge, &load_id)
+    // Child rows carry `_dlt_root_id` under merge, but for scd2 (as in dlt: its child
+    // tables are insert-only).
+    let root_ids = merge && scd2.is_none();
+    let mut flattener = Flattener::new(&table, spec.max_table_nesting, root_ids, &load_id)
         .with_json_columns(&table, json(&hints.columns));
-    if merge && hints.merge_strategy.is_some_and(MergeStrategy::keys_rows) {
+    if merge
+        && hints
+            .merge_strategy
+            .as_ref()
+            .is_some_and(MergeStrategy::keys_rows)
+    {
         flattener = flattener.with_key_ids(primary_key.clone());
+    }
+    if scd2
+        .as_ref()
+        .is_some_and(|o| o.row_version_column.is_none())
+    {
+        flattener = flattener.with_row_hashes();
+    }
+    // Under scd2, the merge hints of the other strategies do not apply (as in dlt).
+    let merges_by_key = merge && scd2.is_none();
+    let mut not_null = names(&|c| c.nullable == Some(false), &[]);
+    if let Some(column) = scd2.as_ref().and_then(|o| o.row_version_column.as_deref()) {
+        let column = normalize_path(column);
+        if !not_null.contains(&column) {
+            not_null.push(column);
+        }
     }
     let mut children = HashMap::new();
     for nested in &hints.nested {
@@ -176,21 +216,22 @@ pub(super) fn begin(
         statements: Default::default(),
         table,
         disposition: spec.disposition,
-        not_null: names(&|c| c.nullable == Some(false), &[]),
+        not_null,
         unique: names(&|c| c.unique, &[]),
         merge_key: names(&|c| c.merge_key, &hints.merge_key),
-        merge_strategy: hints.merge_strategy.filter(|_| merge),
+        merge_strategy: hints.merge_strategy.clone().filter(|_| merge),
+        scd2,
         hard_delete: hints
             .columns
             .iter()
             .find(|c| c.hard_delete)
-            .filter(|_| merge)
+            .filter(|_| merges_by_key)
             .map(|c| normalize_path(&c.name)),
         dedup_sort: hints
             .columns
             .iter()
             .find_map(|c| Some((normalize_path(&c.name), c.dedup_sort?)))
-            .filter(|_| merge && !primary_key.is_empty()),
+            .filter(|_| merges_by_key && !primary_key.is_empty()),
         primary_key,
         hinted,
         contract: (existed && !evolve).then_some(hints.schema_contract),
@@ -235,6 +276,9 @@ pub(super) fn finish(
     let tx = conn.transaction().map_err(err())?;
     let status = match outcome {
         Outcome::Completed => {
+            if let Some(options) = &load.scd2 {
+                super::scd2::merge(&tx, load, options)?;
+            }
             if load.disposition == WriteDisposition::Replace {
                 // Every table of the resource is replaced: staged ones are swapped in, the
                 // others (no rows this time) are emptied, as dlt truncates them.
@@ -247,6 +291,8 @@ pub(super) fn finish(
                 for name in load.tables.keys() {
                     ddl::swap_in(&tx, &staging(name), name)?;
                 }
+            }
+            if load.staged() {
                 let publish = format!(
                     r#"INSERT INTO "_sluice_state" (resource, state, updated_at, load_id)
                        SELECT resource, pending_state, {NOW}, load_id FROM "_sluice_loads"
@@ -378,7 +424,7 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
         .prepare_cached(
             r#"SELECT l.resource, l.load_id, l.pending_state, l.first_page, l.pages, l.table_name
                FROM "_sluice_loads" l
-               WHERE l.disposition = 'replace' AND l.pending_state IS NOT NULL
+               WHERE l.pending_state IS NOT NULL
                  AND l.status != 'completed'
                  AND l.load_id = (SELECT MAX(load_id) FROM "_sluice_loads"
                                   WHERE resource = l.resource AND status != 'skipped')"#,

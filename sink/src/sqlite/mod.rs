@@ -5,6 +5,7 @@ mod ddl;
 mod load;
 mod merge;
 mod merge_hints;
+mod scd2;
 mod statements;
 mod write;
 
@@ -95,6 +96,9 @@ struct ActiveLoad {
     merge_key: Vec<String>,
     /// Under merge, dlt's `write_disposition.strategy` (`None`: delete-insert).
     merge_strategy: Option<crate::MergeStrategy>,
+    /// Under merge with the `scd2` strategy, its options: pages go to staging tables, and
+    /// the load's versions are merged in when it completes (see `scd2`).
+    scd2: Option<crate::Scd2>,
     /// Under merge, the column hinted `hard_delete` (the first, as in dlt).
     hard_delete: Option<String>,
     /// Under merge with a primary key, the column hinted `dedup_sort` (the first, as in dlt)
@@ -126,8 +130,19 @@ struct ChildHints {
 }
 
 impl ActiveLoad {
+    /// A merge by primary key or merge key (every strategy but `scd2`).
+    fn merges_by_key(&self) -> bool {
+        self.disposition == WriteDisposition::Merge && self.scd2.is_none()
+    }
+
     fn upserts(&self) -> bool {
-        self.disposition == WriteDisposition::Merge && !self.primary_key.is_empty()
+        self.merges_by_key() && !self.primary_key.is_empty()
+    }
+
+    /// Whether pages go to staging tables, taken in when the load completes: `replace`
+    /// swaps them in, `scd2` merges their versions in.
+    fn staged(&self) -> bool {
+        self.disposition == WriteDisposition::Replace || self.scd2.is_some()
     }
 
     /// `upsert` and `insert-only`: a record's `_dlt_id` is its key's hash, the same in every
@@ -136,6 +151,7 @@ impl ActiveLoad {
         self.upserts()
             && self
                 .merge_strategy
+                .as_ref()
                 .is_some_and(crate::MergeStrategy::keys_rows)
     }
 
@@ -164,11 +180,13 @@ impl ActiveLoad {
         (self.rows, self.pages) = (s.rows, s.pages);
     }
 
-    /// The table the rows of table `name` go to: itself, or its staging table for replace.
+    /// The table the rows of table `name` go to: itself, or its staging table (see
+    /// [`ActiveLoad::staged`]).
     fn target(&self, name: &str) -> String {
-        match self.disposition {
-            WriteDisposition::Replace => load::staging(name),
-            _ => name.to_owned(),
+        if self.staged() {
+            load::staging(name)
+        } else {
+            name.to_owned()
         }
     }
 }

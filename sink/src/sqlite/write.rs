@@ -14,7 +14,7 @@ use crate::error::{SinkError, db};
 use crate::flatten::{DLT_ID, DLT_ROOT_ID, FlatRow, Row};
 use crate::schema::{self, Positions, TableSchema};
 use crate::types::{Cell, ColumnInfo};
-use crate::{LoadId, NormalizedPage, PageText, SchemaContract, WriteDisposition};
+use crate::{LoadId, NormalizedPage, PageText, SchemaContract};
 
 /// Writes pages given as text: normalized by the load's own normalizer, then written as
 /// [`write_normalized`] does. When page `k` does not normalize, the pages before it are
@@ -213,7 +213,7 @@ fn write_rows(
             ensure_indexes(tx, load, (&name, &target), effective, root)?;
             indexed.push(name.clone());
         }
-        if root && load.disposition == WriteDisposition::Merge && !load.merge_key.is_empty() {
+        if root && load.merges_by_key() && !load.merge_key.is_empty() {
             merge::delete_by_merge_key(tx, load, effective, &rows)?;
         }
         let pk = upsert.then_some(&load.primary_key[..]);
@@ -491,8 +491,8 @@ fn save_state(
 ) -> Result<(), SinkError> {
     let err = || db("_sluice_state", "checkpointing the state");
     let rows = i64::try_from(rows).unwrap_or(i64::MAX);
-    if load.disposition == crate::WriteDisposition::Replace {
-        // Published to _sluice_state only when the staged table is swapped in.
+    if load.staged() {
+        // Published to _sluice_state only when the staged tables are swapped or merged in.
         tx.prepare_cached(
             r#"UPDATE "_sluice_loads" SET pending_state = ?2, rows = rows + ?3, pages = pages + 1
                WHERE load_id = ?1"#,
