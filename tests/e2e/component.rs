@@ -103,30 +103,28 @@ const CONNECTOR_0_2_0: &str = concat!(
     "/../tests/fixtures/connector-0.2.0-629d375.wasm"
 );
 
-#[test]
-fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
+/// Syncs the seed config, changed by `change`, with the component at `connector` from the
+/// mock API failing midway: the first run fails, the second resumes where it stopped and
+/// loads every item once into `table`. Returns the mock, for more checks.
+fn fails_then_resumes(
+    connector: &str,
+    table: &str,
+    change: impl Fn(&mut serde_json::Value),
+) -> crate::support::World {
     use crate::support::{KEY, World};
 
-    assert!(world_of(CONNECTOR_0_2_0).contains("export sluice:connector/source@0.2.0;"));
-
     let (world, config) = World::with_fault(2500, "503x3@1200");
-    // 0.2.0's table hints: a table name and a typed column.
-    let mut hinted: serde_json::Value =
+    let mut changed: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
-    hinted["resources"][0]["table_name"] = "stock".into();
-    hinted["resources"][0]["columns"] = serde_json::json!({"sku": {"data_type": "text"},
-                                                            "price": {"data_type": "text"}});
-    std::fs::write(&config, hinted.to_string()).unwrap();
-    let args = ["--connector", CONNECTOR_0_2_0];
+    change(&mut changed);
+    std::fs::write(&config, changed.to_string()).unwrap();
+    let args = ["--connector", connector];
     let first = world.run(&config, Some(KEY), &args);
     assert_eq!(first.code, Some(1), "{}", first.output());
-    assert!(
-        world.count("stock") >= 1000,
-        "pages before the failure kept"
-    );
+    assert!(world.count(table) >= 1000, "pages before the failure kept");
     assert!(
         world.server.max_concurrent() > 1,
-        "it plans pages ahead (0.2.0 had pages in flight)"
+        "it plans pages ahead (pages in flight came with 0.2.0)"
     );
     world.server.clear_requests();
     let second = world.run(&config, Some(KEY), &args);
@@ -146,8 +144,20 @@ fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
         !offsets.contains(&0),
         "the second run continued: {offsets:?}"
     );
-    assert_eq!(world.count("stock"), 2500);
-    assert_eq!(world.distinct_ids("stock"), 2500);
+    assert_eq!(world.count(table), 2500);
+    assert_eq!(world.distinct_ids(table), 2500);
+    world
+}
+
+#[test]
+fn a_connector_built_against_0_2_0_still_syncs_with_its_hints_and_resumes() {
+    assert!(world_of(CONNECTOR_0_2_0).contains("export sluice:connector/source@0.2.0;"));
+    // 0.2.0's table hints: a table name and a typed column.
+    let world = fails_then_resumes(CONNECTOR_0_2_0, "stock", |config| {
+        config["resources"][0]["table_name"] = "stock".into();
+        config["resources"][0]["columns"] = serde_json::json!({"sku": {"data_type": "text"},
+                                                                "price": {"data_type": "text"}});
+    });
     let conn = rusqlite::Connection::open(world.db()).unwrap();
     let typ: String = conn
         .query_row("SELECT typeof(price) FROM stock LIMIT 1", [], |r| r.get(0))
@@ -164,38 +174,12 @@ const CONNECTOR_0_3_0: &str = concat!(
 
 #[test]
 fn a_connector_built_against_0_3_0_still_syncs_with_its_merge_strategy_and_resumes() {
-    use crate::support::{KEY, World};
-
     assert!(world_of(CONNECTOR_0_3_0).contains("export sluice:connector/source@0.3.0;"));
-
-    let (world, config) = World::with_fault(2500, "503x3@1200");
     // 0.3.0's merge strategies: under `upsert` a record's `_dlt_id` is dlt's hash of its key.
-    let mut hinted: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
-    hinted["resource_defaults"]["write_disposition"] =
-        serde_json::json!({"disposition": "merge", "strategy": "upsert"});
-    std::fs::write(&config, hinted.to_string()).unwrap();
-    let args = ["--connector", CONNECTOR_0_3_0];
-    let first = world.run(&config, Some(KEY), &args);
-    assert_eq!(first.code, Some(1), "{}", first.output());
-    world.server.clear_requests();
-    let second = world.run(&config, Some(KEY), &args);
-    second.ok();
-    assert!(
-        second.stdout.contains("resumed at page"),
-        "{}",
-        second.stdout
-    );
-    assert!(
-        !world
-            .server
-            .requests()
-            .iter()
-            .any(|r| r.query_param("offset") == Some("0")),
-        "the second run continued"
-    );
-    assert_eq!(world.count("inventory_items"), 2500);
-    assert_eq!(world.distinct_ids("inventory_items"), 2500);
+    let world = fails_then_resumes(CONNECTOR_0_3_0, "inventory_items", |config| {
+        config["resource_defaults"]["write_disposition"] =
+            serde_json::json!({"disposition": "merge", "strategy": "upsert"});
+    });
     let conn = rusqlite::Connection::open(world.db()).unwrap();
     let id: String = conn
         .query_row(
