@@ -209,12 +209,20 @@ fn columns_of(
     info: &ResourceInfo,
     page: &Page,
 ) -> Result<Shape, SinkError> {
-    // Append with no key: only the shape matters here, not the key constraints.
+    // Append with no key (scd2 aside): only the shape matters here, not the key constraints.
     // The hinted types and table name shape the table; constraints and contracts do not.
     let mut hints = info.hints.clone();
     hints.schema_contract = Default::default();
     hints.merge_key.clear();
-    hints.merge_strategy = None;
+    // Under scd2 the table has its validity columns: loaded as scd2 (versions told apart by
+    // their hash, so a sample without a row version column passes).
+    hints.merge_strategy = match hints.merge_strategy.take() {
+        Some(MergeStrategy::Scd2(options)) => Some(MergeStrategy::Scd2(sluice_sink::Scd2 {
+            row_version_column: None,
+            ..options
+        })),
+        _ => None,
+    };
     let nested = hints.nested.iter_mut().flat_map(|n| {
         n.schema_contract = None;
         n.columns.iter_mut()
@@ -226,7 +234,11 @@ fn columns_of(
     let spec = TableSpec {
         name: info.name.clone(),
         primary_key: Vec::new(),
-        disposition: WriteDisposition::Append,
+        disposition: if hints.merge_strategy.is_some() {
+            WriteDisposition::Merge
+        } else {
+            WriteDisposition::Append
+        },
         max_table_nesting: info.max_table_nesting,
         hints,
     };

@@ -176,6 +176,19 @@ fn check_connect_shows_the_hinted_table_and_types() {
         json!({"tags": {"columns": {"label": {"data_type": "text", "nullable": false}}}});
     let run = check(&world, &config, &["--connect"], Some(KEY));
     run.ok();
+    // Under scd2 the table has dlt's validity columns first.
+    config["resources"][0]["write_disposition"] =
+        json!({"disposition": "merge", "strategy": "scd2", "row_version_column_name": "rev"});
+    let run = check(&world, &config, &["--connect"], Some(KEY));
+    run.ok();
+    assert!(
+        run.stdout.contains("disposition: merge (scd2)")
+            && run.stdout.contains(
+                "columns: price decimal, updated_at text, _dlt_valid_from timestamp, _dlt_valid_to timestamp, id bigint"
+            ),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
