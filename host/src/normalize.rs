@@ -28,15 +28,18 @@ pub(crate) enum Job {
     Finish(LoadId, crate::write::End, Reply<crate::write::Finished>),
 }
 
-/// Most bytes of records' text in normalized pages handed to the write stage and not yet
-/// back (their rows take several times more). Pages of the usual size never reach it (the
-/// channels bound them first); pages of megabytes go one or two at a time.
-const MAX_QUEUED_BYTES: usize = 16 << 20;
+/// Most bytes of normalized pages (their text and rows, [`NormalizedPage::heap_size`])
+/// handed to the write stage and not yet back. Pages of the usual size never reach it (the
+/// channels bound them first); a page of megabytes goes in parts of ~6 MiB
+/// ([`sluice_sink::PART_BYTES`] of text), a few at a time.
+const MAX_QUEUED_BYTES: usize = 24 << 20;
 
 /// Runs the stage until the driver's side of `rx` closes; `tx` goes to the write stage.
 /// Every page handed to the write stage comes back through `written` once it is written
 /// (or dropped), to be freed here, off the write stage's thread (freeing a page's rows costs
-/// about a tenth of writing them); what is out is bounded by [`MAX_QUEUED_BYTES`].
+/// about a tenth of writing them); what is out is bounded by [`MAX_QUEUED_BYTES`]. A page
+/// larger than [`sluice_sink::PART_BYTES`] goes as parts, flattened one at a time, so its
+/// rows never all exist at once.
 pub(crate) fn serve(
     rx: &Receiver<Command>,
     tx: &SyncSender<Job>,
@@ -69,16 +72,27 @@ pub(crate) fn serve(
                 if failures.of(load).is_some() {
                     continue; // the load failed: its later pages are dropped
                 }
-                let rows = match normalizers.get_mut(&load) {
-                    Some(n) => n
-                        .normalize(page.records, page.count, page.state)
-                        .map_err(sink_error),
-                    None => Err(WriteError::Stopped),
+                let Some(normalizer) = normalizers.get_mut(&load) else {
+                    if tx.send(Job::Rows(load, Err(WriteError::Stopped))).is_err() {
+                        return;
+                    }
+                    continue;
                 };
-                if let Ok(page) = &rows {
-                    out.wait_for_room(page.text_len(), written);
+                // A large page goes in parts, each flattened once there is room for it.
+                for part in normalizer.parts(page.records, page.count, page.state) {
+                    let rows = part.map_err(sink_error);
+                    let failed = rows.is_err();
+                    if let Ok(part) = &rows {
+                        out.wait_for_room(part.heap_size(), written);
+                    }
+                    if tx.send(Job::Rows(load, rows)).is_err() {
+                        return;
+                    }
+                    if failed {
+                        break; // the page's later parts are not flattened
+                    }
                 }
-                Job::Rows(load, rows)
+                continue;
             }
             Command::Finish(load, end, reply) => {
                 normalizers.remove(&load);
@@ -91,8 +105,7 @@ pub(crate) fn serve(
     }
 }
 
-/// Bytes of text of the pages handed to the write stage and not back yet, and the most
-/// there may be.
+/// Bytes of the pages handed to the write stage and not back yet, and the most there may be.
 #[derive(Debug)]
 struct Outstanding {
     bytes: usize,
@@ -106,7 +119,7 @@ impl Outstanding {
 
     /// Pages came back from the write stage: they are freed here.
     fn back(&mut self, pages: &[NormalizedPage]) {
-        let bytes: usize = pages.iter().map(NormalizedPage::text_len).sum();
+        let bytes: usize = pages.iter().map(NormalizedPage::heap_size).sum();
         self.bytes = self.bytes.saturating_sub(bytes);
     }
 
@@ -155,7 +168,7 @@ mod tests {
     #[test]
     fn pages_wait_until_those_out_come_back_within_the_bound() {
         let mut all = pages(3);
-        let size = all[0].text_len();
+        let size = all[0].heap_size();
         let mut out = Outstanding::new(size * 2);
         let (back, written) = mpsc::channel();
         // Two fit; nothing out lets any page go.

@@ -192,6 +192,8 @@ fn serve(
     let mut next: Option<Job> = None;
     // Pages and records committed, by load.
     let mut committed: HashMap<LoadId, (u64, u64)> = HashMap::new();
+    // Records of the parts written so far of a page whose last part has not come.
+    let mut open_records: u64 = 0;
     loop {
         let job = match next.take() {
             Some(j) => j,
@@ -222,18 +224,26 @@ fn serve(
                     continue;
                 }
                 // Group commit: the pages of this load already queued go in one transaction.
+                // The parts of a page go on their own (they share their page's transaction).
                 let mut batch: Vec<NormalizedPage> = Vec::new();
                 let mut bad = None;
                 let mut rows = Some(rows);
                 while let Some(r) = rows.take() {
                     match r {
-                        Ok(page) => batch.push(page),
+                        Ok(page) => {
+                            if batch.first().is_some_and(|b| b.is_part() != page.is_part()) {
+                                next = Some(Job::Rows(load, Ok(page)));
+                                break;
+                            }
+                            batch.push(page);
+                        }
                         Err(e) => {
                             bad = Some(e); // written after the pages before it
                             break;
                         }
                     }
-                    if batch.len() < MAX_BATCH {
+                    let page_ended = batch.last().is_some_and(|p| p.is_part() && !p.continues());
+                    if batch.len() < MAX_BATCH && !page_ended {
                         match rx.try_recv() {
                             Ok(Job::Rows(l, r)) if l == load => rows = Some(r),
                             Ok(other) => next = Some(other),
@@ -252,13 +262,17 @@ fn serve(
                         }
                     }
                 };
+                // A page counts once written whole: with its last part.
                 let tally = committed.entry(load).or_default();
-                tally.0 += written as u64;
-                tally.1 += batch[..written]
-                    .iter()
-                    .map(|p| u64::from(p.count()))
-                    .sum::<u64>();
+                for page in &batch[..written] {
+                    open_records += u64::from(page.count());
+                    if !page.continues() {
+                        tally.0 += 1;
+                        tally.1 += std::mem::take(&mut open_records);
+                    }
+                }
                 if let Some(e) = bad {
+                    open_records = 0; // the parts written so far were rolled back
                     failures.set(load, e);
                 }
                 let _ = done.send(batch); // freed by the normalize stage

@@ -76,6 +76,10 @@ pub enum SinkError {
         change: String,
         setting: &'static str,
     },
+    #[error(
+        "table `{table}`: the parts of a page came out of order (a part before the first, or a new page before the last part)"
+    )]
+    PartOrder { table: String },
     #[error("database {path} is in use by another sluice run ({holder}); wait for it to finish")]
     Busy { path: PathBuf, holder: String },
     #[error("the page's records are not a JSON array of {expected} records: {message}")]
@@ -128,5 +132,20 @@ pub(crate) fn db<'t>(
         table: table.to_owned(),
         action,
         source,
+    }
+}
+
+impl SinkError {
+    /// The error of a record of a page part, with the record's index in its page (`first`:
+    /// the index of the part's first record).
+    pub(crate) fn past(mut self, first: usize) -> Self {
+        match &mut self {
+            SinkError::MissingPrimaryKey { index, .. }
+            | SinkError::NotAnObject { index, .. }
+            | SinkError::Collision { index, .. }
+            | SinkError::Contract { index, .. } => *index += first,
+            _ => {}
+        }
+        self
     }
 }

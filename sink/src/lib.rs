@@ -86,7 +86,7 @@ pub use hints::{
     TableHints,
 };
 pub use naming::{normalize_identifier, shorten};
-pub use normalize::{NormalizedPage, Normalizer};
+pub use normalize::{NormalizedPage, Normalizer, PART_BYTES, Parts};
 pub use sqlite::SqliteSink;
 pub use types::{ColumnInfo, DataType};
 

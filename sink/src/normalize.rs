@@ -24,6 +24,12 @@ self_cell::self_cell!(
 
 /// A page flattened into rows, ready to be written: the rows of each table (the resource's
 /// own first), the number of records and the state to checkpoint with them.
+///
+/// A page too large to flatten at once comes in parts ([`Normalizer::parts`]), each a
+/// `NormalizedPage` of some of its records: the parts but the last [`continue`] the page (they
+/// carry no state), and a sink writes all of a page's parts in one transaction.
+///
+/// [`continue`]: NormalizedPage::continues
 pub struct NormalizedPage {
     rows: PageCell,
     /// Names of the tables the rows go to, by the table index of [`PageRows::tables`].
@@ -32,6 +38,10 @@ pub struct NormalizedPage {
     kinds: Vec<Kinds>,
     count: u32,
     state: String,
+    /// The index in its page of the first record (0 but for the second part on).
+    first: usize,
+    /// More parts of the page follow.
+    continues: bool,
 }
 
 impl NormalizedPage {
@@ -45,10 +55,37 @@ impl NormalizedPage {
         &self.state
     }
 
-    /// Bytes of the records' JSON text the page holds (its rows take several times more):
-    /// what a caller can bound the pages it queues by.
+    /// Bytes of the records' JSON text the page holds (its rows take several times more).
     pub fn text_len(&self) -> usize {
         self.rows.borrow_owner().len()
+    }
+
+    /// About the bytes of memory the page holds, its text and its rows: what a caller can
+    /// bound the pages it queues by.
+    pub fn heap_size(&self) -> usize {
+        let cell = std::mem::size_of::<(Arc<str>, crate::types::Cell<'static>)>();
+        let row = std::mem::size_of::<crate::flatten::Row<'static>>();
+        let rows: usize = (self.rows().tables.iter())
+            .map(|t| {
+                t.capacity() * row + t.iter().map(|r| r.cells.capacity() * cell).sum::<usize>()
+            })
+            .sum();
+        self.text_len() + rows
+    }
+
+    /// The index in its page of this part's first record: 0 for a whole page.
+    pub fn first(&self) -> usize {
+        self.first
+    }
+
+    /// Whether more parts of this page follow: its state is the last part's.
+    pub fn continues(&self) -> bool {
+        self.continues
+    }
+
+    /// Whether this is a part of a page rather than a whole page.
+    pub fn is_part(&self) -> bool {
+        self.continues || self.first > 0
     }
 
     pub(crate) fn rows(&self) -> &PageRows<'_> {
@@ -143,6 +180,36 @@ impl Normalizer {
         count: u32,
         state: String,
     ) -> Result<NormalizedPage, SinkError> {
+        self.normalize_part(records, count, state, (0, false))
+    }
+
+    /// [`Normalizer::normalize`] of a page in parts of about [`PART_BYTES`] of text each,
+    /// flattened one at a time as the iterator is advanced, so a page's rows never all exist
+    /// at once. A page that is not larger, or not an array of `count` records, is one whole
+    /// part (flattening it names the problem).
+    pub fn parts(&mut self, records: String, count: u32, state: String) -> Parts<'_> {
+        let bounds = if records.len() > PART_BYTES {
+            part_bounds(&records, count)
+        } else {
+            None
+        };
+        let bounds = bounds.unwrap_or_else(|| vec![(0, count as usize, 0..records.len())]);
+        Parts {
+            normalizer: self,
+            text: records,
+            bounds: bounds.into_iter(),
+            state: Some(state),
+        }
+    }
+
+    /// Flattens `records`, the records `first..` of a page (more follow if `continues`).
+    fn normalize_part(
+        &mut self,
+        records: String,
+        count: u32,
+        state: String,
+        (first, continues): (usize, bool),
+    ) -> Result<NormalizedPage, SinkError> {
         if self.flattener.hashes_rows() {
             // A page that does not parse gets no hashes: flattening it names the problem.
             let hashes = crate::row_hash::of_page(&records).unwrap_or_default();
@@ -153,12 +220,12 @@ impl Normalizer {
             flatten_json::flatten_page(flattener, text).map_err(|e| match e {
                 PageError::NotAnObject { index, found } => SinkError::NotAnObject {
                     table: table.clone(),
-                    index,
+                    index: first + index,
                     found,
                 },
                 PageError::Collision { index, collision } => SinkError::Collision {
                     table: table.clone(),
-                    index,
+                    index: first + index,
                     column: collision.column,
                     key: collision.key,
                 },
@@ -191,7 +258,71 @@ impl Normalizer {
             kinds,
             count,
             state,
+            first,
+            continues,
         })
+    }
+}
+
+/// Text of records a page part holds, about: 1 MiB flattens into rows of ~6 MiB.
+pub const PART_BYTES: usize = 1 << 20;
+
+/// The parts of a page: `(first record, records, byte range of their text)` each, or
+/// `None` when the text is not a JSON array of `count` records.
+fn part_bounds(text: &str, count: u32) -> Option<Vec<(usize, usize, std::ops::Range<usize>)>> {
+    let records: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
+    if records.len() != count as usize {
+        return None;
+    }
+    let base = text.as_ptr() as usize;
+    let at = |r: &serde_json::value::RawValue| r.get().as_ptr() as usize - base;
+    let mut parts = Vec::new();
+    let mut first = 0;
+    while first < records.len() {
+        let start = at(records[first]);
+        let mut end = first + 1;
+        while end < records.len()
+            && at(records[end]) + records[end].get().len() - start <= PART_BYTES
+        {
+            end += 1;
+        }
+        let last = records[end - 1];
+        parts.push((first, end - first, start..at(last) + last.get().len()));
+        first = end;
+    }
+    Some(parts)
+}
+
+/// The parts of one page, flattened as they are taken (see [`Normalizer::parts`]).
+#[derive(Debug)]
+pub struct Parts<'n> {
+    normalizer: &'n mut Normalizer,
+    text: String,
+    bounds: std::vec::IntoIter<(usize, usize, std::ops::Range<usize>)>,
+    state: Option<String>,
+}
+
+impl Iterator for Parts<'_> {
+    type Item = Result<NormalizedPage, SinkError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (first, count, range) = self.bounds.next()?;
+        let continues = self.bounds.len() > 0;
+        let records = if first == 0 && !continues {
+            std::mem::take(&mut self.text)
+        } else {
+            format!("[{}]", &self.text[range])
+        };
+        let state = if continues {
+            String::new()
+        } else {
+            self.state.take().unwrap_or_default()
+        };
+        let count = u32::try_from(count).unwrap_or(u32::MAX);
+        Some(
+            self.normalizer
+                .normalize_part(records, count, state, (first, continues)),
+        )
     }
 }
 

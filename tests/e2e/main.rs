@@ -17,6 +17,7 @@ mod incremental;
 mod inventory;
 mod jco;
 mod kill9;
+mod large_pages;
 
 mod paginator_servers;
 mod paginators;

@@ -241,6 +241,7 @@ pub(super) fn begin(
         indexed: Default::default(),
         rows: 0,
         pages: 0,
+        open: None,
     };
     Ok((id, active))
 }

@@ -113,6 +113,9 @@ struct ActiveLoad {
     normalizer: Option<Normalizer>,
     /// The text of the statements run page after page.
     statements: statements::Statements,
+    /// While a page written in parts is open: the bookkeeping before it, and its records so
+    /// far (see `write::write_parts`).
+    open: Option<(Snapshot, u64)>,
 }
 
 /// The hints of one child table of a load (dlt's `nested_hints`).
@@ -192,6 +195,7 @@ impl ActiveLoad {
 }
 
 /// See [`ActiveLoad::snapshot`].
+#[derive(Debug)]
 struct Snapshot {
     tables: HashMap<String, TableSchema>,
     counts: Vec<(String, u64)>,
@@ -284,6 +288,18 @@ impl SqliteSink {
         })
     }
 
+    /// Undoes the page of another load than `except` whose parts were being written: its
+    /// last part can no longer come in order (its load failed between parts), and nothing
+    /// else may run inside its transaction.
+    fn settle(&mut self, except: Option<LoadId>) -> Result<(), SinkError> {
+        for (id, active) in &mut self.loads {
+            if Some(LoadId(*id)) != except {
+                write::rollback(&self.conn, active)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Tells the checkpoint thread that pages were written.
     fn committed(&self) {
         if let Some(c) = &self.checkpointer {
@@ -299,22 +315,26 @@ impl SqliteSink {
 
 impl Sink for SqliteSink {
     fn states(&mut self) -> Result<Vec<SavedState>, SinkError> {
+        self.settle(None)?;
         load::states(&self.conn)
     }
 
     fn begin(&mut self, spec: &TableSpec) -> Result<LoadId, SinkError> {
+        self.settle(None)?;
         let (id, active) = load::begin(&mut self.conn, spec, None)?;
         self.loads.insert(id.0, active);
         Ok(id)
     }
 
     fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError> {
+        self.settle(None)?;
         let (id, active) = load::begin(&mut self.conn, spec, Some(from))?;
         self.loads.insert(id.0, active);
         Ok(id)
     }
 
     fn skip(&mut self, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError> {
+        self.settle(None)?;
         load::skip(&self.conn, spec, reason)
     }
 
@@ -330,6 +350,7 @@ impl Sink for SqliteSink {
         load: LoadId,
         pages: &[NormalizedPage],
     ) -> Result<u64, (usize, SinkError)> {
+        self.settle(Some(load)).map_err(|e| (0, e))?;
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
         let written = write::write_normalized(&mut self.conn, active, load, pages);
         self.committed();
@@ -341,6 +362,7 @@ impl Sink for SqliteSink {
         load: LoadId,
         pages: &[PageText<'_>],
     ) -> Result<u64, (usize, SinkError)> {
+        self.settle(Some(load)).map_err(|e| (0, e))?;
         let active = active(&mut self.loads, load).map_err(|e| (0, e))?;
         let written = write::write_pages_text(&mut self.conn, active, load, pages);
         self.committed();
@@ -348,6 +370,8 @@ impl Sink for SqliteSink {
     }
 
     fn finish(&mut self, load: LoadId, outcome: Outcome<'_>) -> Result<LoadSummary, SinkError> {
+        // A page whose last part never came is not written.
+        self.settle(None)?;
         let active = self
             .loads
             .get_mut(&load.0)

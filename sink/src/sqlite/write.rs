@@ -52,13 +52,17 @@ pub(super) fn write_pages_text(
 
 /// Writes pages of one load in ONE transaction (a group commit). When page `k` fails,
 /// pages `..k` are written (in a second transaction) and the error is returned with `k`;
-/// nothing of page `k` or the ones after it is written.
+/// nothing of page `k` or the ones after it is written. Parts of a page
+/// ([`NormalizedPage::is_part`]) come alone: see [`write_parts`].
 pub(super) fn write_normalized(
     conn: &mut Connection,
     load: &mut ActiveLoad,
     id: LoadId,
     pages: &[NormalizedPage],
 ) -> Result<u64, (usize, SinkError)> {
+    if load.open.is_some() || pages.iter().any(NormalizedPage::is_part) {
+        return write_parts(conn, load, id, pages).map_err(|e| (0, e));
+    }
     match try_pages(conn, load, id, pages) {
         Ok(rows) => Ok(rows),
         Err((k, e)) => {
@@ -68,6 +72,60 @@ pub(super) fn write_normalized(
             Err((k, e))
         }
     }
+}
+
+/// Writes parts of one page, in order, in the page's one transaction: the first part opens
+/// it, the last commits it, and the transaction stays open between calls meanwhile. A part
+/// that fails rolls back the parts of the page before it (and the load's bookkeeping);
+/// nothing of the page is written.
+fn write_parts(
+    conn: &mut Connection,
+    load: &mut ActiveLoad,
+    id: LoadId,
+    parts: &[NormalizedPage],
+) -> Result<u64, SinkError> {
+    let table = load.table.clone();
+    let err = || db(&table, "writing a page in parts");
+    let mut rows = 0;
+    for part in parts {
+        if load.open.is_none() {
+            if part.first() > 0 {
+                return Err(SinkError::PartOrder { table });
+            }
+            conn.execute_batch("BEGIN").map_err(err())?;
+            load.open = Some((load.snapshot(), 0));
+        } else if part.first() == 0 {
+            rollback(conn, load)?;
+            return Err(SinkError::PartOrder { table });
+        }
+        match write_one(conn, load, id, part) {
+            Ok(n) => rows += n,
+            Err(e) => {
+                rollback(conn, load)?;
+                return Err(e);
+            }
+        }
+        if !part.continues() {
+            if let Err(e) = conn.execute_batch("COMMIT") {
+                rollback(conn, load)?;
+                return Err(err()(e));
+            }
+            load.open = None;
+        }
+    }
+    Ok(rows)
+}
+
+/// Undoes the page whose parts are being written (see [`write_parts`]), if any.
+pub(super) fn rollback(conn: &Connection, load: &mut ActiveLoad) -> Result<(), SinkError> {
+    if let Some((saved, _)) = load.open.take() {
+        load.restore(saved);
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")
+                .map_err(db(&load.table, "undoing a page written in parts"))?;
+        }
+    }
+    Ok(())
 }
 
 /// One transaction for `pages`; on failure nothing is written and the load's bookkeeping
@@ -108,9 +166,9 @@ fn write_one(
     page: &NormalizedPage,
 ) -> Result<u64, SinkError> {
     for (index, row) in page.rows().roots().iter().enumerate() {
-        check_keys(load, index, &row.cells)?;
+        check_keys(load, index, &row.cells).map_err(|e| e.past(page.first()))?;
     }
-    write_rows(conn, load, id, page)
+    write_rows(conn, load, id, page).map_err(|e| e.past(page.first()))
 }
 
 /// The DDL the rows need, the rows of every table, the state and the ledger counters, in the
@@ -224,7 +282,18 @@ fn write_rows(
         }
     }
     let count = roots.len() as u64 - discarded;
-    save_state(tx, load, id, state, count)?;
+    // A page in parts counts its records part by part, and as a page with its last part.
+    let page_rows = match &mut load.open {
+        Some((_, so_far)) => {
+            *so_far += count;
+            *so_far
+        }
+        None => count,
+    };
+    if !normalized.continues() {
+        save_state(tx, load, id, state, page_rows)?;
+        load.pages += 1;
+    }
     load.tables.extend(updated);
     load.indexed.extend(indexed);
     for (name, n) in written {
@@ -234,7 +303,6 @@ fn write_rows(
         }
     }
     load.rows += count;
-    load.pages += 1;
     Ok(count)
 }
 
@@ -347,7 +415,11 @@ fn check_not_null(
                 {
                     return Err(SinkError::NotNullable {
                         table: table.to_string(),
-                        record: merge::describe(load, row.root, &roots[row.root].cells),
+                        record: merge::describe(
+                            load,
+                            page.first() + row.root,
+                            &roots[row.root].cells,
+                        ),
                         column: column.clone(),
                     });
                 }
