@@ -204,6 +204,11 @@ pub trait Sink {
     /// transactions as the sink likes (a group commit): every page commits whole or not at
     /// all, in order. When page `k` fails, the pages before it are written and `(k, error)`
     /// is returned. Returns the records written.
+    ///
+    /// The parts of a large page ([`Normalizer::parts`]) come in order, in calls holding
+    /// nothing but parts of that page: the page commits with its last part, and its
+    /// transaction stays open between the calls until then. A part that fails, a `finish`
+    /// before the last part, or any call for another load undoes the whole page.
     fn write_normalized(
         &mut self,
         load: LoadId,

@@ -185,6 +185,17 @@ fn versions_retire_and_begin_as_in_dlt_with_its_row_hashes() {
     );
     assert!(!db.table_exists("_sluice_staging__items"));
     assert!(!db.table_exists("_sluice_staging__items__tags"));
+
+    // A load without records retires nothing (dlt has nothing to merge then).
+    db.load(&s, &[vec![]]);
+    assert_eq!(
+        texts(
+            &db,
+            "SELECT COUNT(*) FROM items WHERE _dlt_valid_to IS NULL"
+        ),
+        [[some("4")]]
+    );
+    assert!(!db.table_exists("_sluice_staging__items"));
 }
 
 #[test]

@@ -113,11 +113,17 @@ fn fails_then_resumes(
 ) -> crate::support::World {
     use crate::support::{KEY, World};
 
-    let (world, config) = World::with_fault(2500, "503x3@1200");
-    let mut changed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    // Answers that take a few milliseconds, so requests in flight overlap at the server
+    // however busy the machine is.
+    let world = World::new(sluice_mock_api::MockConfig {
+        items: 2500,
+        faults: vec!["503x3@1200".parse().expect("a fault")],
+        latency: std::time::Duration::from_millis(5),
+        ..sluice_mock_api::MockConfig::default()
+    });
+    let mut changed = world.seed_config();
     change(&mut changed);
-    std::fs::write(&config, changed.to_string()).unwrap();
+    let config = world.write_config("inventory.json", &changed);
     let args = ["--connector", connector];
     let first = world.run(&config, Some(KEY), &args);
     assert_eq!(first.code, Some(1), "{}", first.output());

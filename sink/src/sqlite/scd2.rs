@@ -50,6 +50,19 @@ pub(super) fn validity_columns(options: &Scd2) -> [ColumnInfo; 2] {
 pub(super) fn merge(tx: &Connection, load: &ActiveLoad, options: &Scd2) -> Result<(), SinkError> {
     let root = load.table.as_str();
     let err = || db(root, "merging the load's versions (scd2)");
+    // A load without records retires nothing, as in dlt (which then has nothing to merge).
+    let staged_root = staging(root);
+    let empty = !ddl::table_exists(tx, &staged_root)?
+        || !tx
+            .query_row(
+                &format!("SELECT EXISTS (SELECT 1 FROM {})", ddl::quote(&staged_root)),
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(err())?;
+    if empty {
+        return drop_staged(tx, load);
+    }
     let boundary = match &options.boundary_timestamp {
         Some(at) => at.clone(),
         None => began(tx, load)?,
@@ -107,6 +120,10 @@ pub(super) fn merge(tx: &Connection, load: &ActiveLoad, options: &Scd2) -> Resul
         );
         run(tx, &insert, &boundary, active).map_err(err())?;
     }
+    drop_staged(tx, load)
+}
+
+fn drop_staged(tx: &Connection, load: &ActiveLoad) -> Result<(), SinkError> {
     for name in load.tables.keys() {
         ddl::drop_table(tx, &staging(name))?;
     }
