@@ -180,7 +180,7 @@ impl Normalizer {
         count: u32,
         state: String,
     ) -> Result<NormalizedPage, SinkError> {
-        self.normalize_part(records, count, state, (0, false))
+        self.normalize_part(records, count, state, Place::WHOLE)
     }
 
     /// [`Normalizer::normalize`] of a page in parts of about [`PART_BYTES`] of text each,
@@ -202,14 +202,17 @@ impl Normalizer {
         }
     }
 
-    /// Flattens `records`, the records `first..` of a page (more follow if `continues`).
+    /// Flattens `records`, the records of a page at `place`.
     fn normalize_part(
         &mut self,
         records: String,
         count: u32,
         state: String,
-        (first, continues): (usize, bool),
+        place: Place,
     ) -> Result<NormalizedPage, SinkError> {
+        let Place {
+            first, continues, ..
+        } = place;
         if self.flattener.hashes_rows() {
             // A page that does not parse gets no hashes: flattening it names the problem.
             let hashes = crate::row_hash::of_page(&records).unwrap_or_default();
@@ -293,6 +296,34 @@ fn part_bounds(text: &str, count: u32) -> Option<Vec<(usize, usize, std::ops::Ra
     Some(parts)
 }
 
+/// Where a part is in its page.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// The index in the page of its first record.
+    first: usize,
+    /// More parts follow.
+    continues: bool,
+}
+
+impl Place {
+    const WHOLE: Place = Place {
+        first: 0,
+        continues: false,
+    };
+}
+
+/// The line and column (from 1) in a page's `text` of a position in the text of its part
+/// that starts at byte `start` (the part's text is that of its records in `[` and `]`).
+fn in_page(text: &str, start: usize, (line, column): (usize, usize)) -> (usize, usize) {
+    let before = &text[..start];
+    let lines = before.matches('\n').count();
+    if line > 1 {
+        return (lines + line, column);
+    }
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (lines + 1, (start - line_start + column).saturating_sub(1))
+}
+
 /// The parts of one page, flattened as they are taken (see [`Normalizer::parts`]).
 #[derive(Debug)]
 pub struct Parts<'n> {
@@ -308,7 +339,9 @@ impl Iterator for Parts<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         let (first, count, range) = self.bounds.next()?;
         let continues = self.bounds.len() > 0;
-        let records = if first == 0 && !continues {
+        let whole = first == 0 && !continues;
+        let start = range.start;
+        let records = if whole {
             std::mem::take(&mut self.text)
         } else {
             format!("[{}]", &self.text[range])
@@ -319,16 +352,64 @@ impl Iterator for Parts<'_> {
             self.state.take().unwrap_or_default()
         };
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        Some(
-            self.normalizer
-                .normalize_part(records, count, state, (first, continues)),
-        )
+        let place = Place { first, continues };
+        let part = self.normalizer.normalize_part(records, count, state, place);
+        Some(part.map_err(|e| match e {
+            // Where in the page's text, not the part's.
+            SinkError::TooDeep {
+                table,
+                max,
+                line,
+                column,
+            } if !whole => {
+                let (line, column) = in_page(&self.text, start, (line, column));
+                SinkError::TooDeep {
+                    table,
+                    max,
+                    line,
+                    column,
+                }
+            }
+            other => other,
+        }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The position of a record nested too deep, late in a page in parts, is where it is in
+    /// the page's text, as when the page is flattened whole.
+    #[test]
+    fn a_part_names_positions_in_its_page() {
+        let deep = format!(
+            r#"{{"id": 0, "deep": {}1{}}}"#,
+            "[".repeat(130),
+            "]".repeat(130)
+        );
+        for separator in [", ", ",\n  "] {
+            let records: Vec<String> = (0..20_000)
+                .map(|i| match i {
+                    15_000 => deep.clone(),
+                    _ => format!(r#"{{"id": {i}, "pad": "{}"}}"#, "x".repeat(100)),
+                })
+                .collect();
+            let text = format!("[{}]", records.join(separator));
+            assert!(text.len() > 2 * PART_BYTES);
+            let normalizer = || Normalizer::new(Flattener::new("t", None, false, "1"), "t".into());
+            let whole = normalizer().normalize(text.clone(), 20_000, "{}".into());
+            let mut n = normalizer();
+            let in_parts = n.parts(text, 20_000, "{}".into()).find_map(Result::err);
+            let position = |e: Option<SinkError>| match e {
+                Some(SinkError::TooDeep { line, column, .. }) => (line, column),
+                other => panic!("{other:?}"),
+            };
+            let expected = position(whole.err());
+            assert!(expected.0 > 1 || expected.1 > PART_BYTES, "{expected:?}");
+            assert_eq!(position(in_parts), expected, "separator {separator:?}");
+        }
+    }
 
     #[test]
     fn kinds_name_each_column_and_type_once_however_the_fields_shift() {
