@@ -188,8 +188,19 @@ impl Normalizer {
     /// at once. A page that is not larger, or not an array of `count` records, is one whole
     /// part (flattening it names the problem).
     pub fn parts(&mut self, records: String, count: u32, state: String) -> Parts<'_> {
-        let bounds = if records.len() > PART_BYTES {
-            part_bounds(&records, count)
+        self.parts_of(records, count, state, PART_BYTES)
+    }
+
+    /// [`Normalizer::parts`] in parts of about `part_bytes`.
+    fn parts_of(
+        &mut self,
+        records: String,
+        count: u32,
+        state: String,
+        part_bytes: usize,
+    ) -> Parts<'_> {
+        let bounds = if records.len() > part_bytes {
+            part_bounds(&records, count, part_bytes)
         } else {
             None
         };
@@ -272,7 +283,11 @@ pub const PART_BYTES: usize = 1 << 20;
 
 /// The parts of a page: `(first record, records, byte range of their text)` each, or
 /// `None` when the text is not a JSON array of `count` records.
-fn part_bounds(text: &str, count: u32) -> Option<Vec<(usize, usize, std::ops::Range<usize>)>> {
+fn part_bounds(
+    text: &str,
+    count: u32,
+    part_bytes: usize,
+) -> Option<Vec<(usize, usize, std::ops::Range<usize>)>> {
     let records: Vec<&serde_json::value::RawValue> = serde_json::from_str(text).ok()?;
     if records.len() != count as usize {
         return None;
@@ -285,7 +300,7 @@ fn part_bounds(text: &str, count: u32) -> Option<Vec<(usize, usize, std::ops::Ra
         let start = at(records[first]);
         let mut end = first + 1;
         while end < records.len()
-            && at(records[end]) + records[end].get().len() - start <= PART_BYTES
+            && at(records[end]) + records[end].get().len() - start <= part_bytes
         {
             end += 1;
         }
@@ -378,6 +393,66 @@ impl Iterator for Parts<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rows of `pages` without their ids (random in each normalizer), sorted: each
+    /// row's table, then its columns and values.
+    fn rows_of(pages: &[NormalizedPage]) -> Vec<(String, Vec<(String, String)>)> {
+        let ids = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
+        let mut out = Vec::new();
+        for page in pages {
+            for (t, rows) in page.rows().tables.iter().enumerate() {
+                for row in rows {
+                    let cells = (row.cells.iter())
+                        .filter(|(n, _)| !ids.contains(&&**n))
+                        .map(|(n, c)| (n.to_string(), format!("{c:?}")))
+                        .collect();
+                    out.push((page.table_name(t).to_string(), cells));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// A page in parts of any size flattens into the rows it flattens into whole, its
+        /// parts cover its records once and in order, and only the last carries the state.
+        #[test]
+        fn a_page_in_parts_has_the_rows_of_the_whole_page(
+            records in proptest::collection::vec(
+                (0u32..1000, "[a-z\"\\\\é]{0,40}", proptest::collection::vec(0i64..100, 0..4)),
+                1..60,
+            ),
+            part_bytes in 1usize..400,
+            pretty in proptest::bool::ANY,
+        ) {
+            let texts: Vec<String> = (records.iter())
+                .map(|(id, name, tags)| {
+                    serde_json::json!({"id": id, "name": name, "tags": tags}).to_string()
+                })
+                .collect();
+            let text = format!("[{}]", texts.join(if pretty { ",\n " } else { "," }));
+            let count = records.len() as u32;
+            let normalizer = || Normalizer::new(Flattener::new("t", None, true, "1"), "t".into());
+            let whole = normalizer().normalize(text.clone(), count, "S".into()).unwrap();
+            let mut n = normalizer();
+            let parts: Vec<NormalizedPage> = n
+                .parts_of(text, count, "S".into(), part_bytes)
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let mut next = 0;
+            for (i, part) in parts.iter().enumerate() {
+                proptest::prop_assert_eq!(part.first(), next);
+                next += part.count() as usize;
+                let last = i + 1 == parts.len();
+                proptest::prop_assert_eq!(part.continues(), !last);
+                proptest::prop_assert_eq!(part.state(), if last { "S" } else { "" });
+            }
+            proptest::prop_assert_eq!(next, records.len());
+            proptest::prop_assert_eq!(rows_of(&parts), rows_of(std::slice::from_ref(&whole)));
+        }
+    }
 
     /// The position of a record nested too deep, late in a page in parts, is where it is in
     /// the page's text, as when the page is flattened whole.
