@@ -88,7 +88,7 @@ pub(crate) fn serve(
                     if tx.send(Job::Rows(load, rows)).is_err() {
                         return;
                     }
-                    if failed {
+                    if failed || failures.of(load).is_some() {
                         break; // the page's later parts are not flattened
                     }
                 }
