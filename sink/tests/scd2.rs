@@ -412,3 +412,50 @@ fn staged_versions_keep_the_tables_columns_and_types() {
         [[Sql::Integer(5), Sql::Null], [Sql::Null, text("many")]]
     );
 }
+
+/// A page large enough to go in parts hashes and stages its versions as small pages do.
+#[test]
+fn a_page_in_parts_gives_the_versions_small_pages_give() {
+    let records: Vec<Value> = (0..12_000)
+        .map(|i| json!({"id": i, "name": format!("item {i} {}", "x".repeat(100)), "tags": [i, i + 1]}))
+        .collect();
+    let s = scd2(&["id"], Scd2::default(), &[]);
+    let mut small = Db::new();
+    small.load(
+        &s,
+        &records
+            .chunks(100)
+            .map(<[Value]>::to_vec)
+            .collect::<Vec<_>>(),
+    );
+    let mut large = Db::new();
+    let load = large.sink.begin(&s).unwrap();
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(text.len() > sluice_sink::PART_BYTES);
+    let parts: Vec<_> = large
+        .sink
+        .normalizer(load)
+        .unwrap()
+        .parts(text, 12_000, "{}".into())
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(parts.len() > 1);
+    for part in &parts {
+        large
+            .sink
+            .write_normalized(load, std::slice::from_ref(part))
+            .unwrap();
+    }
+    large.sink.finish(load, Outcome::Completed).unwrap();
+    for sql in [
+        "SELECT id, _dlt_id FROM items ORDER BY id",
+        "SELECT _dlt_parent_id, _dlt_list_idx, value, _dlt_id FROM items__tags ORDER BY _dlt_id",
+    ] {
+        let rows = texts(&large, sql);
+        assert_eq!(
+            rows.len(),
+            if sql.contains("tags") { 24_000 } else { 12_000 }
+        );
+        assert_eq!(rows, texts(&small, sql), "{sql}");
+    }
+}
