@@ -76,6 +76,8 @@ pub enum SinkError {
         change: String,
         setting: &'static str,
     },
+    #[error("table `{table}`: the scd2 options do not fit: {message}")]
+    Scd2Options { table: String, message: String },
     #[error(
         "table `{table}`: the parts of a page came out of order (a part before the first, or a new page before the last part)"
     )]

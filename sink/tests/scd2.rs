@@ -459,3 +459,30 @@ fn a_page_in_parts_gives_the_versions_small_pages_give() {
         assert_eq!(rows, texts(&small, sql), "{sql}");
     }
 }
+
+#[test]
+fn options_whose_columns_coincide_are_refused_before_anything_is_written() {
+    let mut db = Db::new();
+    for (from, to, version, expected) in [
+        ("Valid", "valid", None, "both validity columns are `valid`"),
+        (
+            "a",
+            "b",
+            Some("b"),
+            "the row version column `b` is a validity column",
+        ),
+    ] {
+        let options = Scd2 {
+            valid_from: from.into(),
+            valid_to: to.into(),
+            row_version_column: version.map(str::to_owned),
+            ..Scd2::default()
+        };
+        let e = db.sink.begin(&scd2(&[], options, &[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("table `items`: the scd2 options do not fit: {expected}")
+        );
+    }
+    assert_eq!(db.count("_sluice_loads"), 0);
+}

@@ -33,12 +33,22 @@ pub(super) fn parse(obj: &Obj<'_>) -> Result<Scd2, Error> {
             "the two columns must differ",
         ));
     }
+    let row_version_column = obj.str_opt("row_version_column_name")?.map(str::to_owned);
+    if let Some(column) = row_version_column
+        .as_ref()
+        .filter(|c| **c == valid_from || **c == valid_to)
+    {
+        return Err(Error::config(
+            obj.at("row_version_column_name"),
+            format!("\"{column}\" is a validity column"),
+        ));
+    }
     Ok(Scd2 {
         valid_from,
         valid_to,
         active_record_timestamp: timestamp(obj, "active_record_timestamp")?,
         boundary_timestamp: timestamp(obj, "boundary_timestamp")?,
-        row_version_column: obj.str_opt("row_version_column_name")?.map(str::to_owned),
+        row_version_column,
     })
 }
 
@@ -137,6 +147,10 @@ mod tests {
         assert!(
             err(serde_json::json!({"active_record_timestamp": true}))
                 .starts_with("write_disposition.active_record_timestamp: expected a timestamp")
+        );
+        assert_eq!(
+            err(serde_json::json!({"row_version_column_name": "_dlt_valid_to"})),
+            "write_disposition.row_version_column_name: \"_dlt_valid_to\" is a validity column"
         );
         assert!(
             err(serde_json::json!({"row_version_column_name": 3}))

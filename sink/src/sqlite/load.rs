@@ -52,6 +52,9 @@ pub(super) fn begin(
         .and_then(MergeStrategy::scd2)
         .filter(|_| merge)
         .cloned();
+    if let Some(options) = &scd2 {
+        super::scd2::check(&table, options)?;
+    }
     let staged = spec.disposition == WriteDisposition::Replace || scd2.is_some();
     let target = if staged {
         staging(&table)

@@ -35,6 +35,29 @@ pub(super) fn stage_like(tx: &Connection, table: &str) -> Result<(), SinkError> 
     Ok(())
 }
 
+/// Refuses options whose columns coincide (a connector checks them, a hostile one may not).
+pub(super) fn check(table: &str, options: &Scd2) -> Result<(), SinkError> {
+    let [from, to] = validity_columns(options).map(|c| c.name);
+    let version =
+        crate::naming::normalize_path(options.row_version_column.as_deref().unwrap_or(DLT_ID));
+    let clash = if from == to {
+        Some(format!("both validity columns are `{from}`"))
+    } else if version == from || version == to {
+        Some(format!(
+            "the row version column `{version}` is a validity column"
+        ))
+    } else {
+        None
+    };
+    match clash {
+        Some(message) => Err(SinkError::Scd2Options {
+            table: table.to_owned(),
+            message,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The validity columns, typed hints of the root table (dlt puts them first).
 pub(super) fn validity_columns(options: &Scd2) -> [ColumnInfo; 2] {
     [&options.valid_from, &options.valid_to].map(|name| ColumnInfo {
