@@ -6,7 +6,8 @@
 # compare one binary with itself under two settings, OLD_WD / NEW_WD to give each side's config
 # another write_disposition (JSON, e.g. '{"disposition": "merge", "strategy": "scd2"}'), and
 # GENERATIONS (e.g. "0 1") to sync each round once per mock generation (1: 10% of the items
-# changed) into the same database, timing each sync.
+# changed) into the same database, timing each sync, and LIMIT, the records a page asks for
+# (100 in the seed config).
 set -euo pipefail
 OLD=$1; NEW=$2; N=${3:-100000}; ROUNDS=${4:-3}
 W=$(mktemp -d); MOCK=""; trap 'kill $MOCK 2>/dev/null; rm -rf $W' EXIT
@@ -23,12 +24,14 @@ done
 for which in old new; do
   wd=${OLD_WD:-}; [ $which = new ] && wd=${NEW_WD:-}
   for g in $GENERATIONS; do
-    python3 - "$(dirname "$0")/../examples/inventory.json" "http://127.0.0.1:$((PORT + g))" "$wd" > $W/$which-$g.json <<'PY'
+    python3 - "$(dirname "$0")/../examples/inventory.json" "http://127.0.0.1:$((PORT + g))" "$wd" "${LIMIT:-}" > $W/$which-$g.json <<'PY'
 import json, sys
 config = json.load(open(sys.argv[1]))
 config["client"]["base_url"] = sys.argv[2]
 if sys.argv[3]:
     config["resource_defaults"]["write_disposition"] = json.loads(sys.argv[3])
+if sys.argv[4]:
+    config["resources"][0]["endpoint"]["paginator"]["limit"] = int(sys.argv[4])
 print(json.dumps(config))
 PY
   done
