@@ -78,7 +78,8 @@ pub(crate) fn serve(
                     }
                     continue;
                 };
-                // A large page goes in parts, each flattened once there is room for it.
+                // A large page goes in parts: the next part is flattened only once the one
+                // before it found room and went out.
                 for part in normalizer.parts(page.records, page.count, page.state) {
                     let rows = part.map_err(sink_error);
                     let failed = rows.is_err();
