@@ -356,39 +356,36 @@ fn version_of(component: &Component, engine: &Engine) -> Option<Version> {
     })
 }
 
-/// Calls `$call` on the `source` session accessor `$s` of the world's version, with `$conv`
-/// naming that version's conversions module.
+/// Calls `$call` on the `source` interface `$src` of the world's version, with `$conv`
+/// naming that version's conversions module (one arm per released version).
+macro_rules! on_source {
+    ($world:expr, |$src:ident, $conv:ident| $call:expr) => {
+        on_source!(@arms $world, $src, $conv, $call, [
+            Current current_conv, V0_3 v0_3_conv, V0_2 v0_2_conv, Legacy legacy_conv
+        ])
+    };
+    (@arms $world:expr, $src:ident, $conv:ident, $call:expr, [$($v:ident $c:ident),*]) => {
+        match $world {
+            $(ConnectorWorld::$v(w) => {
+                #[allow(unused_imports)]
+                use $c as $conv;
+                let $src = w.sluice_connector_source();
+                $call
+            })*
+        }
+    };
+}
+
+/// [`on_source!`] with `$s` the session accessor.
 macro_rules! on_session {
     ($world:expr, |$s:ident| $call:expr) => {
         on_session!($world, |$s, _conv| $call)
     };
     ($world:expr, |$s:ident, $conv:ident| $call:expr) => {
-        match $world {
-            ConnectorWorld::Current(w) => {
-                #[allow(unused_imports)]
-                use current_conv as $conv;
-                let $s = w.sluice_connector_source().session();
-                $call
-            }
-            ConnectorWorld::V0_3(w) => {
-                #[allow(unused_imports)]
-                use v0_3_conv as $conv;
-                let $s = w.sluice_connector_source().session();
-                $call
-            }
-            ConnectorWorld::V0_2(w) => {
-                #[allow(unused_imports)]
-                use v0_2_conv as $conv;
-                let $s = w.sluice_connector_source().session();
-                $call
-            }
-            ConnectorWorld::Legacy(w) => {
-                #[allow(unused_imports)]
-                use legacy_conv as $conv;
-                let $s = w.sluice_connector_source().session();
-                $call
-            }
-        }
+        on_source!($world, |src, $conv| {
+            let $s = src.session();
+            $call
+        })
     };
 }
 
@@ -418,12 +415,7 @@ impl ConnectorWorld {
     }
 
     pub(crate) fn config_schema(&self, store: impl AsContextMut) -> wasmtime::Result<String> {
-        match self {
-            ConnectorWorld::Current(w) => w.sluice_connector_source().call_config_schema(store),
-            ConnectorWorld::V0_3(w) => w.sluice_connector_source().call_config_schema(store),
-            ConnectorWorld::V0_2(w) => w.sluice_connector_source().call_config_schema(store),
-            ConnectorWorld::Legacy(w) => w.sluice_connector_source().call_config_schema(store),
-        }
+        on_source!(self, |src, _conv| src.call_config_schema(store))
     }
 
     pub(crate) fn open(

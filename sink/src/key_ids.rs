@@ -25,29 +25,35 @@ pub(crate) fn digest(v: &[u8]) -> RowId {
 }
 
 /// The id of a record keyed by `key` (normalized column names): dlt hashes the JSON object
-/// of the key's values, keys sorted, compact.
+/// of the key's values, keys sorted, compact (written as [`crate::row_hash`] writes JSON).
 pub(crate) fn record_id(cells: &FlatRow<'_>, key: &[String]) -> RowId {
-    let mut fields: Vec<(&str, serde_json::Value)> = key
+    use crate::row_hash::write_json;
+    let mut fields: Vec<(&str, Option<&Cell<'_>>)> = key
         .iter()
         .map(|k| {
             let cell = cells.iter().find(|(n, _)| **n == **k).map(|(_, c)| c);
-            (k.as_str(), json_of(cell))
+            (k.as_str(), cell)
         })
         .collect();
     fields.sort_by(|a, b| a.0.cmp(b.0));
-    let object: serde_json::Map<String, serde_json::Value> =
-        fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-    digest(serde_json::Value::Object(object).to_string().as_bytes())
-}
-
-fn json_of(cell: Option<&Cell<'_>>) -> serde_json::Value {
-    match cell {
-        None | Some(Cell::Null) => serde_json::Value::Null,
-        Some(Cell::Int(i)) => (*i).into(),
-        Some(Cell::Float(f)) => (*f).into(),
-        Some(Cell::Bool(b)) => (*b).into(),
-        Some(other) => other.to_text().unwrap_or_default().into(),
+    let mut out = Vec::with_capacity(64);
+    out.push(b'{');
+    for (i, (k, cell)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json(&mut out, k);
+        out.push(b':');
+        match cell {
+            None | Some(Cell::Null) => out.extend_from_slice(b"null"),
+            Some(Cell::Int(i)) => write_json(&mut out, i),
+            Some(Cell::Float(f)) => write_json(&mut out, f),
+            Some(Cell::Bool(b)) => write_json(&mut out, b),
+            Some(other) => write_json(&mut out, &other.to_text().unwrap_or_default()),
+        }
     }
+    out.push(b'}');
+    digest(&out)
 }
 
 /// The id of the row at `idx` of the list in table `table` of the row `parent`.

@@ -42,6 +42,8 @@ pub struct NormalizedPage {
     first: usize,
     /// More parts of the page follow.
     continues: bool,
+    /// Bytes of memory the rows take (see [`NormalizedPage::heap_size`]).
+    rows_size: usize,
 }
 
 impl NormalizedPage {
@@ -63,14 +65,7 @@ impl NormalizedPage {
     /// About the bytes of memory the page holds, its text and its rows: what a caller can
     /// bound the pages it queues by.
     pub fn heap_size(&self) -> usize {
-        let cell = std::mem::size_of::<(Arc<str>, crate::types::Cell<'static>)>();
-        let row = std::mem::size_of::<crate::flatten::Row<'static>>();
-        let rows: usize = (self.rows().tables.iter())
-            .map(|t| {
-                t.capacity() * row + t.iter().map(|r| r.cells.capacity() * cell).sum::<usize>()
-            })
-            .sum();
-        self.text_len() + rows
+        self.text_len() + self.rows_size
     }
 
     /// The index in its page of this part's first record: 0 for a whole page.
@@ -107,6 +102,15 @@ impl NormalizedPage {
 /// write stage checks against the table's columns to see that the page changes nothing in
 /// them without looking at every value again.
 pub(crate) type Kinds = Vec<(Arc<str>, DataType)>;
+
+/// About the bytes of memory the rows of `page` take: their cells and the tables' rows.
+fn rows_size(page: &PageRows<'_>) -> usize {
+    let cell = std::mem::size_of::<(Arc<str>, crate::types::Cell<'static>)>();
+    let row = std::mem::size_of::<crate::flatten::Row<'static>>();
+    (page.tables.iter())
+        .map(|t| t.capacity() * row + t.iter().map(|r| r.cells.capacity() * cell).sum::<usize>())
+        .sum()
+}
 
 /// The [`Kinds`] of each table of `page`. Rows of a table name their cells with shared
 /// names, mostly in the same order: a cell like the one at its position in the row before
@@ -266,12 +270,14 @@ impl Normalizer {
             .map(|t| Arc::clone(self.flattener.table_name(t)))
             .collect();
         let kinds = kinds_of(rows.borrow_dependent());
+        let rows_size = rows_size(rows.borrow_dependent());
         Ok(NormalizedPage {
             rows,
             names,
             kinds,
             count,
             state,
+            rows_size,
             first,
             continues,
         })

@@ -97,8 +97,8 @@ fn write_object(out: &mut Vec<u8>, fields: &mut Vec<(Cow<'_, str>, Node<'_>)>) {
     out.push(b'}');
 }
 
-/// A string or number as serde_json writes it.
-fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+/// A string or number as serde_json writes it (and orjson: see [`write_value`]).
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     // Writing into a `Vec` cannot fail, and strings and numbers always serialize.
     let _ = serde_json::to_writer(out, v);
 }
