@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 SECONDS_EACH=${1:-45}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config on_response flatten headers egress)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(config on_response flatten parts row_hash headers egress)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build -O

@@ -70,6 +70,9 @@ mod contract;
 mod error;
 mod flatten;
 mod flatten_json;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hints;
 mod key_ids;
 mod lease;

@@ -196,7 +196,7 @@ impl Normalizer {
     }
 
     /// [`Normalizer::parts`] in parts of about `part_bytes`.
-    fn parts_of(
+    pub(crate) fn parts_of(
         &mut self,
         records: String,
         count: u32,
