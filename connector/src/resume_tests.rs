@@ -170,6 +170,8 @@ fn a_changed_endpoint_starts_over_and_says_so() {
         "{:?}",
         pages[0].notices
     );
+    // Another endpoint is another load: the unfinished one's rows are not its to replace.
+    assert_eq!(restarted(&pages), [false, false]);
 }
 
 #[test]
@@ -192,6 +194,42 @@ fn a_detected_paginator_starts_over() {
     );
     assert!(!sent[0].url.contains("cursor="), "{}", sent[0].url);
     assert_eq!(ids(&pages).len() as u64, N);
+    // It starts the unfinished load over from where that began, and its first page says so.
+    assert_eq!(restarted(&pages), [true, false]);
+}
+
+/// Whether the states of the first two pages say their load started an unfinished one over.
+fn restarted(pages: &[Page]) -> Vec<bool> {
+    (pages.iter().take(2))
+        .map(|p| serde_json::from_str::<Value>(&p.state).unwrap()["restarted"] == json!(true))
+        .collect()
+}
+
+#[test]
+fn a_parent_starts_over_from_the_range_it_began_with_and_says_so() {
+    let cfg = json!({"client": {"base_url": "https://api.example.com"},
+        "resources": [
+            {"name": R, "endpoint": {"path": "/items", "data_selector": "data",
+                "params": {"since": "{incremental.start_value}"},
+                "incremental": {"cursor_path": "id", "initial_value": 0},
+                "paginator": {"type": "offset", "limit": SIZE}}},
+            {"name": "sub", "endpoint": {"path": "/items/{resources.items.id}/sub",
+                "data_selector": "data"}}]})
+    .to_string();
+    let (first, _) = drive(&mut Session::open(&cfg, &[]).unwrap(), R, 2);
+    let state = first.last().unwrap().state.clone();
+    let mut again = Session::open(&cfg, &[(R.into(), state)]).unwrap();
+    let (pages, sent) = drive(&mut again, R, 100);
+    assert_eq!(param(&sent[0].url, "offset"), Some("0"), "from page 1");
+    assert_eq!(
+        param(&sent[0].url, "since"),
+        Some("0"),
+        "from where it began"
+    );
+    assert_eq!(restarted(&pages), [true, false]);
+    // A load that continues, or one that is new, says nothing of the kind.
+    let (clean, _) = drive(&mut Session::open(&cfg, &[]).unwrap(), R, 2);
+    assert_eq!(restarted(&clean), [false, false]);
 }
 
 #[test]

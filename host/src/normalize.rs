@@ -20,7 +20,7 @@ pub(crate) enum Job {
     /// Begins (or resumes) a load and hands back its normalizer.
     Begin(
         sluice_sink::TableSpec,
-        Option<sluice_sink::Unfinished>,
+        crate::write::Start,
         Reply<(LoadId, Normalizer)>,
     ),
     Skip(sluice_sink::TableSpec, String, Reply<LoadId>),
@@ -55,9 +55,9 @@ pub(crate) fn serve(
         let job = match command {
             Command::States(reply) => Job::States(reply),
             Command::Skip(spec, reason, reply) => Job::Skip(spec, reason, reply),
-            Command::Begin(spec, from, reply) => {
+            Command::Begin(spec, start, reply) => {
                 let (inner, answer) = sync_channel(1);
-                if tx.send(Job::Begin(spec, from, inner)).is_err() {
+                if tx.send(Job::Begin(spec, start, inner)).is_err() {
                     let _ = reply.send(Err(WriteError::Stopped));
                     return;
                 }

@@ -12,7 +12,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
-use sluice_sink::{Unfinished, normalize_identifier};
+use sluice_sink::normalize_identifier;
+
+use crate::write::Start;
 use sluice_transport::Client;
 
 use crate::config::SourceConfig;
@@ -134,7 +136,7 @@ pub struct Shared<'a> {
     /// The saved state each session opens with.
     pub state: &'a [(String, String)],
     pub writer: &'a Writer,
-    pub unfinished: &'a HashMap<String, Unfinished>,
+    pub unfinished: &'a HashMap<String, Start>,
 }
 
 /// Loads `groups` in their `lanes` and returns every resource's summary in the order of

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_sink::{SavedState, SinkError, SqliteSink, Unfinished};
+use sluice_sink::{SavedState, SinkError, SqliteSink};
 use sluice_transport::{
     Client, ClientConfig, RetryPolicy, SecretError, SecretResolver, TransportError, TrustedCerts,
 };
@@ -17,7 +17,7 @@ use crate::progress::Progress;
 use crate::protocol::ConnectorError;
 use crate::run::{ResourceSummary, RunError, Runner, Stop};
 use crate::runtime::{Limits, Runtime, RuntimeError, Source};
-use crate::write::Writer;
+use crate::write::{Start, Writer};
 
 /// Everything a sync needs besides the config.
 #[derive(Debug)]
@@ -240,23 +240,28 @@ pub fn sync(
     })
 }
 
-/// The state each resource's connector session opens with, and the unfinished loads to
-/// continue: the latest checkpoint, or with `restart` the last completed one.
+/// The state each resource's connector session opens with, and the unfinished loads: the
+/// latest checkpoint and the loads to continue (if the connector does), or with `restart`
+/// the last completed one and the loads to start over.
 fn starting_points(
     saved: Vec<SavedState>,
     restart: bool,
-) -> (Vec<(String, String)>, HashMap<String, Unfinished>) {
+) -> (Vec<(String, String)>, HashMap<String, Start>) {
     let mut state = Vec::with_capacity(saved.len());
     let mut unfinished = HashMap::new();
     for s in saved {
         if restart {
+            // Started over from where the unfinished load began: what it wrote goes.
+            if let Some(u) = s.unfinished {
+                unfinished.insert(s.resource.clone(), Start::Over(u));
+            }
             if let Some(completed) = s.completed {
                 state.push((s.resource, completed));
             }
             continue;
         }
         if let Some(u) = s.unfinished {
-            unfinished.insert(s.resource.clone(), u);
+            unfinished.insert(s.resource.clone(), Start::Continue(u));
         }
         state.push((s.resource, s.latest));
     }

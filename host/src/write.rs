@@ -59,10 +59,22 @@ pub(crate) type Reply<T> = SyncSender<Result<T, WriteError>>;
 /// The driver's requests, as the normalize stage receives them.
 pub(crate) enum Command {
     States(Reply<Vec<SavedState>>),
-    Begin(TableSpec, Option<Unfinished>, Reply<LoadId>),
+    Begin(TableSpec, Start, Reply<LoadId>),
     Skip(TableSpec, String, Reply<LoadId>),
     Page(LoadId, Page),
     Finish(LoadId, End, Reply<Finished>),
+}
+
+/// How a load starts ([`Writer::begin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Start {
+    /// From the resource's saved state.
+    Fresh,
+    /// Continuing an unfinished load: its pages stay ([`sluice_sink::Sink::resume`]).
+    Continue(Unfinished),
+    /// Over an unfinished load, fetching again from where it began: what it inserted goes
+    /// ([`sluice_sink::Sink::restart`]).
+    Over(Unfinished),
 }
 
 /// How the write stage ended a load.
@@ -146,9 +158,9 @@ impl Writer {
         self.ask(Command::States)
     }
 
-    /// Starts a load, continuing `from` when given.
-    pub fn begin(&self, spec: &TableSpec, from: Option<&Unfinished>) -> Result<LoadId, WriteError> {
-        self.ask(|r| Command::Begin(spec.clone(), from.cloned(), r))
+    /// Starts a load as `start` says.
+    pub fn begin(&self, spec: &TableSpec, start: Start) -> Result<LoadId, WriteError> {
+        self.ask(|r| Command::Begin(spec.clone(), start, r))
     }
 
     pub fn skip(&self, spec: &TableSpec, reason: &str) -> Result<LoadId, WriteError> {
@@ -206,10 +218,11 @@ fn serve(
             Job::States(reply) => {
                 let _ = reply.send(sink.states().map_err(sink_error));
             }
-            Job::Begin(spec, from, reply) => {
-                let started = match &from {
-                    None => sink.begin(&spec),
-                    Some(f) => sink.resume(&spec, f),
+            Job::Begin(spec, start, reply) => {
+                let started = match &start {
+                    Start::Fresh => sink.begin(&spec),
+                    Start::Continue(from) => sink.resume(&spec, from),
+                    Start::Over(over) => sink.restart(&spec, over),
                 };
                 let begun = started.and_then(|load| Ok((load, sink.normalizer(load)?)));
                 let _ = reply.send(begun.map_err(sink_error));

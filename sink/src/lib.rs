@@ -196,6 +196,13 @@ pub trait Sink {
     /// Starts a load that continues `from` (the pages it committed stay; a replace load keeps
     /// writing into the same staging table).
     fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError>;
+    /// Starts a load over the unfinished load `over` instead of continuing it: the new load
+    /// fetches again from where `over` began, so what `over` inserted is deleted first, with
+    /// its state, in the same transaction as the new ledger row (the resource's table then
+    /// holds no row twice, and a failure before the new load's first page leaves nothing to
+    /// resume). Loads whose rows a key replaces (merge by primary or merge key) keep them,
+    /// and a staged load's tables are dropped, as by [`Sink::begin`].
+    fn restart(&mut self, spec: &TableSpec, over: &Unfinished) -> Result<LoadId, SinkError>;
     /// Records in the ledger that a resource was not attempted, and why.
     fn skip(&mut self, spec: &TableSpec, reason: &str) -> Result<LoadId, SinkError>;
     /// The normalizer of `load`: it flattens the load's pages into rows and may run on

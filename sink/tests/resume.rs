@@ -188,3 +188,112 @@ fn a_resumed_merge_key_load_keeps_the_rows_its_first_runs_wrote() {
         [[text("t1")], [text("t2")], [text("t3")]]
     );
 }
+
+/// Records with child rows two levels down: `items__tags` and `items__tags__sub`.
+fn nested(ids: std::ops::Range<i64>) -> Vec<serde_json::Value> {
+    ids.map(|i| json!({"id": i, "tags": [{"t": i, "sub": [i, i + 1]}]}))
+        .collect()
+}
+
+#[test]
+fn an_append_load_started_over_deletes_what_the_unfinished_one_inserted_and_its_state() {
+    let mut db = Db::new();
+    let s = spec("items", &[], Append);
+    db.load(&s, &[nested(0..2)]);
+    // An unfinished load of two runs: pages 1 and 2, in two runs.
+    let first = db.sink.begin(&s).unwrap();
+    db.sink
+        .write_page(first, &nested(10..13), r#"{"p":1}"#)
+        .unwrap();
+    db.sink
+        .finish(first, Outcome::Failed { error: "HTTP 503" })
+        .unwrap();
+    let unfinished = db.sink.states().unwrap()[0].unfinished.clone().unwrap();
+    let second = db.sink.resume(&s, &unfinished).unwrap();
+    db.sink
+        .write_page(second, &nested(13..15), r#"{"p":2}"#)
+        .unwrap();
+    db.sink.finish(second, Outcome::Interrupted).unwrap();
+    assert_eq!(db.count("items"), 7);
+    assert_eq!(db.count("items__tags__sub"), 14);
+    let unfinished = db.sink.states().unwrap()[0].unfinished.clone().unwrap();
+    assert_eq!(unfinished.pages, 2);
+
+    // Started over, it fails before its first page: what the unfinished load wrote is gone
+    // and nothing is left to resume (its rows could not be resumed from).
+    let over = db.sink.restart(&s, &unfinished).unwrap();
+    db.sink
+        .finish(over, Outcome::Failed { error: "HTTP 500" })
+        .unwrap();
+    assert_eq!(db.count("items"), 2, "the completed load's rows stay");
+    assert_eq!(db.count("items__tags"), 2);
+    assert_eq!(db.count("items__tags__sub"), 4);
+    let saved = db.sink.states().unwrap();
+    assert_eq!(saved[0].unfinished, None);
+    assert_eq!(
+        saved[0].latest, r#"{"page":0}"#,
+        "the completed load's state"
+    );
+
+    // The load that runs again writes every row once.
+    let again = db.sink.begin(&s).unwrap();
+    db.sink
+        .write_page(again, &nested(10..15), r#"{"p":1}"#)
+        .unwrap();
+    db.sink.finish(again, Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT id FROM items ORDER BY id"),
+        [0, 1, 10, 11, 12, 13, 14].map(|i| vec![Sql::Integer(i)])
+    );
+    assert_eq!(
+        db.rows(
+            "SELECT s.value FROM items__tags__sub s JOIN items__tags t ON s._dlt_parent_id = t._dlt_id \
+             JOIN items i ON t._dlt_parent_id = i._dlt_id ORDER BY 1"
+        )
+        .len(),
+        14,
+        "every grandchild row belongs to a stored record"
+    );
+    assert_eq!(db.count("items__tags__sub"), 14);
+}
+
+#[test]
+fn a_load_started_over_before_any_completed_leaves_no_state_and_a_keyed_one_keeps_its_rows() {
+    let mut db = Db::new();
+    let s = spec("events", &[], Append);
+    let first = db.sink.begin(&s).unwrap();
+    db.sink
+        .write_page(first, &nested(0..3), r#"{"p":1}"#)
+        .unwrap();
+    db.sink.finish(first, Outcome::Interrupted).unwrap();
+    let unfinished = db.sink.states().unwrap()[0].unfinished.clone().unwrap();
+    let over = db.sink.restart(&s, &unfinished).unwrap();
+    assert!(db.sink.states().unwrap().is_empty(), "no state before it");
+    db.sink
+        .write_page(over, &nested(0..3), r#"{"p":1}"#)
+        .unwrap();
+    db.sink.finish(over, Outcome::Completed).unwrap();
+    assert_eq!(db.count("events"), 3);
+    assert_eq!(db.count("events__tags"), 3);
+
+    // Under merge by primary key the rows are replaced by key: they stay until they are.
+    let m = spec("stock", &["id"], Merge);
+    let first = db.sink.begin(&m).unwrap();
+    db.sink
+        .write_page(first, &nested(0..3), r#"{"p":1}"#)
+        .unwrap();
+    db.sink.finish(first, Outcome::Interrupted).unwrap();
+    let saved = db.sink.states().unwrap();
+    let unfinished = saved.iter().find(|s| s.resource == "stock").unwrap();
+    let over = db
+        .sink
+        .restart(&m, unfinished.unfinished.as_ref().unwrap())
+        .unwrap();
+    assert_eq!(db.count("stock"), 3);
+    db.sink
+        .write_page(over, &nested(0..3), r#"{"p":1}"#)
+        .unwrap();
+    db.sink.finish(over, Outcome::Completed).unwrap();
+    assert_eq!(db.count("stock"), 3);
+    assert_eq!(db.count("stock__tags"), 3);
+}

@@ -23,6 +23,7 @@ mod paginator_servers;
 mod paginators;
 mod parallel;
 mod proxy;
+mod restart;
 mod resume;
 mod resume_paginators;
 mod retries;

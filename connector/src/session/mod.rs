@@ -76,6 +76,10 @@ struct Run {
     resume: Option<Position>,
     /// Notices to emit with the next page (e.g. where a resumed load continues).
     pending: Vec<Notice>,
+    /// The load starts an unfinished one over, from where that one began (its incremental
+    /// start), because it cannot continue it: its first page's state says so
+    /// (`"restarted": true`), and a host deletes what the unfinished load inserted.
+    restarted: bool,
     /// A dependent resource may start the chains of later parent records while one is in
     /// flight ([`crate::chains`]).
     chains_ahead: bool,
@@ -114,6 +118,7 @@ impl Session {
                 pages: 0,
                 resume: None,
                 pending: Vec::new(),
+                restarted: false,
                 chains_ahead: !dependent::renders_last_value(r),
             })
             .collect();

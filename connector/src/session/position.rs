@@ -28,6 +28,9 @@ pub(super) fn page_state(res: &Resource, run: &Run) -> String {
     if !run.done {
         state.insert(resume::KEY.into(), position(res, run).to_value());
     }
+    if run.restarted && run.pages == 1 {
+        state.insert("restarted".into(), Value::Bool(true));
+    }
     Value::Object(state).to_string()
 }
 
@@ -85,6 +88,7 @@ pub(super) fn resume_run(config: &Config, i: usize, run: &mut Run) -> Result<(),
             "the interrupted load feeds {}: loading from page 1 again so every parent record reaches them",
             children.join(", ")
         )));
+        run.restarted = true;
         return Ok(());
     }
     if res.parent.is_some() {
@@ -100,6 +104,7 @@ pub(super) fn resume_run(config: &Config, i: usize, run: &mut Run) -> Result<(),
         run.pending.push(Notice::warn(
             "the interrupted load's paginator has no position to continue from (a detected paginator has none): starting over from page 1",
         ));
+        run.restarted = true;
         return Ok(());
     }
     run.pages = pos.pages;

@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use sluice_sink::{LoadId, TableSpec, Unfinished};
+use sluice_sink::{LoadId, TableSpec};
 use sluice_transport::{Cancel, Response, TransportError};
 
 use crate::fetch::{Fetcher, Sent};
@@ -18,7 +18,7 @@ use crate::guest::{Guest, GuestError};
 use crate::progress::Progress;
 use crate::protocol::{Level, Notice, Page, ResourceInfo};
 use crate::redact;
-use crate::write::{End, WriteError, Writer};
+use crate::write::{End, Start, WriteError, Writer};
 
 mod error;
 mod pump;
@@ -80,7 +80,8 @@ impl std::fmt::Debug for Runner<'_> {
 struct Load<'w> {
     writer: &'w Writer,
     spec: TableSpec,
-    unfinished: Option<Unfinished>,
+    /// The resource's unfinished load: to continue if the connector does, or to start over.
+    unfinished: Option<Start>,
     id: Option<LoadId>,
     resumed_at: Option<u64>,
 }
@@ -91,15 +92,25 @@ impl Load<'_> {
             return Ok(id);
         }
         // The connector continued the unfinished load when its first page is the one after
-        // the pages committed; otherwise the load starts over (a staged replace is dropped).
-        let from = self.unfinished.take().filter(|u| match page {
-            None => true,
-            Some(p) => page_number(&p.state) == Some(u.pages + 1),
-        });
-        if page.is_some() {
-            self.resumed_at = from.as_ref().map(|u| u.pages + 1);
+        // the pages committed. Otherwise the load is new (a staged replace is dropped); or,
+        // when the connector says it started the unfinished load over from where it began
+        // (or `--restart` did), what that load inserted goes first.
+        let start = match self.unfinished.take() {
+            None => Start::Fresh,
+            Some(Start::Continue(u)) => match page {
+                None => Start::Continue(u),
+                Some(p) if page_number(&p.state) == Some(u.pages + 1) => Start::Continue(u),
+                Some(p) if started_over(&p.state) => Start::Over(u),
+                Some(_) => Start::Fresh,
+            },
+            Some(other) => other,
+        };
+        if page.is_some()
+            && let Start::Continue(u) = &start
+        {
+            self.resumed_at = Some(u.pages + 1);
         }
-        let id = self.writer.begin(&self.spec, from.as_ref())?;
+        let id = self.writer.begin(&self.spec, start)?;
         self.id = Some(id);
         Ok(id)
     }
@@ -108,6 +119,13 @@ impl Load<'_> {
 /// The `pages` a page's state reports (the pages of its load so far), if it does.
 fn page_number(state: &str) -> Option<u64> {
     state_number(state, "pages")
+}
+
+/// Whether a page's state says its load began again from page 1 over an unfinished load it
+/// could not continue, from where that load began (`"restarted": true`).
+fn started_over(state: &str) -> bool {
+    let v: Option<serde_json::Value> = serde_json::from_str(state).ok();
+    v.and_then(|v| v.get("restarted")?.as_bool()) == Some(true)
 }
 
 /// A number at the top of a page's state (`pages`, `records_total`).
@@ -123,7 +141,7 @@ impl Runner<'_> {
     pub fn run(
         &mut self,
         writer: &Writer,
-        unfinished: &HashMap<String, Unfinished>,
+        unfinished: &HashMap<String, Start>,
     ) -> Result<Vec<ResourceSummary>, RunError> {
         self.run_only(writer, unfinished, None)
     }
@@ -133,7 +151,7 @@ impl Runner<'_> {
     pub fn run_only(
         &mut self,
         writer: &Writer,
-        unfinished: &HashMap<String, Unfinished>,
+        unfinished: &HashMap<String, Start>,
         only: Option<&[String]>,
     ) -> Result<Vec<ResourceSummary>, RunError> {
         let resources = self.guest.resources().map_err(RunError::Open)?;

@@ -34,12 +34,28 @@ fn disposition_name(d: WriteDisposition) -> &'static str {
     }
 }
 
-/// Starts a load; `from`: the unfinished load it continues.
+/// How a load starts.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Start<'a> {
+    /// From the resource's saved state (or from nothing).
+    Fresh,
+    /// Continuing an unfinished load: the pages it committed stay.
+    Continue(&'a Unfinished),
+    /// Over an unfinished load, fetching again from where it began: what it inserted goes
+    /// ([`super::restart::discard`]).
+    Over(&'a Unfinished),
+}
+
+/// Starts a load as `start` says.
 pub(super) fn begin(
     conn: &mut Connection,
     spec: &TableSpec,
-    from: Option<&Unfinished>,
+    start: Start<'_>,
 ) -> Result<(LoadId, ActiveLoad), SinkError> {
+    let from = match start {
+        Start::Continue(from) => Some(from),
+        Start::Fresh | Start::Over(_) => None,
+    };
     let table = spec.table();
     if table.starts_with("_sluice_") {
         return Err(SinkError::ReservedName {
@@ -63,6 +79,12 @@ pub(super) fn begin(
     };
     let err = || db(&table, "starting the load");
     let tx = conn.transaction().map_err(err())?;
+    if let Start::Over(over) = start
+        && super::restart::inserts_plainly(spec)
+    {
+        let chain = chain_load_id(&tx, &spec.name, over.load_id)?;
+        super::restart::discard(&tx, &spec.name, &table, chain)?;
+    }
     if staged && from.is_none() {
         // Staged data of an unfinished load this one does not continue.
         for staged in ddl::tables_of(&tx, &target)? {
@@ -104,16 +126,7 @@ pub(super) fn begin(
     // then tells them from earlier loads' rows, as in one run).
     let data_load_id = match from {
         None => id.0,
-        Some(f) => tx
-            .query_row(
-                r#"SELECT MAX(load_id) FROM "_sluice_loads"
-                   WHERE resource = ?1 AND load_id <= ?2 AND first_page = 1
-                     AND status != 'skipped'"#,
-                params![spec.name, f.load_id.0],
-                |r| r.get::<_, Option<i64>>(0),
-            )
-            .map_err(err())?
-            .unwrap_or(f.load_id.0),
+        Some(f) => chain_load_id(&tx, &spec.name, f.load_id)?,
     };
     let existed = ddl::table_exists(&tx, &table)?;
     let mut tables = HashMap::new();
@@ -247,6 +260,20 @@ pub(super) fn begin(
         open: None,
     };
     Ok((id, active))
+}
+
+/// The load that began the chain of runs `last` belongs to (the last load of `resource` up
+/// to `last` that started at page 1): the `_dlt_load_id` of every row the chain wrote.
+fn chain_load_id(tx: &Connection, resource: &str, last: LoadId) -> Result<i64, SinkError> {
+    tx.query_row(
+        r#"SELECT MAX(load_id) FROM "_sluice_loads"
+           WHERE resource = ?1 AND load_id <= ?2 AND first_page = 1
+             AND status != 'skipped'"#,
+        params![resource, last.0],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .map(|id| id.unwrap_or(last.0))
+    .map_err(db(resource, "finding the unfinished load's first run"))
 }
 
 /// The typed columns of `columns` hints (`keys`: the table's primary key columns).

@@ -5,6 +5,7 @@ mod ddl;
 mod load;
 mod merge;
 mod merge_hints;
+mod restart;
 mod scd2;
 mod statements;
 mod write;
@@ -321,14 +322,21 @@ impl Sink for SqliteSink {
 
     fn begin(&mut self, spec: &TableSpec) -> Result<LoadId, SinkError> {
         self.settle(None)?;
-        let (id, active) = load::begin(&mut self.conn, spec, None)?;
+        let (id, active) = load::begin(&mut self.conn, spec, load::Start::Fresh)?;
         self.loads.insert(id.0, active);
         Ok(id)
     }
 
     fn resume(&mut self, spec: &TableSpec, from: &Unfinished) -> Result<LoadId, SinkError> {
         self.settle(None)?;
-        let (id, active) = load::begin(&mut self.conn, spec, Some(from))?;
+        let (id, active) = load::begin(&mut self.conn, spec, load::Start::Continue(from))?;
+        self.loads.insert(id.0, active);
+        Ok(id)
+    }
+
+    fn restart(&mut self, spec: &TableSpec, over: &Unfinished) -> Result<LoadId, SinkError> {
+        self.settle(None)?;
+        let (id, active) = load::begin(&mut self.conn, spec, load::Start::Over(over))?;
         self.loads.insert(id.0, active);
         Ok(id)
     }
