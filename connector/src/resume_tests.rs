@@ -295,3 +295,22 @@ fn a_dependent_resource_resumes_in_the_chain_it_was_in() {
         assert_eq!(first.len() + rest.len(), clean.len());
     }
 }
+
+#[test]
+fn a_dependent_resource_whose_parent_changed_starts_over_and_says_so() {
+    let cfg = dependent_config();
+    let (first, _) = drive_all(&mut Session::open(&cfg, &[]).unwrap(), 2);
+    let mut state: Value = serde_json::from_str(&first.last().unwrap().state).unwrap();
+    assert_eq!(
+        state["resume"]["chain"]["current"],
+        json!([["id", 0]]),
+        "{state}"
+    );
+    // The parent no longer lists record 0 where the chain in progress was.
+    state["resume"]["chain"]["current"] = json!([["id", 99]]);
+    let mut again = Session::open(&cfg, &[("children".into(), state.to_string())]).unwrap();
+    let (rest, sent) = drive_all(&mut again, 100);
+    assert!(sent[0].url.contains("/items/0/sub"), "{}", sent[0].url);
+    assert_eq!(sent.len(), 12, "every chain again");
+    assert_eq!(restarted(&rest), [true, false]);
+}

@@ -147,6 +147,7 @@ pub(super) fn resume_chains(res: &Resource, run: &mut Run, parent_done: bool) ->
         chain.current.is_some() && pos.paginator.as_ref().is_some_and(|p| paginator.restore(p));
     if !same || (chain.current.is_some() && !continues) {
         run.pages = 0;
+        run.restarted = true;
         run.pending.push(Notice::warn(format!(
             "the parent no longer lists the same records as when the load was interrupted ({} chains were done): starting over from the first parent record",
             chain.done
