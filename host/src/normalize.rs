@@ -80,8 +80,14 @@ pub(crate) fn serve(
                 };
                 // A large page goes in parts: the next part is flattened only once the one
                 // before it found room and went out.
+                let done = page.done;
                 for part in normalizer.parts(page.records, page.count, page.state) {
-                    let rows = part.map_err(sink_error);
+                    let rows = part.map_err(sink_error).map(|mut part| {
+                        if done {
+                            part.set_last(); // its last part: the load's last page
+                        }
+                        part
+                    });
                     let failed = rows.is_err();
                     if let Ok(part) = &rows {
                         out.wait_for_room(part.heap_size(), written);

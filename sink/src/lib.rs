@@ -160,6 +160,10 @@ pub struct Unfinished {
     pub load_id: LoadId,
     /// Pages committed by the unfinished load and the loads it resumed.
     pub pages: u64,
+    /// Its last page committed ([`NormalizedPage::set_last`]): only finishing it was left
+    /// (a replace's swap, scd2's merge, the ledger), which a next load that continues it
+    /// does without fetching anything ([`Sink::resume`], then [`Sink::finish`]).
+    pub fetched: bool,
 }
 
 /// What a finished load wrote.

@@ -42,6 +42,8 @@ pub struct NormalizedPage {
     first: usize,
     /// More parts of the page follow.
     continues: bool,
+    /// The last page of its load: no page follows it (see [`NormalizedPage::set_last`]).
+    last: bool,
     /// Bytes of memory the rows take (see [`NormalizedPage::heap_size`]).
     rows_size: usize,
 }
@@ -81,6 +83,18 @@ impl NormalizedPage {
     /// Whether this is a part of a page rather than a whole page.
     pub fn is_part(&self) -> bool {
         self.continues || self.first > 0
+    }
+
+    /// Marks the page (its last part) as the last of its load: the connector said no page
+    /// follows. A sink records that with the page, so a load whose every page committed is
+    /// finished by the next run (`Unfinished::fetched`) rather than fetched again.
+    pub fn set_last(&mut self) {
+        self.last = !self.continues;
+    }
+
+    /// Whether the page is the last of its load ([`NormalizedPage::set_last`]).
+    pub fn is_last(&self) -> bool {
+        self.last
     }
 
     pub(crate) fn rows(&self) -> &PageRows<'_> {
@@ -280,6 +294,7 @@ impl Normalizer {
             rows_size,
             first,
             continues,
+            last: false,
         })
     }
 }

@@ -297,3 +297,44 @@ fn a_load_started_over_before_any_completed_leaves_no_state_and_a_keyed_one_keep
     assert_eq!(db.count("stock"), 3);
     assert_eq!(db.count("stock__tags"), 3);
 }
+
+#[test]
+fn a_replace_load_whose_last_page_committed_is_finished_without_fetching_anything() {
+    let mut db = Db::new();
+    let s = spec("catalog", &["id"], Replace);
+    db.load(&s, &[page(100..105)]);
+    let id = db.sink.begin(&s).unwrap();
+    let mut normalizer = db.sink.normalizer(id).unwrap();
+    let text = |ids| serde_json::to_string(&page(ids)).unwrap();
+    let first = normalizer
+        .normalize(text(0..3), 3, r#"{"p":1}"#.into())
+        .unwrap();
+    let mut last = normalizer
+        .normalize(text(3..5), 2, r#"{"p":2}"#.into())
+        .unwrap();
+    last.set_last();
+    db.sink.write_normalized(id, &[first]).unwrap();
+    let saved = db.sink.states().unwrap();
+    assert!(
+        !saved[0].unfinished.as_ref().unwrap().fetched,
+        "a page follows"
+    );
+    db.sink.write_normalized(id, &[last]).unwrap();
+    // The process ends before the swap.
+    db.sink = SqliteSink::open_in_memory().unwrap();
+    let mut next = SqliteSink::open(&db.path).unwrap();
+    assert_eq!(db.count("catalog"), 5, "the old table, whole");
+    let unfinished = next.states().unwrap()[0].unfinished.clone().unwrap();
+    assert_eq!((unfinished.pages, unfinished.fetched), (2, true));
+
+    // Finishing it swaps in what every page staged.
+    let again = next.resume(&s, &unfinished).unwrap();
+    next.finish(again, Outcome::Completed).unwrap();
+    assert_eq!(
+        db.rows("SELECT id FROM catalog ORDER BY id"),
+        (0..5).map(|i| vec![Sql::Integer(i)]).collect::<Vec<_>>()
+    );
+    let saved = next.states().unwrap();
+    assert_eq!(saved[0].unfinished, None);
+    assert_eq!(saved[0].latest, r#"{"p":2}"#);
+}

@@ -1,7 +1,7 @@
-//! A load that starts an unfinished one over instead of continuing it (the resource feeds
-//! others, which need every parent record again; `--restart`) fetches again from where that
-//! load began: under `append`, what the unfinished load inserted is deleted first, so no
-//! record is stored twice.
+//! After an unfinished load. One that starts it over instead of continuing it (the resource
+//! feeds others, which need every parent record again; `--restart`) fetches again from where
+//! that load began: under `append`, what the unfinished load inserted is deleted first, so
+//! no record is stored twice. One whose every page committed is finished, with no request.
 
 use serde_json::{Value, json};
 
@@ -51,6 +51,37 @@ fn restart_of_an_unfinished_append_load_stores_each_record_once() {
     world.assert_items_loaded(1000, 0);
 
     // A completed append load is not undone by the next run: it appends again.
+    world.run(&config, Some(KEY), &[]).ok();
+    assert_eq!(world.count("inventory_items"), 2000);
+}
+
+#[test]
+fn a_load_whose_every_page_committed_is_finished_by_the_next_run_without_a_request() {
+    let world = World::inventory(1000);
+    let config = world.write_config("append.json", &appending(world.seed_config()));
+    world.run(&config, Some(KEY), &[]).ok();
+    // As when the process ends after the last page committed and before the load was
+    // finished: the ledger has the load `running` (a dead holder's), its last page recorded.
+    let marked = world
+        .conn()
+        .execute(
+            "UPDATE _sluice_loads SET status = 'running', finished_at = NULL WHERE fetched = 1",
+            [],
+        )
+        .unwrap();
+    assert_eq!(marked, 1);
+    world.server.clear_requests();
+    let run = world.run(&config, Some(KEY), &[]);
+    run.ok();
+    assert!(world.server.requests().is_empty(), "nothing to fetch");
+    assert!(run.stdout.contains("resumed at page 11"), "{}", run.stdout);
+    assert!(run.stderr.contains("finishing it"), "{}", run.stderr);
+    world.assert_items_loaded(1000, 0);
+    let statuses: Vec<String> =
+        world.col("SELECT status || ' ' || pages FROM _sluice_loads ORDER BY load_id");
+    assert_eq!(statuses, ["interrupted 10", "completed 0"]);
+
+    // The next run is a new load: under append it appends again.
     world.run(&config, Some(KEY), &[]).ok();
     assert_eq!(world.count("inventory_items"), 2000);
 }

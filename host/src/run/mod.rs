@@ -167,6 +167,7 @@ impl Runner<'_> {
         let mut summaries = Vec::with_capacity(resources.len());
         let mut broken: HashSet<String> = HashSet::new();
         let chosen = |name: &String| only.is_none_or(|names| names.contains(name));
+        let parents: HashSet<String> = resources.iter().filter_map(|r| r.parent.clone()).collect();
         for info in resources.into_iter().filter(|r| chosen(&r.name)) {
             let spec = spec_of(&info);
             let skip = if self.stop.requested() {
@@ -188,6 +189,16 @@ impl Runner<'_> {
                 summaries.push(summary);
                 continue;
             }
+            // A load whose every page committed is only finished (its children, if it has
+            // any, need its records again: it starts over for them).
+            if let Some(Start::Continue(from)) = unfinished.get(&info.name)
+                && from.fetched
+                && info.selected
+                && !parents.contains(&info.name)
+            {
+                summaries.push(self.finish_fetched(&info, writer, &spec, from.clone())?);
+                continue;
+            }
             let mut load = info.selected.then(|| Load {
                 writer,
                 spec,
@@ -202,6 +213,49 @@ impl Runner<'_> {
             summaries.push(summary);
         }
         Ok(summaries)
+    }
+
+    /// Finishes `from`, an unfinished load whose every page committed (the process running
+    /// it ended before the load did): a replace's swap, scd2's merge and the ledger, with no
+    /// request. The run continues the load, as it continues one at a later page.
+    fn finish_fetched(
+        &mut self,
+        info: &ResourceInfo,
+        writer: &Writer,
+        spec: &TableSpec,
+        from: sluice_sink::Unfinished,
+    ) -> Result<ResourceSummary, RunError> {
+        let started = Instant::now();
+        self.progress.resource_started(&info.name);
+        let notice = Notice {
+            level: Level::Info,
+            message: format!(
+                "every page of the interrupted load was committed ({}): finishing it",
+                from.pages
+            ),
+        };
+        self.progress.notice(&info.name, &notice);
+        let mut summary = ResourceSummary::new(&info.name, Status::Completed);
+        summary.resumed_at = Some(from.pages + 1);
+        let id = writer
+            .begin(spec, Start::Continue(from))
+            .map_err(RunError::Write)?;
+        summary.load_id = Some(id);
+        let finished = writer.finish(id, End::Completed).map_err(RunError::Write)?;
+        match finished.load {
+            Ok(written) => {
+                summary.rows_written = written.rows;
+                summary.tables = written.tables;
+            }
+            Err(e) => {
+                let cause = anyhow_like(&ResourceError::Write(e)).to_string();
+                summary.status = Status::Failed(redact::redact(&cause));
+            }
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        self.progress
+            .resource_finished(&info.name, 0, 0, &summary.status);
+        Ok(summary)
     }
 
     fn run_resource(

@@ -243,6 +243,7 @@ pub(super) fn swap_in(conn: &Connection, staging: &str, table: &str) -> Result<(
 pub(super) fn migrate(conn: &Connection) -> Result<(), SinkError> {
     const ADDED: &[(&str, &str, &str)] = &[
         ("_sluice_loads", "first_page", "INTEGER NOT NULL DEFAULT 1"),
+        ("_sluice_loads", "fetched", "INTEGER NOT NULL DEFAULT 0"),
         ("_sluice_state", "completed_state", "TEXT"),
     ];
     for (table, column, def) in ADDED {

@@ -338,9 +338,12 @@ pub(super) fn finish(
                    WHERE load_id = ?1"#
             );
             tx.execute(&sql, [id.0]).map_err(err())?;
+            // The state is this completed load's now, also when it wrote no page (it
+            // finished a load whose every page an earlier run committed).
             tx.execute(
-                r#"UPDATE "_sluice_state" SET completed_state = state WHERE resource = ?1"#,
-                [&load.resource],
+                r#"UPDATE "_sluice_state" SET completed_state = state, load_id = ?2
+                   WHERE resource = ?1"#,
+                params![load.resource, id.0],
             )
             .map_err(err())?;
             "completed"
@@ -425,7 +428,7 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
     let mut stmt = conn
         .prepare_cached(
             r#"SELECT s.resource, s.state, s.completed_state, l.load_id, l.status,
-                      l.first_page, l.pages
+                      l.first_page, l.pages, l.fetched
                FROM "_sluice_state" s LEFT JOIN "_sluice_loads" l ON l.load_id = s.load_id
                ORDER BY s.resource"#,
         )
@@ -437,6 +440,7 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
                 (Some(id), Some(s)) if s != "completed" => Some(Unfinished {
                     load_id: LoadId(id),
                     pages: chain_pages(r.get(5)?, r.get(6)?),
+                    fetched: r.get::<_, i64>(7)? != 0,
                 }),
                 _ => None,
             };
@@ -453,7 +457,8 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
     }
     let mut staged = conn
         .prepare_cached(
-            r#"SELECT l.resource, l.load_id, l.pending_state, l.first_page, l.pages, l.table_name
+            r#"SELECT l.resource, l.load_id, l.pending_state, l.first_page, l.pages, l.table_name,
+                      l.fetched
                FROM "_sluice_loads" l
                WHERE l.pending_state IS NOT NULL
                  AND l.status != 'completed'
@@ -468,6 +473,7 @@ pub(super) fn states(conn: &Connection) -> Result<Vec<SavedState>, SinkError> {
                 Unfinished {
                     load_id: LoadId(r.get(1)?),
                     pages: chain_pages(r.get(3)?, r.get(4)?),
+                    fetched: r.get::<_, i64>(6)? != 0,
                 },
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(5)?,

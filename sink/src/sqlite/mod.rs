@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS "_sluice_loads" (
     pages INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     pending_state TEXT,
-    first_page INTEGER NOT NULL DEFAULT 1
+    first_page INTEGER NOT NULL DEFAULT 1,
+    fetched INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS "_sluice_state" (
     resource TEXT PRIMARY KEY,

@@ -292,6 +292,12 @@ fn write_rows(
     };
     if !normalized.continues() {
         save_state(tx, load, id, state, page_rows)?;
+        if normalized.is_last() {
+            // Every page of the load is in: a next run finishes it (`Unfinished::fetched`).
+            tx.prepare_cached(r#"UPDATE "_sluice_loads" SET fetched = 1 WHERE load_id = ?1"#)
+                .and_then(|mut s| s.execute([id.0]))
+                .map_err(db("_sluice_loads", "recording the load's last page"))?;
+        }
         load.pages += 1;
     }
     load.tables.extend(updated);
