@@ -4,7 +4,7 @@
 use serde::de::IgnoredAny;
 
 use crate::flatten::Flattener;
-use crate::normalize::{NormalizedPage, Normalizer};
+use crate::normalize::{Normalizer, rows_of};
 
 /// How the records' `_dlt_id`s are made in [`parts_agree_with_whole`].
 #[derive(Debug, Clone, Copy)]
@@ -75,24 +75,4 @@ pub fn parts_agree_with_whole(text: &str, part_bytes: usize, ids: Ids) {
 pub fn row_hashes(records: &str) -> Option<Vec<String>> {
     let hashes = crate::row_hash::of_page(records)?;
     Some(hashes.iter().map(|h| h.as_str().to_owned()).collect())
-}
-
-/// The rows of `pages` (without their ids unless `with_ids`), sorted: each row's table,
-/// then its columns and values.
-fn rows_of(pages: &[NormalizedPage], with_ids: bool) -> Vec<(String, Vec<(String, String)>)> {
-    let ids = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
-    let mut out = Vec::new();
-    for page in pages {
-        for (t, rows) in page.rows().tables.iter().enumerate() {
-            for row in rows {
-                let cells = (row.cells.iter())
-                    .filter(|(n, _)| with_ids || !ids.contains(&&**n))
-                    .map(|(n, c)| (n.to_string(), format!("{c:?}")))
-                    .collect();
-                out.push((page.table_name(t).to_string(), cells));
-            }
-        }
-    }
-    out.sort();
-    out
 }

@@ -411,29 +411,34 @@ impl Iterator for Parts<'_> {
     }
 }
 
+/// The rows of `pages` (without their ids unless `with_ids`: random ids differ from
+/// normalizer to normalizer), sorted: each row's table, then its columns and values. Tests
+/// and the fuzz targets compare pages by them.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn rows_of(
+    pages: &[NormalizedPage],
+    with_ids: bool,
+) -> Vec<(String, Vec<(String, String)>)> {
+    let ids = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
+    let mut out = Vec::new();
+    for page in pages {
+        for (t, rows) in page.rows().tables.iter().enumerate() {
+            for row in rows {
+                let cells = (row.cells.iter())
+                    .filter(|(n, _)| with_ids || !ids.contains(&&**n))
+                    .map(|(n, c)| (n.to_string(), format!("{c:?}")))
+                    .collect();
+                out.push((page.table_name(t).to_string(), cells));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The rows of `pages` without their ids (random in each normalizer), sorted: each
-    /// row's table, then its columns and values.
-    fn rows_of(pages: &[NormalizedPage]) -> Vec<(String, Vec<(String, String)>)> {
-        let ids = ["_dlt_id", "_dlt_parent_id", "_dlt_root_id"];
-        let mut out = Vec::new();
-        for page in pages {
-            for (t, rows) in page.rows().tables.iter().enumerate() {
-                for row in rows {
-                    let cells = (row.cells.iter())
-                        .filter(|(n, _)| !ids.contains(&&**n))
-                        .map(|(n, c)| (n.to_string(), format!("{c:?}")))
-                        .collect();
-                    out.push((page.table_name(t).to_string(), cells));
-                }
-            }
-        }
-        out.sort();
-        out
-    }
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
@@ -471,7 +476,7 @@ mod tests {
                 proptest::prop_assert_eq!(part.state(), if last { "S" } else { "" });
             }
             proptest::prop_assert_eq!(next, records.len());
-            proptest::prop_assert_eq!(rows_of(&parts), rows_of(std::slice::from_ref(&whole)));
+            proptest::prop_assert_eq!(rows_of(&parts, false), rows_of(std::slice::from_ref(&whole), false));
         }
     }
 
