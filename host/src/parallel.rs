@@ -13,8 +13,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 
 use sluice_sink::normalize_identifier;
-
-use crate::write::Start;
 use sluice_transport::Client;
 
 use crate::config::SourceConfig;
@@ -26,7 +24,7 @@ use crate::relay::{Event, Relay};
 use crate::run::{ResourceSummary, RunError, Runner};
 use crate::runtime::Runtime;
 use crate::sync::{SyncError, SyncOptions, http_client};
-use crate::write::Writer;
+use crate::write::{Start, Writer};
 
 /// The resources' groups, in the config's order: each root resource with those made from
 /// its records (and theirs), and resources that load into one table together (two loads of
