@@ -170,7 +170,26 @@ fn a_changed_endpoint_starts_over_and_says_so() {
         "{:?}",
         pages[0].notices
     );
-    // Another endpoint is another load: the unfinished one's rows are not its to replace.
+    // It starts where the unfinished load began (from nothing), and says so.
+    assert_eq!(restarted(&pages), [true, false]);
+}
+
+#[test]
+fn a_changed_incremental_endpoint_starts_from_the_state_reached_and_says_nothing() {
+    let cfg = |limit: u64| {
+        json!({"client": {"base_url": "https://api.example.com"},
+            "resources": [{"name": R, "endpoint": {"path": "/items", "data_selector": "data",
+                "params": {"since": "{incremental.start_value}"},
+                "incremental": {"cursor_path": "id", "initial_value": 0},
+                "paginator": {"type": "offset", "limit": limit}}}]})
+        .to_string()
+    };
+    let (first, _) = drive(&mut Session::open(&cfg(SIZE), &[]).unwrap(), R, 2);
+    let state = first.last().unwrap().state.clone();
+    let mut again = Session::open(&cfg(7), &[(R.into(), state)]).unwrap();
+    let (pages, sent) = drive(&mut again, R, 100);
+    assert_eq!(param(&sent[0].url, "offset"), Some("0"));
+    assert_eq!(param(&sent[0].url, "since"), Some("9"), "the state reached");
     assert_eq!(restarted(&pages), [false, false]);
 }
 

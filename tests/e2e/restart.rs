@@ -56,6 +56,24 @@ fn restart_of_an_unfinished_append_load_stores_each_record_once() {
 }
 
 #[test]
+fn an_append_load_whose_endpoint_changed_starts_over_storing_each_record_once() {
+    let (world, _) = World::with_fault(1000, "503x1@500");
+    let mut seed = appending(world.seed_config());
+    let config = world.write_config("append.json", &seed);
+    let first = world.run(&config, Some(KEY), &["--max-attempts", "1"]);
+    assert_eq!(first.code, Some(1), "{}", first.output());
+    assert_eq!(world.count("inventory_items"), 500);
+
+    // Another page size: the saved position means nothing to it.
+    seed["resources"][0]["endpoint"]["paginator"]["limit"] = json!(50);
+    let config = world.write_config("append.json", &seed);
+    let second = world.run(&config, Some(KEY), &[]);
+    second.ok();
+    assert!(second.stderr.contains("changed"), "{}", second.stderr);
+    world.assert_items_loaded(1000, 0);
+}
+
+#[test]
 fn a_load_whose_every_page_committed_is_finished_by_the_next_run_without_a_request() {
     let world = World::inventory(1000);
     let config = world.write_config("append.json", &appending(world.seed_config()));

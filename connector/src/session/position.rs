@@ -71,6 +71,10 @@ pub(super) fn resume_run(config: &Config, i: usize, run: &mut Run) -> Result<(),
         run.pending.push(Notice::warn(
             "the endpoint (path, params, body or paginator) changed since the interrupted load: starting over from page 1",
         ));
+        // Without an incremental range, on either side, it starts where the unfinished
+        // load began: from nothing. (A range saved for another incremental config cannot
+        // be pinned: the load starts from the state the unfinished one reached.)
+        run.restarted = run.inc.is_none() && pos.incremental_start.is_none();
         return Ok(());
     }
     if let (Some(inc), Some(start)) = (run.inc.as_mut(), &pos.incremental_start) {
