@@ -207,6 +207,7 @@ fn summary_json(report: &SyncReport, db: &Path) -> serde_json::Value {
                 "reason": reason,
                 "load_id": r.load_id.map(|l| l.0),
                 "resumed_at_page": r.resumed_at,
+                "discarded_records": r.discarded,
                 "pages": r.pages,
                 "records": r.records,
                 "rows_written": r.rows_written,
@@ -279,6 +280,12 @@ fn print_summary(report: &SyncReport, db: &Path) {
         )];
         if let Some(page) = r.resumed_at {
             notes.push(format!("resumed at page {page}"));
+        }
+        if r.discarded > 0 {
+            notes.push(format!(
+                "started over: the unfinished load's {} records deleted first",
+                r.discarded
+            ));
         }
         if let Status::Skipped(why) = &r.status {
             notes.push(why.clone());

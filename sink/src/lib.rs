@@ -177,6 +177,9 @@ pub struct LoadSummary {
     pub tables: Vec<(String, u64)>,
     /// `completed`, `failed` or `interrupted`.
     pub status: String,
+    /// Records of the unfinished load it started over that were deleted first
+    /// ([`Sink::restart`]): it fetched them again.
+    pub discarded: u64,
 }
 
 /// One page as a connector returned it: the JSON array text of its `count` records and the

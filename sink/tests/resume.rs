@@ -222,9 +222,8 @@ fn an_append_load_started_over_deletes_what_the_unfinished_one_inserted_and_its_
     // Started over, it fails before its first page: what the unfinished load wrote is gone
     // and nothing is left to resume (its rows could not be resumed from).
     let over = db.sink.restart(&s, &unfinished).unwrap();
-    db.sink
-        .finish(over, Outcome::Failed { error: "HTTP 500" })
-        .unwrap();
+    let ended = db.sink.finish(over, Outcome::Failed { error: "HTTP 500" });
+    assert_eq!(ended.unwrap().discarded, 5, "the records of both runs");
     assert_eq!(db.count("items"), 2, "the completed load's rows stay");
     assert_eq!(db.count("items__tags"), 2);
     assert_eq!(db.count("items__tags__sub"), 4);

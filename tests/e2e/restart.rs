@@ -30,6 +30,8 @@ fn an_append_parent_that_starts_over_for_its_children_stores_each_record_once() 
         "{}",
         second.stderr
     );
+    let said = "started over: the unfinished load's 500 records deleted first";
+    assert!(second.stdout.contains(said), "{}", second.stdout);
     // Each item once, with its tags once; every item's movements once.
     world.assert_items_loaded(1000, 0);
     let movements = (1..=1000).flat_map(sluice_mock_api::movements).count() as i64;
@@ -49,10 +51,16 @@ fn restart_of_an_unfinished_append_load_stores_each_record_once() {
     let second = world.run(&config, Some(KEY), &["--restart"]);
     second.ok();
     world.assert_items_loaded(1000, 0);
-
-    // A completed append load is not undone by the next run: it appends again.
-    world.run(&config, Some(KEY), &[]).ok();
-    assert_eq!(world.count("inventory_items"), 2000);
+    let said = "started over: the unfinished load's 500 records deleted first";
+    assert!(second.stdout.contains(said), "{}", second.stdout);
+    let json = world.run(&config, Some(KEY), &["--json"]);
+    let summary: Value = serde_json::from_str(&json.ok().stdout).unwrap();
+    assert_eq!(summary["resources"][0]["discarded_records"], json!(0));
+    assert_eq!(
+        world.count("inventory_items"),
+        2000,
+        "a completed load is not undone"
+    );
 }
 
 #[test]

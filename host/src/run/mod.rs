@@ -304,6 +304,7 @@ impl Runner<'_> {
                 Ok(written) => {
                     summary.rows_written = written.rows;
                     summary.tables = written.tables;
+                    summary.discarded = written.discarded;
                     finished.page_error.map_or(Ok(()), Err)
                 }
                 Err(e) => Err(finished.page_error.unwrap_or(e)),

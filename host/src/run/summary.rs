@@ -36,6 +36,9 @@ pub struct ResourceSummary {
     pub load_id: Option<LoadId>,
     /// The page this run continued an unfinished load at.
     pub resumed_at: Option<u64>,
+    /// Records of an unfinished load this run started over, deleted first (it fetched them
+    /// again).
+    pub discarded: u64,
     pub pages: u64,
     pub records: u64,
     pub rows_written: u64,
@@ -55,6 +58,7 @@ impl ResourceSummary {
             status,
             load_id: None,
             resumed_at: None,
+            discarded: 0,
             pages: 0,
             records: 0,
             rows_written: 0,

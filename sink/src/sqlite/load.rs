@@ -79,11 +79,12 @@ pub(super) fn begin(
     };
     let err = || db(&table, "starting the load");
     let tx = conn.transaction().map_err(err())?;
+    let mut discarded = 0;
     if let Start::Over(over) = start
         && super::restart::inserts_plainly(spec)
     {
         let chain = chain_load_id(&tx, &spec.name, over.load_id)?;
-        super::restart::discard(&tx, &spec.name, &table, chain)?;
+        discarded = super::restart::discard(&tx, &spec.name, &table, chain)?;
     }
     if staged && from.is_none() {
         // Staged data of an unfinished load this one does not continue.
@@ -258,6 +259,7 @@ pub(super) fn begin(
         rows: 0,
         pages: 0,
         open: None,
+        discarded,
     };
     Ok((id, active))
 }
@@ -375,6 +377,7 @@ pub(super) fn finish(
         pages: load.pages,
         tables: load.counts.clone(),
         status: status.to_owned(),
+        discarded: load.discarded,
     })
 }
 

@@ -118,6 +118,8 @@ struct ActiveLoad {
     /// While a page written in parts is open: the bookkeeping before it, and its records so
     /// far (see `write::write_parts`).
     open: Option<(Snapshot, u64)>,
+    /// Records of the unfinished load it started over, deleted when it began.
+    discarded: u64,
 }
 
 /// The hints of one child table of a load (dlt's `nested_hints`).

@@ -32,15 +32,15 @@ pub(super) fn inserts_plainly(spec: &TableSpec) -> bool {
 
 /// Deletes the rows of the resource's table `table` that the load chain `chain` wrote (its
 /// `_dlt_load_id`), the child rows below them, and the state it checkpointed (the
-/// resource's state is the last completed load's again). A child table's parent table has a
-/// shorter name, so one pass over the tables by the length of their names finds every
-/// descendant.
+/// resource's state is the last completed load's again); returns the records (rows of
+/// `table`) deleted. A child table's parent table has a shorter name, so one pass over the
+/// tables by the length of their names finds every descendant.
 pub(super) fn discard(
     tx: &Connection,
     resource: &str,
     table: &str,
     chain: i64,
-) -> Result<(), SinkError> {
+) -> Result<u64, SinkError> {
     let mut tables = Vec::new();
     for name in ddl::tables_of(tx, table)? {
         if ddl::table_exists(tx, &name)? {
@@ -82,12 +82,16 @@ pub(super) fn discard(
         tx.execute(&sql, rusqlite::params_from_iter(args))
             .map_err(err())?;
     }
+    let mut records = 0;
     for (name, _) in &tables {
         let sql = format!(
             r#"DELETE FROM {} WHERE {id} IN (SELECT id FROM temp."_sluice_discard")"#,
             ddl::quote(name)
         );
-        tx.execute(&sql, []).map_err(err())?;
+        let deleted = tx.execute(&sql, []).map_err(err())?;
+        if name == table {
+            records = deleted as u64;
+        }
     }
     tx.execute_batch(r#"DELETE FROM temp."_sluice_discard";"#)
         .map_err(err())?;
@@ -110,5 +114,5 @@ pub(super) fn discard(
         params![resource],
     )
     .map_err(state())?;
-    Ok(())
+    Ok(records)
 }
