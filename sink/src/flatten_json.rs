@@ -20,8 +20,13 @@ pub(crate) enum PageError {
     NotAnObject { index: usize, found: &'static str },
     /// Two keys of record `index` become one column.
     Collision { index: usize, collision: Collision },
-    /// The text is not a JSON array of records.
-    Json(String),
+    /// The text is not a JSON array of records: serde_json's message, and where (line 0
+    /// when it names no place, as at the end of the text).
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
     /// A record nests objects or lists deeper than [`MAX_RECORD_DEPTH`].
     TooDeep { line: usize, column: usize },
 }
@@ -60,7 +65,17 @@ pub(crate) fn flatten_page<'a>(
                 column: e.column(),
             })
         }
-        (Err(e), None) => Err(PageError::Json(e.to_string())),
+        (Err(e), None) => {
+            // The message without serde_json's " at line L column C": the place is told
+            // apart, so a page in parts names it in the page's text.
+            let text = e.to_string();
+            let place = format!(" at line {} column {}", e.line(), e.column());
+            Err(PageError::Json {
+                message: text.strip_suffix(&place).unwrap_or(&text).to_owned(),
+                line: e.line(),
+                column: e.column(),
+            })
+        }
     }
 }
 

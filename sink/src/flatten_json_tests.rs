@@ -138,7 +138,7 @@ fn bad_pages_are_errors() {
     ));
     for bad in [r#"{"id": 1}"#, r#"[{"id": 1}"#, r#"[{"id": 1}] x"#, ""] {
         assert!(
-            matches!(flatten_page(&mut f, bad), Err(PageError::Json(_))),
+            matches!(flatten_page(&mut f, bad), Err(PageError::Json { .. })),
             "{bad}"
         );
     }

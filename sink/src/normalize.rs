@@ -198,7 +198,7 @@ impl Normalizer {
         count: u32,
         state: String,
     ) -> Result<NormalizedPage, SinkError> {
-        self.normalize_part(records, count, state, Place::WHOLE)
+        self.normalize_part(records, count, state, Place::whole(count), &|at| at)
     }
 
     /// [`Normalizer::normalize`] of a page in parts of about [`PART_BYTES`] of text each,
@@ -226,21 +226,26 @@ impl Normalizer {
         Parts {
             normalizer: self,
             text: records,
+            count,
             bounds: bounds.into_iter(),
             state: Some(state),
         }
     }
 
-    /// Flattens `records`, the records of a page at `place`.
+    /// Flattens `records`, the records of a page at `place`; `in_page` turns a line and
+    /// column in `records` into the page's.
     fn normalize_part(
         &mut self,
         records: String,
         count: u32,
         state: String,
         place: Place,
+        in_page: &dyn Fn((usize, usize)) -> (usize, usize),
     ) -> Result<NormalizedPage, SinkError> {
         let Place {
-            first, continues, ..
+            first,
+            continues,
+            page_count,
         } = place;
         if self.flattener.hashes_rows() {
             // A page that does not parse gets no hashes: flattening it names the problem.
@@ -261,16 +266,29 @@ impl Normalizer {
                     column: collision.column,
                     key: collision.key,
                 },
-                PageError::Json(message) => SinkError::Records {
-                    expected: count,
+                PageError::Json {
                     message,
-                },
-                PageError::TooDeep { line, column } => SinkError::TooDeep {
-                    table: table.clone(),
-                    max: flatten_json::MAX_RECORD_DEPTH,
                     line,
                     column,
+                } => SinkError::Records {
+                    expected: page_count,
+                    message: match line {
+                        0 => message,
+                        _ => {
+                            let (line, column) = in_page((line, column));
+                            format!("{message} at line {line} column {column}")
+                        }
+                    },
                 },
+                PageError::TooDeep { line, column } => {
+                    let (line, column) = in_page((line, column));
+                    SinkError::TooDeep {
+                        table: table.clone(),
+                        max: flatten_json::MAX_RECORD_DEPTH,
+                        line,
+                        column,
+                    }
+                }
             })
         })?;
         let found = rows.borrow_dependent().roots().len();
@@ -339,13 +357,18 @@ struct Place {
     first: usize,
     /// More parts follow.
     continues: bool,
+    /// The records of the whole page (what an error says it expected).
+    page_count: u32,
 }
 
 impl Place {
-    const WHOLE: Place = Place {
-        first: 0,
-        continues: false,
-    };
+    fn whole(count: u32) -> Place {
+        Place {
+            first: 0,
+            continues: false,
+            page_count: count,
+        }
+    }
 }
 
 /// The line and column (from 1) in a page's `text` of a position in the text of its part
@@ -365,6 +388,8 @@ fn in_page(text: &str, start: usize, (line, column): (usize, usize)) -> (usize, 
 pub struct Parts<'n> {
     normalizer: &'n mut Normalizer,
     text: String,
+    /// The page's records.
+    count: u32,
     bounds: std::vec::IntoIter<(usize, usize, std::ops::Range<usize>)>,
     state: Option<String>,
 }
@@ -388,26 +413,18 @@ impl Iterator for Parts<'_> {
             self.state.take().unwrap_or_default()
         };
         let count = u32::try_from(count).unwrap_or(u32::MAX);
-        let place = Place { first, continues };
-        let part = self.normalizer.normalize_part(records, count, state, place);
-        Some(part.map_err(|e| match e {
-            // Where in the page's text, not the part's.
-            SinkError::TooDeep {
-                table,
-                max,
-                line,
-                column,
-            } if !whole => {
-                let (line, column) = in_page(&self.text, start, (line, column));
-                SinkError::TooDeep {
-                    table,
-                    max,
-                    line,
-                    column,
-                }
-            }
-            other => other,
-        }))
+        let place = Place {
+            first,
+            continues,
+            page_count: self.count,
+        };
+        // Errors name places in the page's text, not the part's.
+        let text = &self.text;
+        let at = |at| match whole {
+            true => at,
+            false => in_page(text, start, at),
+        };
+        Some((self.normalizer).normalize_part(records, count, state, place, &at))
     }
 }
 
@@ -510,6 +527,24 @@ mod tests {
             assert!(expected.0 > 1 || expected.1 > PART_BYTES, "{expected:?}");
             assert_eq!(position(in_parts), expected, "separator {separator:?}");
         }
+    }
+
+    /// A number out of range in a page in parts is named as in the whole page: the page's
+    /// records, its line and column (found by the `parts` fuzz target).
+    #[test]
+    fn a_part_names_a_bad_number_where_the_page_has_it() {
+        let text = "[\n {\"id\": 1},\n {\"id\": 2},\n {\"id\": 3, \"price\": 1.5e3444444}\n]";
+        let normalizer = || Normalizer::new(Flattener::new("t", None, false, "1"), "t".into());
+        let whole = normalizer()
+            .normalize(text.into(), 3, "{}".into())
+            .err()
+            .unwrap();
+        let mut n = normalizer();
+        let in_parts = n.parts_of(text.into(), 3, "{}".into(), 12);
+        let failed = in_parts.filter_map(Result::err).next().unwrap();
+        let said = "the page's records are not a JSON array of 3 records: number out of range at line 4 column";
+        assert!(whole.to_string().starts_with(said), "{whole}");
+        assert_eq!(failed.to_string(), whole.to_string());
     }
 
     #[test]
