@@ -82,6 +82,8 @@ struct Load<'w> {
     spec: TableSpec,
     /// The resource's unfinished load: to continue if the connector does, or to start over.
     unfinished: Option<Start>,
+    /// The unfinished load's every page committed: it is only finished, nothing is fetched.
+    finish_only: bool,
     id: Option<LoadId>,
     resumed_at: Option<u64>,
 }
@@ -105,7 +107,7 @@ impl Load<'_> {
             },
             Some(other) => other,
         };
-        if page.is_some()
+        if (page.is_some() || self.finish_only)
             && let Start::Continue(u) = &start
         {
             self.resumed_at = Some(u.pages + 1);
@@ -124,14 +126,18 @@ fn page_number(state: &str) -> Option<u64> {
 /// Whether a page's state says its load began again from page 1 over an unfinished load it
 /// could not continue, from where that load began (`"restarted": true`).
 fn started_over(state: &str) -> bool {
-    let v: Option<serde_json::Value> = serde_json::from_str(state).ok();
-    v.and_then(|v| v.get("restarted")?.as_bool()) == Some(true)
+    state_field(state, "restarted").and_then(|v| v.as_bool()) == Some(true)
 }
 
 /// A number at the top of a page's state (`pages`, `records_total`).
 fn state_number(state: &str, key: &str) -> Option<u64> {
-    let v: serde_json::Value = serde_json::from_str(state).ok()?;
-    v.get(key)?.as_u64()
+    state_field(state, key)?.as_u64()
+}
+
+/// A field at the top of a page's state.
+fn state_field(state: &str, key: &str) -> Option<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_str(state).ok()?;
+    v.get_mut(key).map(serde_json::Value::take)
 }
 
 impl Runner<'_> {
@@ -191,18 +197,14 @@ impl Runner<'_> {
             }
             // A load whose every page committed is only finished (its children, if it has
             // any, need its records again: it starts over for them).
-            if let Some(Start::Continue(from)) = unfinished.get(&info.name)
-                && from.fetched
-                && info.selected
-                && !parents.contains(&info.name)
-            {
-                summaries.push(self.finish_fetched(&info, writer, &spec, from.clone())?);
-                continue;
-            }
-            let mut load = info.selected.then(|| Load {
+            let unfinished = unfinished.get(&info.name).cloned();
+            let finish_only = matches!(&unfinished, Some(Start::Continue(u)) if u.fetched)
+                && !parents.contains(&info.name);
+            let mut load = info.selected.then_some(Load {
                 writer,
                 spec,
-                unfinished: unfinished.get(&info.name).cloned(),
+                unfinished,
+                finish_only,
                 id: None,
                 resumed_at: None,
             });
@@ -215,49 +217,6 @@ impl Runner<'_> {
         Ok(summaries)
     }
 
-    /// Finishes `from`, an unfinished load whose every page committed (the process running
-    /// it ended before the load did): a replace's swap, scd2's merge and the ledger, with no
-    /// request. The run continues the load, as it continues one at a later page.
-    fn finish_fetched(
-        &mut self,
-        info: &ResourceInfo,
-        writer: &Writer,
-        spec: &TableSpec,
-        from: sluice_sink::Unfinished,
-    ) -> Result<ResourceSummary, RunError> {
-        let started = Instant::now();
-        self.progress.resource_started(&info.name);
-        let notice = Notice {
-            level: Level::Info,
-            message: format!(
-                "every page of the interrupted load was committed ({}): finishing it",
-                from.pages
-            ),
-        };
-        self.progress.notice(&info.name, &notice);
-        let mut summary = ResourceSummary::new(&info.name, Status::Completed);
-        summary.resumed_at = Some(from.pages + 1);
-        let id = writer
-            .begin(spec, Start::Continue(from))
-            .map_err(RunError::Write)?;
-        summary.load_id = Some(id);
-        let finished = writer.finish(id, End::Completed).map_err(RunError::Write)?;
-        match finished.load {
-            Ok(written) => {
-                summary.rows_written = written.rows;
-                summary.tables = written.tables;
-            }
-            Err(e) => {
-                let cause = anyhow_like(&ResourceError::Write(e)).to_string();
-                summary.status = Status::Failed(redact::redact(&cause));
-            }
-        }
-        summary.seconds = started.elapsed().as_secs_f64();
-        self.progress
-            .resource_finished(&info.name, 0, 0, &summary.status);
-        Ok(summary)
-    }
-
     fn run_resource(
         &mut self,
         info: &ResourceInfo,
@@ -267,7 +226,20 @@ impl Runner<'_> {
         let mut summary = ResourceSummary::new(&info.name, Status::Completed);
         let started = Instant::now();
         let mut sent = Sent::default();
-        let result = self.load(&info.name, load.as_deref_mut(), &mut summary, &mut sent);
+        let result = match load.as_deref().is_some_and(|l| l.finish_only) {
+            // The process running it ended after its last page committed: a replace's swap,
+            // scd2's merge and the ledger are left, with no request.
+            true => {
+                let notice = Notice {
+                    level: Level::Info,
+                    message: "every page of the interrupted load was committed: finishing it"
+                        .into(),
+                };
+                self.progress.notice(&info.name, &notice);
+                Ok(())
+            }
+            false => self.load(&info.name, load.as_deref_mut(), &mut summary, &mut sent),
+        };
         summary.requests = sent.requests;
         summary.retries = sent.retries;
         summary.seconds = started.elapsed().as_secs_f64();
