@@ -9,6 +9,12 @@ use sluice_sink::fuzzing::row_hashes;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    // serde_json's `Value` (with its `raw_value` feature, as here) reads an object whose key
+    // is this token as the value under it: the page written another way would not be the
+    // same page. The row hash reads such an object as an object.
+    if text.contains("$serde_json::private::RawValue") {
+        return;
+    }
     let Some(hashes) = row_hashes(&text) else {
         return;
     };
